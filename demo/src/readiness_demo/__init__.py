@@ -1,0 +1,30 @@
+"""readiness-demo: a small ASGI service (sessions, WebSocket, Redis, SQL, token auth) to validate."""
+
+__version__ = "0.1.0"
+
+from readiness_demo.app import create_app, openapi_document  # noqa: E402
+from readiness_demo.auth import Claims, TokenError, TokenSigner  # noqa: E402
+from readiness_demo.database import Database, Note, load_database_module, open_database  # noqa: E402
+from readiness_demo.loop_policy import configure_event_loop_policy  # noqa: E402
+from readiness_demo.settings import Settings, SettingsError, load_settings  # noqa: E402
+from readiness_demo.store import RedisStore  # noqa: E402
+from readiness_demo.websocket import ConnectionManager  # noqa: E402
+
+__all__ = [
+    "Claims",
+    "ConnectionManager",
+    "Database",
+    "Note",
+    "RedisStore",
+    "Settings",
+    "SettingsError",
+    "TokenError",
+    "TokenSigner",
+    "__version__",
+    "configure_event_loop_policy",
+    "create_app",
+    "load_database_module",
+    "load_settings",
+    "open_database",
+    "openapi_document",
+]

@@ -1,0 +1,7 @@
+"""`python -m readiness` runs the command line."""
+
+import sys
+
+from readiness.cli import main
+
+sys.exit(main())

@@ -1,0 +1,122 @@
+"""Keeps secrets out of everything readiness writes: by key name, by value shape, by known value.
+
+A `Redactor` knows the values of secret-looking environment variables (plus any given to it)
+and rewrites text and JSON values so none of them, no URL credential and no well-known token
+shape survives. Ordinary facts about secrets (`secret_key_length = 69`) are kept.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from typing import Any, Dict, Iterable, List, Mapping
+
+MASK = "[REDACTED]"
+# Values shorter than this are too common to replace wherever they appear.
+MIN_SECRET_LENGTH = 4
+
+_SECRET_WORDS = (
+    r"secret|passw(?:or)?d|passwd|pwd|token|api[_-]?key|apikey|private[_-]?key|credential"
+    r"|auth|session[_-]?key|access[_-]?key|signing[_-]?key|cookie|dsn|bearer|salt"
+)
+SECRET_NAME = re.compile(rf"(?i)({_SECRET_WORDS})")
+# Keys that describe a secret without holding it.
+_DESCRIBING_SUFFIX = re.compile(
+    r"(?i)[_-]?(length|len|count|size|bits|present|set|configured|enabled|required|type|algorithm|source|name|names|header)$"
+)
+_URL_CREDENTIALS = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)([^\s:/@'\"]*):([^\s@/'\"]+)@")
+_TOKEN_SHAPES = re.compile(
+    r"-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z ]*PRIVATE KEY-----|\Z)"
+    r"|\bgh[pousr]_[A-Za-z0-9]{20,}"
+    r"|\bgithub_pat_[A-Za-z0-9_]{20,}"
+    r"|\bAKIA[0-9A-Z]{16}\b"
+    r"|\bxox[abposr]-[A-Za-z0-9-]{10,}"
+    r"|\bsk-[A-Za-z0-9_-]{20,}"
+    r"|\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*"
+    r"|(?i:\bbearer\s+)[A-Za-z0-9._~+/-]{8,}=*"
+)
+# `password=hunter2`, `"api_key": "abc"`, `secret_key  = 'abc'` (as --showlocals prints it).
+_ASSIGNMENT = re.compile(
+    rf"(?i)(\b[\w.-]*(?:{_SECRET_WORDS})[\w.-]*)(['\"]?\s*(?:=(?!=)|:)\s*)(b?['\"]?)(?!\[REDACTED\])([^'\"\s,;}}\])]+)"
+)
+
+
+def looks_secret(name: str) -> bool:
+    """True when a key or variable name says it holds a secret."""
+    return bool(SECRET_NAME.search(name)) and not _DESCRIBING_SUFFIX.search(name)
+
+
+def secret_env_values(environ: Mapping[str, str] = os.environ) -> List[str]:
+    """The values of environment variables whose names look secret, plus URL passwords."""
+    values = [v for k, v in environ.items() if looks_secret(k) and len(v) >= MIN_SECRET_LENGTH]
+    for value in environ.values():
+        values.extend(m.group(3) for m in _URL_CREDENTIALS.finditer(value))
+    return values
+
+
+class Redactor:
+    """Rewrites text and JSON values so that no known or secret-shaped value survives."""
+
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
+        self._forms: set[str] = set()
+        self._known: re.Pattern[str] | None = None
+        self.learn(secrets)
+
+    def learn(self, secrets: Iterable[str]) -> None:
+        """Treat these values as secrets from now on, wherever they show up."""
+        forms = set()
+        for secret in secrets:
+            if len(secret) < MIN_SECRET_LENGTH or secret == MASK:
+                continue
+            # The raw value and the escaped forms it takes in reprs and JSON.
+            forms.update({secret, repr(secret)[1:-1], json.dumps(secret)[1:-1]})
+        if forms - self._forms:
+            self._forms |= forms
+            ordered = sorted(self._forms, key=len, reverse=True)
+            self._known = re.compile("|".join(map(re.escape, ordered)))
+
+    @classmethod
+    def from_environment(cls, environ: Mapping[str, str] = os.environ) -> Redactor:
+        return cls(secret_env_values(environ))
+
+    def text(self, text: str) -> str:
+        """`text` with every secret replaced by the mask; assigned secrets are learnt first."""
+        self.learn(m.group(4) for m in _ASSIGNMENT.finditer(text) if self._assigned_secret(m))
+        self.learn(m.group(3) for m in _URL_CREDENTIALS.finditer(text))
+        if self._known is not None:
+            text = self._known.sub(MASK, text)
+        text = _URL_CREDENTIALS.sub(lambda m: f"{m.group(1)}{m.group(2)}:{MASK}@", text)
+        text = _TOKEN_SHAPES.sub(MASK, text)
+        return _ASSIGNMENT.sub(self._assignment, text)
+
+    @staticmethod
+    def _assigned_secret(match: re.Match[str]) -> bool:
+        name, value = match.group(1), match.group(4)
+        return not _DESCRIBING_SUFFIX.search(name) and not (value.isdigit() and len(value) < 4)
+
+    def _assignment(self, match: re.Match[str]) -> str:
+        if not self._assigned_secret(match):
+            return match.group(0)
+        name, separator, quote, _ = match.groups()
+        return f"{name}{separator}{quote}{MASK}"
+
+    def value(self, value: Any, key: str = "") -> Any:
+        """A JSON value with secrets removed: secret-named keys masked, strings rewritten."""
+        if key and looks_secret(key) and not isinstance(value, (bool, type(None))):
+            if isinstance(value, (dict, list)):
+                return self.value(value)
+            self.learn([str(value)])
+            return MASK
+        if isinstance(value, str):
+            return self.text(value)
+        if isinstance(value, dict):
+            return {self.text(str(k)): self.value(v, str(k)) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self.value(item, key) for item in value]
+        return value
+
+    def mapping(self, data: Mapping[str, Any]) -> Dict[str, Any]:
+        result = self.value(dict(data))
+        assert isinstance(result, dict)
+        return result
