@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 from typing import Optional
 
+import hypothesis  # noqa: F401  (imported once here: pytester runs would import it each time)
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -22,3 +23,21 @@ def require_tool(name: str, found: Optional[str] = None) -> str:
     if IN_CI:
         pytest.fail(f"{message}; under CI a test never skips for a missing tool")
     pytest.skip(message)
+
+
+def read_document(path: Path) -> dict:
+    """Load an env document the way users' tools would, and check it against the shipped schema.
+
+    Every document a test produces goes through here: the strict loader must accept it and the
+    published JSON Schema (checked by the reference validator) must agree.
+    """
+    import json
+
+    import jsonschema
+
+    from readiness import document, schema
+
+    data = json.loads(Path(path).read_text(encoding="utf-8"))
+    jsonschema.Draft202012Validator(schema.shipped("env", data["schema"])).validate(data)
+    document.load(path)
+    return data

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
-from typing import Callable, Dict, List, Optional, Sequence
+from typing import Any, Callable, Dict, List, Optional, Sequence
 
 from readiness import __version__
 from readiness.errors import ReadinessError, UsageError
+from readiness.output import write_text
 
 # Exit codes shared by every command (see README, "Exit codes").
 EXIT_OK = 0
@@ -36,8 +38,48 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser(
         "schema", help="print the JSON Schema of a readiness file kind",
         description="Print the shipped JSON Schema of a readiness file kind.",
-    ).add_argument("kind", choices=["env"], help="the file kind")
+    ).add_argument("kind", choices=["env", "plan", "matrix", "verdict"], help="the file kind")
+    _add_judging_commands(commands)
     return parser
+
+
+def _inputs(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("inputs", nargs="+", metavar="INPUTS",
+                        help="env documents, folders, globs or matrix files")
+    parser.add_argument("--from", dest="mixed_from", action="append", default=[], metavar="PATH",
+                        help="also merge documents of other runs (CI artifacts); the run is then mixed")
+
+
+def _policy_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", metavar="FILE",
+                        help="a pyproject.toml or bare TOML policy (default: ./pyproject.toml)")
+    parser.add_argument("--profile", metavar="NAME", help="a profile of the policy ([tool.readiness.profiles.NAME])")
+    parser.add_argument("--baseline", metavar="PATH", help="a matrix file or env documents of an earlier run")
+
+
+def _add_judging_commands(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    merge = commands.add_parser("merge", help="merge env documents into one matrix",
+                                description="Merge env documents into one checks x cells matrix (JSON).")
+    _inputs(merge)
+    merge.add_argument("-o", "--output", default="-", metavar="FILE", help="where to write the matrix (default: stdout)")
+    verdict = commands.add_parser("verdict", help="judge the evidence: GO, GO WITH WAIVERS, NO-GO or INCOMPLETE",
+                                  description="Apply the policy to the merged evidence and print the verdict. "
+                                  "Exit codes: 0 GO / GO WITH WAIVERS, 1 NO-GO, 3 INCOMPLETE, 2 bad arguments.")
+    _inputs(verdict)
+    _policy_options(verdict)
+    verdict.add_argument("--json", metavar="FILE", help="also write the verdict as JSON (kind readiness/verdict)")
+    report = commands.add_parser("report", help="render the matrix and verdict",
+                                 description="Render the matrix and verdict; exits with the verdict's code.")
+    _inputs(report)
+    _policy_options(report)
+    report.add_argument("--format", dest="formats", action="append", metavar="FORMAT",
+                        help="terminal, md, html, junit, ctrf, json or github (repeatable; default: "
+                        "terminal for stdout, every file format for -o DIR)")
+    report.add_argument("-o", "--output", default="-", metavar="DIR", help="output folder, or - for stdout")
+    compare = commands.add_parser("compare", help="lay the cells side by side",
+                                  description="Show every check whose outcome differs between cells.")
+    _inputs(compare)
+    compare.add_argument("--by", choices=["os", "python"], help="fold cells into OS or Python groups")
 
 
 def _schema(args: argparse.Namespace) -> int:
@@ -51,6 +93,72 @@ def _schema(args: argparse.Namespace) -> int:
 
 
 COMMANDS["schema"] = _schema
+
+
+def _merge(args: argparse.Namespace) -> int:
+    from readiness import merge
+
+    matrix = merge.merge_paths(args.inputs, mixed_from=args.mixed_from)
+    write_text(args.output, merge.dumps(matrix))
+    for problem in matrix.problems:
+        sys.stderr.write(f"readiness: warning: {problem.message}\n")
+    return EXIT_OK
+
+
+def _judge(args: argparse.Namespace) -> "tuple[Any, Any]":
+    """The matrix and its verdict, as `verdict` and `report` compute them."""
+    from readiness import merge, policy, verdict
+
+    rules = policy.load_policy(args.config, args.profile)
+    matrix = merge.merge_paths(args.inputs, mixed_from=args.mixed_from)
+    baseline = merge.merge_paths([args.baseline]) if args.baseline else None
+    return matrix, verdict.decide(matrix, rules, today=verdict.today_from_environment(), baseline=baseline)
+
+
+def _verdict(args: argparse.Namespace) -> int:
+    from readiness import verdict as verdict_module
+    from readiness.render import terminal
+
+    _, result = _judge(args)
+    sys.stdout.write(terminal.verdict_text(result, color=use_colour()))
+    if args.json:
+        write_text(args.json, verdict_module.dumps(result))
+    return int(result.exit_code)
+
+
+def _report(args: argparse.Namespace) -> int:
+    from readiness import render
+
+    matrix, result = _judge(args)
+    to_stdout = args.output == "-"
+    formats = list(args.formats or (["terminal"] if to_stdout else render.FILE_FORMATS))
+    if os.environ.get("GITHUB_STEP_SUMMARY") and "github" not in formats:
+        formats.append("github")
+    written = render.write_reports(matrix, result, args.output, formats, color=use_colour())
+    if not to_stdout:
+        for path in written:
+            if path != "-":
+                sys.stdout.write(f"wrote {path}\n")
+        sys.stdout.write(f"verdict: {result.state.value}\n")
+    return int(result.exit_code)
+
+
+def _compare(args: argparse.Namespace) -> int:
+    from readiness import compare, merge
+
+    matrix = merge.merge_paths(args.inputs, mixed_from=args.mixed_from)
+    sys.stdout.write(compare.format_comparison(matrix, args.by))
+    return EXIT_OK
+
+
+def use_colour() -> bool:
+    """ANSI colour only on a terminal, and never when NO_COLOR is set or TERM is dumb."""
+    if os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":
+        return False
+    return sys.stdout.isatty()
+
+
+COMMANDS.update({"merge": _merge, "verdict": _verdict, "report": _report, "compare": _compare})
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:

@@ -29,7 +29,12 @@ from readiness.output import PathLike, write_text
 ENV_KIND = "readiness/env"
 SCHEMA_VERSION = 1
 # What each kind's reader accepts: the current schema and the previous one.
-READABLE_SCHEMAS: Dict[str, Tuple[int, ...]] = {ENV_KIND: (1,)}
+READABLE_SCHEMAS: Dict[str, Tuple[int, ...]] = {
+    ENV_KIND: (1,),
+    "readiness/plan": (1,),
+    "readiness/matrix": (1,),
+    "readiness/verdict": (1,),
+}
 KNOWN_KINDS = (
     "readiness/env",
     "readiness/plan",

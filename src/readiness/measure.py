@@ -79,8 +79,7 @@ def _time_once(
         completed = subprocess.run(
             list(argv),
             stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
+            capture_output=True,
             env=None if env is None else dict(env),
             cwd=cwd,
             timeout=timeout,
@@ -125,7 +124,9 @@ def timing_lock(path: Optional[Path] = None, timeout: Optional[float] = None) ->
 def _acquire(handle: IO[bytes], started: float, timeout: Optional[float], target: Path) -> None:
     while not _try_lock(handle):
         if timeout is not None and time.monotonic() - started >= timeout:
-            raise TimeoutError(f"timing lock {target} still held by another process after {timeout} s")
+            raise TimeoutError(
+                f"timing lock {target} still held by another process after {timeout} s"
+            )
         time.sleep(_POLL_S)
 
 

@@ -348,6 +348,7 @@ class Recorder:
         self.collect_errors: Dict[str, CheckRecord] = {}
         self.interrupted = False
         self.collect_folder: Optional[Path] = None
+        self.written = ""
         self.progress = _Progress(os.environ.get("READINESS_PROGRESS"), self.cell_id)
 
     # Collection: in the process that collects (the only one, or each xdist worker).
@@ -357,6 +358,7 @@ class Recorder:
             self.deselected.add(item.nodeid)
             self.infos[item.nodeid] = check_info(item, self.cell_os)
 
+    @pytest.hookimpl(tryfirst=True)  # before xdist's worker announces its collection
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         for item in session.items:
             self.infos[item.nodeid] = check_info(item, self.cell_os)
@@ -464,9 +466,11 @@ class Recorder:
         )
         document.dump(doc, self.path)
         self.progress.write(final=True)
-        reporter = self.config.pluginmanager.get_plugin("terminalreporter")
-        if reporter is not None:
-            reporter.write_line(f"readiness: wrote {doc.cell_id} ({state.value}) to {self.path}")
+        self.written = f"readiness: wrote {doc.cell_id} ({state.value}) to {self.path}"
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        if self.written:
+            terminalreporter.write_line(self.written)
 
     def _records(self) -> List[CheckRecord]:
         records: Dict[str, CheckRecord] = {}

@@ -17,8 +17,8 @@ MASK = "[REDACTED]"
 MIN_SECRET_LENGTH = 4
 
 _SECRET_WORDS = (
-    r"secret|passw(?:or)?d|passwd|pwd|token|api[_-]?key|apikey|private[_-]?key|credential"
-    r"|auth|session[_-]?key|access[_-]?key|signing[_-]?key|cookie|dsn|bearer|salt"
+    r"secret|passw(?:or)?d|passwd|token|api[_-]?key|apikey|private[_-]?key|credential"
+    r"|auth(?!or)|session[_-]?key|access[_-]?key|signing[_-]?key|cookie|dsn|bearer|salt"
 )
 SECRET_NAME = re.compile(rf"(?i)({_SECRET_WORDS})")
 # Keys that describe a secret without holding it.
@@ -49,10 +49,24 @@ def looks_secret(name: str) -> bool:
 
 def secret_env_values(environ: Mapping[str, str] = os.environ) -> List[str]:
     """The values of environment variables whose names look secret, plus URL passwords."""
-    values = [v for k, v in environ.items() if looks_secret(k) and len(v) >= MIN_SECRET_LENGTH]
+    values = [v for k, v in environ.items() if looks_secret(k) and _could_be_secret(v)]
     for value in environ.values():
         values.extend(m.group(3) for m in _URL_CREDENTIALS.finditer(value))
     return values
+
+
+_NOT_SECRET_VALUES = frozenset({"true", "false", "yes", "no", "none", "null", "on", "off"})
+_FILE_PATH = re.compile(r"(?:/|[A-Za-z]:[\\/])[^\s]*")
+
+
+def _could_be_secret(value: str) -> bool:
+    # Switches and file paths (TOKENIZERS_PARALLELISM=false, *_CREDENTIALS_FILE=/path) name
+    # or configure secrets without being one; masking them would blank ordinary text.
+    return (
+        len(value) >= MIN_SECRET_LENGTH
+        and value.lower() not in _NOT_SECRET_VALUES
+        and not _FILE_PATH.fullmatch(value)
+    )
 
 
 class Redactor:

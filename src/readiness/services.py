@@ -35,7 +35,7 @@ class RedisServer:
 
     url: str
     port: int
-    process: "subprocess.Popen[bytes]"
+    process: subprocess.Popen[bytes]
     workdir: Path
     log: Path = field(repr=False)
 
@@ -87,7 +87,7 @@ def free_loopback_port() -> int:
 
 
 def start_redis(binary: Optional[Path] = None, timeout: float = 10.0) -> RedisServer:
-    """Start a redis-server with no persistence on a free loopback port; return once PING answers."""
+    """Start a redis-server (no persistence) on a free loopback port; return once PING answers."""
     executable = find_redis_server() if binary is None else binary
     workdir = Path(tempfile.mkdtemp(prefix="readiness-redis-"))
     failure = ""
@@ -154,7 +154,7 @@ def stop_redis(server: RedisServer) -> None:
     shutil.rmtree(server.workdir, ignore_errors=True)
 
 
-def _terminate(process: "subprocess.Popen[bytes]") -> None:
+def _terminate(process: subprocess.Popen[bytes]) -> None:
     if process.poll() is None:
         process.terminate()
         try:

@@ -1,0 +1,94 @@
+"""What every renderer shares: the protocol, the render context, and small text helpers."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import time
+from dataclasses import dataclass
+from typing import Dict, List, Optional, Protocol, Sequence
+
+from readiness.document import Outcome
+from readiness.merge import Matrix, Row
+from readiness.verdict import Verdict
+
+
+@dataclass(frozen=True)
+class Context:
+    """How to render: the generated-at time (UTC, ISO 8601) and whether to colour."""
+
+    generated_at: str
+    color: bool = False
+
+
+@dataclass(frozen=True)
+class Output:
+    """One rendered file: its path relative to the output folder, and its text."""
+
+    path: str
+    text: str
+
+
+class Renderer(Protocol):
+    def __call__(self, matrix: Matrix, verdict: Verdict, context: Context) -> List[Output]: ...
+
+
+def generated_at_from_environment() -> str:
+    """Now in UTC, or SOURCE_DATE_EPOCH when set, so that reports are reproducible."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    seconds = int(epoch) if epoch.isdigit() else int(time.time())
+    return dt.datetime.fromtimestamp(seconds, tz=dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+# One character per outcome, as pytest prints them, for compact matrices.
+SYMBOLS: Dict[Optional[Outcome], str] = {
+    Outcome.ERROR: "E", Outcome.FAILED: "F", Outcome.FLAKY: "R", Outcome.XPASSED: "X",
+    Outcome.SKIPPED: "s", Outcome.DESELECTED: "d", Outcome.XFAILED: "x", Outcome.PASSED: ".",
+    Outcome.NOT_APPLICABLE: "-", None: "?",
+}
+LEGEND = ". passed  F failed  E error  R flaky  X xpassed  s skipped  d deselected  " \
+         "x xfailed  - not applicable  ? no result"
+PROBLEM_OUTCOMES = frozenset({Outcome.ERROR, Outcome.FAILED, Outcome.FLAKY, Outcome.XPASSED,
+                              Outcome.SKIPPED, Outcome.DESELECTED, Outcome.XFAILED})
+
+
+def problem_rows(matrix: Matrix) -> List[Row]:
+    """Rows that are not plainly passing everywhere, worst first, then by id."""
+    rows = [row for row in matrix.rows.values() if _has_problem(row, matrix.cells)]
+    return sorted(rows, key=lambda row: (row.worst.rank if row.worst else -1, row.id))
+
+
+def _has_problem(row: Row, cells: Sequence[str]) -> bool:
+    outcomes = [row.outcome(cell) for cell in cells]
+    return any(o is None or o in PROBLEM_OUTCOMES for o in outcomes)
+
+
+def divergent_checks(verdict: Verdict) -> List[str]:
+    return sorted({c for f in verdict.findings if f.kind == "divergence" for c in f.checks})
+
+
+def one_line(text: Optional[str], limit: int = 300) -> str:
+    """The first line of a message, shortened."""
+    stripped = (text or "").strip()
+    line = stripped.splitlines()[0] if stripped else ""
+    return line if len(line) <= limit else line[: limit - 3] + "..."
+
+
+def scope_lines(verdict: Verdict) -> List[str]:
+    """The scope of the verdict and its evidence coverage, as plain sentences."""
+    s = verdict.scope
+    if s.cells_planned is not None:
+        run = f"cells run / planned: {len(s.cells_run)} / {len(s.cells_planned)}"
+    else:
+        run = f"cells run / required: {len(s.cells_run)} / {len(s.cells_required)} (no plan.json)"
+    lines = [
+        f"platforms: {', '.join(s.platforms) or 'none'}; Pythons: {', '.join(s.pythons) or 'none'}",
+        run + (f" (missing: {', '.join(s.cells_missing)})" if s.cells_missing else ""),
+        f"cells required: {len(s.cells_required)} ({s.required_basis})",
+        f"checks run / collected: {s.checks_run} / {s.checks_collected}; "
+        f"results run / collected (check x cell): {s.results_run} / {s.results_collected}",
+        f"policy: {verdict.policy_label}",
+    ]
+    if verdict.mixed:
+        lines.append("mixed run: documents from more than one run id were merged")
+    return lines

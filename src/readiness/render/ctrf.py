@@ -1,0 +1,87 @@
+"""CTRF JSON: one report per cell, all sharing the run id as `runId`."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+from typing import Any, Dict, List
+
+from readiness import __version__
+from readiness.document import CheckRecord, EnvDocument, Outcome
+from readiness.merge import Matrix
+from readiness.render.common import Context, Output
+from readiness.verdict import Verdict
+
+SPEC_VERSION = "1.0.0"
+_STATUS = {
+    Outcome.PASSED: "passed", Outcome.FLAKY: "passed", Outcome.FAILED: "failed", Outcome.ERROR: "failed",
+    Outcome.SKIPPED: "skipped", Outcome.DESELECTED: "skipped", Outcome.NOT_APPLICABLE: "skipped",
+    Outcome.XFAILED: "other", Outcome.XPASSED: "other",
+}
+_NAMESPACE = uuid.UUID("6f1b3c2e-58a4-4d4e-9d35-2a41f6f0c001")
+
+
+def render(matrix: Matrix, verdict: Verdict, context: Context) -> List[Output]:
+    run_id = matrix.run_id or "unknown"
+    return [Output(f"ctrf/{doc.cell_id}.json", _dumps(_report(doc, run_id, verdict, context)))
+            for doc in matrix.documents.values()]
+
+
+def _dumps(data: Dict[str, Any]) -> str:
+    return json.dumps(data, indent=1, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+def _report(doc: EnvDocument, run_id: str, verdict: Verdict, context: Context) -> Dict[str, Any]:
+    tests = [_test(record, doc.cell_id) for record in doc.checks]
+    return {
+        "reportFormat": "CTRF", "specVersion": SPEC_VERSION,
+        "reportId": str(uuid.uuid5(_NAMESPACE, f"{run_id}/{doc.cell_id}/{doc.finished_at}")),
+        "runId": run_id, "timestamp": context.generated_at, "generatedBy": f"readiness {__version__}",
+        "results": {
+            "tool": {"name": "readiness", "version": __version__},
+            "summary": _summary(tests, doc),
+            "tests": tests,
+            "environment": _environment(doc),
+            "extra": {"cell": doc.cell_id, "state": doc.state.value, "reason": doc.reason,
+                      "verdict": verdict.state.value},
+        },
+    }
+
+
+def _summary(tests: List[Dict[str, Any]], doc: EnvDocument) -> Dict[str, Any]:
+    counts = {status: sum(1 for t in tests if t["status"] == status)
+              for status in ("passed", "failed", "skipped", "pending", "other")}
+    return {"tests": len(tests), **counts, "start": _millis(doc.started_at), "stop": _millis(doc.finished_at)}
+
+
+def _millis(timestamp: str) -> int:
+    parsed = dt.datetime.fromisoformat(timestamp.replace("Z", "+00:00"))
+    return int(parsed.timestamp() * 1000)
+
+
+def _test(record: CheckRecord, cell: str) -> Dict[str, Any]:
+    test: Dict[str, Any] = {
+        "name": record.id, "status": _STATUS[record.outcome], "duration": round(record.duration_s * 1000),
+        "rawStatus": record.outcome.value, "suite": record.category, "retries": max(0, record.attempts - 1),
+        "flaky": record.outcome == Outcome.FLAKY,
+        "extra": {"title": record.title, "severity": record.severity.value, "cell": cell,
+                  "evidence": record.evidence,
+                  "measurements": {k: m.to_dict() for k, m in sorted(record.measurements.items())}},
+    }
+    if record.message:
+        test["message"] = record.message
+    if record.longrepr:
+        test["trace"] = record.longrepr
+    return test
+
+
+def _environment(doc: EnvDocument) -> Dict[str, Any]:
+    fp = doc.fingerprint
+    env: Dict[str, Any] = {"osPlatform": fp.get("os"), "osRelease": fp.get("os_release"),
+                           "extra": {"cell": doc.cell_id, "fingerprint": fp}}
+    if doc.target.name:
+        env["appName"] = doc.target.name
+    if doc.target.version:
+        env["appVersion"] = doc.target.version
+    return env

@@ -1,0 +1,209 @@
+"""HTML report: one self-contained file, the checks x cells matrix with filters and details.
+
+No external URL at all (a Content-Security-Policy forbids any fetch); the data travels as
+JSON inside a `<script type="application/json">` with `<`, `>` and `&` escaped, and the page
+builds every element with `textContent`, never `innerHTML`, so no value can become markup.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Dict, List
+
+from readiness import __version__
+from readiness.document import CheckRecord
+from readiness.merge import Matrix, Row
+from readiness.render.common import Context, Output, divergent_checks, scope_lines
+from readiness.verdict import Verdict
+
+_CSP = ("default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
+        "img-src data:; base-uri 'none'; form-action 'none'")
+
+
+def script_json(data: Any) -> str:
+    """JSON safe inside a <script> element: no `<`, `>` or `&` can end it or open a comment."""
+    text = json.dumps(data, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+    return (text.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e")
+            .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
+
+
+def render(matrix: Matrix, verdict: Verdict, context: Context) -> List[Output]:
+    data = page_data(matrix, verdict, context)
+    page = _TEMPLATE.replace("@CSP@", _CSP).replace("@DATA@", script_json(data))
+    return [Output("report.html", page)]
+
+
+def page_data(matrix: Matrix, verdict: Verdict, context: Context) -> Dict[str, Any]:
+    divergent = set(divergent_checks(verdict))
+    return {
+        "generated_at": context.generated_at, "tool_version": __version__, "run_id": matrix.run_id,
+        "state": verdict.state.value, "policy": verdict.policy_label, "scope": scope_lines(verdict),
+        "findings": [f.to_dict() for f in verdict.findings],
+        "waivers": [w.to_dict() for w in verdict.waivers],
+        "cells": matrix.cells,
+        "checks": [_row(row, row.id in divergent) for row in matrix.rows.values()],
+    }
+
+
+def _row(row: Row, divergent: bool) -> Dict[str, Any]:
+    worst = row.worst
+    return {"id": row.id, "title": row.title, "category": row.category, "severity": row.severity.value,
+            "worst": None if worst is None else worst.value, "divergent": divergent,
+            "results": {cell: _result(record) for cell, record in row.results.items()}}
+
+
+def _result(record: CheckRecord) -> Dict[str, Any]:
+    return {"outcome": record.outcome.value, "message": record.message, "longrepr": record.longrepr,
+            "duration_s": record.duration_s, "attempts": record.attempts, "evidence": record.evidence,
+            "measurements": {k: m.to_dict() for k, m in sorted(record.measurements.items())}}
+
+
+_TEMPLATE = """<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="@CSP@">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>readiness report</title>
+<style>
+body { font: 14px/1.4 system-ui, sans-serif; margin: 0; color: #1d232a; background: #f6f7f9; }
+header { padding: 16px 24px; color: #fff; }
+header.s-go { background: #1f7a3d; } header.s-waivers { background: #8a6d00; }
+header.s-nogo { background: #b3261e; } header.s-incomplete { background: #6b4fa0; }
+header h1 { margin: 0 0 4px; font-size: 22px; } header p { margin: 2px 0; opacity: .92; }
+main { padding: 16px 24px; }
+section { background: #fff; border: 1px solid #dde1e6; border-radius: 6px; padding: 12px 16px; margin-bottom: 16px; }
+h2 { font-size: 16px; margin: 0 0 8px; }
+ul { margin: 0; padding-left: 20px; }
+li.e-no-go { color: #b3261e; } li.e-incomplete { color: #6b4fa0; } li.e-inconclusive { color: #8a6d00; }
+.filters { display: flex; gap: 12px; align-items: center; flex-wrap: wrap; margin-bottom: 8px; }
+.filters label { font-weight: 600; }
+.matrix-wrap { overflow: auto; max-height: 70vh; }
+table { border-collapse: collapse; font-size: 13px; }
+th, td { border: 1px solid #e3e6ea; padding: 3px 6px; text-align: left; white-space: nowrap; }
+thead th { position: sticky; top: 0; background: #eef1f4; z-index: 1; }
+th.cell { writing-mode: vertical-rl; transform: rotate(180deg); font-weight: 500; max-height: 180px; }
+td.o { text-align: center; cursor: pointer; min-width: 22px; font-weight: 700; }
+td.o:hover { outline: 2px solid #1d232a; }
+.o-passed { background: #d5f0dd; color: #1f7a3d; } .o-failed, .o-error { background: #f9d3d0; color: #b3261e; }
+.o-flaky, .o-xpassed { background: #fbe9b7; color: #8a6d00; } .o-skipped, .o-deselected { background: #fff3cd; color: #8a6d00; }
+.o-xfailed, .o-not_applicable { background: #eceff3; color: #6b7380; } .o-missing { background: #fff; color: #b3261e; }
+tr.divergent td:first-child { border-left: 4px solid #e8710a; }
+tr.divergent td.id::after { content: " divergent"; color: #e8710a; font-size: 11px; font-weight: 600; }
+#detail pre { white-space: pre-wrap; background: #f3f4f6; padding: 8px; border-radius: 4px; max-height: 320px; overflow: auto; }
+.muted { color: #6b7380; }
+</style>
+</head>
+<body>
+<header id="banner"><h1 id="state"></h1><p id="policy"></p><p id="generated" class="muted-light"></p></header>
+<main>
+<section><h2>Why</h2><ul id="reasons"></ul></section>
+<section><h2>Scope and evidence coverage</h2><ul id="scope"></ul></section>
+<section>
+<h2>Checks x cells</h2>
+<div class="filters">
+<label for="f-category">Category</label><select id="f-category"></select>
+<label for="f-severity">Severity</label><select id="f-severity"></select>
+<label for="f-outcome">Worst outcome</label><select id="f-outcome"></select>
+<span id="count" class="muted"></span>
+</div>
+<div class="matrix-wrap"><table id="matrix"><thead><tr id="head"></tr></thead><tbody id="rows"></tbody></table></div>
+</section>
+<section id="detail"><h2>Details</h2><p id="detail-hint" class="muted">Click a cell of the matrix to see its message and evidence.</p>
+<dl id="detail-body"></dl></section>
+<section><h2>All findings</h2><ul id="findings"></ul></section>
+</main>
+<script type="application/json" id="readiness-data">@DATA@</script>
+<script>
+"use strict";
+(function () {
+  const data = JSON.parse(document.getElementById("readiness-data").textContent);
+  const SYMBOL = {error: "E", failed: "F", flaky: "R", xpassed: "X", skipped: "s", deselected: "d",
+                  xfailed: "x", passed: "\\u2713", not_applicable: "\\u2013"};
+  const STATE_CLASS = {"GO": "s-go", "GO WITH WAIVERS": "s-waivers", "NO-GO": "s-nogo", "INCOMPLETE": "s-incomplete"};
+  function el(tag, text, cls) {
+    const node = document.createElement(tag);
+    if (text !== undefined && text !== null) node.textContent = String(text);
+    if (cls) node.className = cls;
+    return node;
+  }
+  function byId(id) { return document.getElementById(id); }
+
+  byId("banner").className = STATE_CLASS[data.state] || "";
+  byId("state").textContent = "Verdict: " + data.state;
+  byId("policy").textContent = "Run " + data.run_id + " \\u00b7 " + data.policy;
+  byId("generated").textContent = "Generated " + data.generated_at + " by readiness " + data.tool_version;
+  const deciding = data.findings.filter(f => ["no-go", "incomplete", "waived", "inconclusive"].includes(f.effect));
+  if (!deciding.length) byId("reasons").appendChild(el("li", "No blocking finding, no missing evidence."));
+  deciding.forEach(f => byId("reasons").appendChild(el("li", f.effect.toUpperCase() + ": " + f.message, "e-" + f.effect)));
+  data.scope.forEach(line => byId("scope").appendChild(el("li", line)));
+  data.findings.forEach(f => byId("findings").appendChild(el("li", f.effect.toUpperCase() + ": " + f.message, "e-" + f.effect)));
+
+  const head = byId("head");
+  ["Check", "Category", "Severity"].forEach(name => head.appendChild(el("th", name)));
+  data.cells.forEach(cell => head.appendChild(el("th", cell, "cell")));
+
+  const tbody = byId("rows");
+  const rows = data.checks.map(check => {
+    const tr = el("tr", null, check.divergent ? "divergent" : "");
+    tr.appendChild(el("td", check.id, "id"));
+    tr.appendChild(el("td", check.category));
+    tr.appendChild(el("td", check.severity));
+    data.cells.forEach(cell => {
+      const result = check.results[cell];
+      const outcome = result ? result.outcome : "missing";
+      const td = el("td", result ? SYMBOL[outcome] : "?", "o o-" + outcome);
+      td.title = cell + ": " + (result ? outcome : "no result");
+      td.addEventListener("click", () => showDetail(check, cell, result));
+      tr.appendChild(td);
+    });
+    tbody.appendChild(tr);
+    return {tr: tr, check: check};
+  });
+
+  function options(select, values) {
+    select.appendChild(el("option", "all"));
+    values.forEach(v => select.appendChild(el("option", v)));
+    select.addEventListener("change", applyFilters);
+  }
+  const uniq = key => Array.from(new Set(data.checks.map(c => c[key]).filter(v => v !== null))).sort();
+  options(byId("f-category"), uniq("category"));
+  options(byId("f-severity"), uniq("severity"));
+  options(byId("f-outcome"), uniq("worst"));
+
+  function applyFilters() {
+    const want = {category: byId("f-category").value, severity: byId("f-severity").value, worst: byId("f-outcome").value};
+    let shown = 0;
+    rows.forEach(row => {
+      const ok = Object.keys(want).every(key => want[key] === "all" || row.check[key] === want[key]);
+      row.tr.hidden = !ok;
+      if (ok) shown += 1;
+    });
+    byId("count").textContent = shown + " of " + rows.length + " checks shown";
+  }
+
+  function showDetail(check, cell, result) {
+    const body = byId("detail-body");
+    body.replaceChildren();
+    byId("detail-hint").hidden = true;
+    function item(name, value, pre) {
+      body.appendChild(el("dt", name));
+      const dd = el("dd");
+      dd.appendChild(el(pre ? "pre" : "span", value));
+      body.appendChild(dd);
+    }
+    item("Check", check.id + (check.title && check.title !== check.id ? " \\u2014 " + check.title : ""));
+    item("Cell", cell);
+    if (!result) { item("Outcome", "no result in this cell"); return; }
+    item("Outcome", result.outcome + " (" + result.attempts + " attempt(s), " + result.duration_s + " s)");
+    item("Message", result.message || "(none)", true);
+    if (result.longrepr) item("Details", result.longrepr, true);
+    if (Object.keys(result.evidence).length) item("Evidence", JSON.stringify(result.evidence, null, 2), true);
+    if (Object.keys(result.measurements).length) item("Measurements", JSON.stringify(result.measurements, null, 2), true);
+  }
+  applyFilters();
+})();
+</script>
+</body>
+</html>
+"""

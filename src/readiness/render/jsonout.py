@@ -1,0 +1,14 @@
+"""JSON output: the verdict (kind readiness/verdict, what a deploy gate reads) and the matrix."""
+
+from __future__ import annotations
+
+from typing import List
+
+from readiness import merge, verdict as verdict_module
+from readiness.merge import Matrix
+from readiness.render.common import Context, Output
+from readiness.verdict import Verdict
+
+
+def render(matrix: Matrix, verdict: Verdict, context: Context) -> List[Output]:
+    return [Output("verdict.json", verdict_module.dumps(verdict)), Output("matrix.json", merge.dumps(matrix))]

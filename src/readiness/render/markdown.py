@@ -1,0 +1,176 @@
+"""Markdown report: the report the seed's author should have written, computed from evidence.
+
+Sections: executive summary, system health, critical fixes, integration, API contracts, other
+checks, performance, regression, risks, verdict. Every claim names its cells and comes from
+the documents; a section with no evidence says so instead of claiming anything.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any, Dict, List, Sequence, Tuple
+
+from readiness import __version__
+from readiness.document import Outcome
+from readiness.merge import Matrix, Row
+from readiness.render.common import Context, Output, one_line, scope_lines
+from readiness.verdict import Effect, Finding, Verdict
+
+# Check categories shown in their own section; any other category goes to "Other checks".
+CATEGORY_SECTIONS: Tuple[Tuple[str, Tuple[str, ...]], ...] = (
+    ("System health", ("health",)),
+    ("Critical fixes", ("fix", "fixes", "critical-fix", "critical-fixes")),
+    ("Integration", ("integration",)),
+    ("API contracts", ("api", "contract", "contracts", "api-contracts")),
+)
+_SPECIAL = re.compile(r"([\\`*_\[\]|#])")
+
+
+def md(text: Any) -> str:
+    """Inline-safe Markdown text: HTML and Markdown syntax escaped, one line."""
+    value = str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _SPECIAL.sub(r"\\\1", " ".join(value.split()))
+
+
+def render(matrix: Matrix, verdict: Verdict, context: Context) -> List[Output]:
+    parts = [_title(matrix, verdict, context), _summary(verdict)]
+    known = {c for _, categories in CATEGORY_SECTIONS for c in categories}
+    for title, categories in CATEGORY_SECTIONS:
+        rows = [r for r in matrix.rows.values() if r.category in categories]
+        parts.append(_check_section(title, rows, matrix, verdict))
+    others = [r for r in matrix.rows.values() if r.category not in known]
+    parts.append(_check_section("Other checks", others, matrix, verdict, with_category=True))
+    parts += [_performance(verdict), _regression(verdict), _risks(matrix, verdict), _verdict(verdict)]
+    return [Output("report.md", "\n".join(parts))]
+
+
+def _title(matrix: Matrix, verdict: Verdict, context: Context) -> str:
+    target = _target_name(matrix)
+    return (f"# Readiness report: {md(target)}\n\n"
+            f"Run `{md(matrix.run_id or 'none')}`; generated {context.generated_at} by readiness "
+            f"{__version__}; policy: {md(verdict.policy_label)}.\n")
+
+
+def _target_name(matrix: Matrix) -> str:
+    for doc in matrix.documents.values():
+        if doc.target.name:
+            return f"{doc.target.name} {doc.target.version or ''}".strip()
+    return "target not recorded"
+
+
+def _summary(verdict: Verdict) -> str:
+    lines = ["## Executive summary", "", f"**Verdict: {verdict.state.value}** (exit code {verdict.exit_code}).", ""]
+    reasons = verdict.reasons
+    if reasons:
+        lines += ["Because:", ""] + [f"- {md(f.message)}" for f in reasons] + [""]
+    inconclusive = verdict.by_effect(Effect.INCONCLUSIVE)
+    if inconclusive:
+        lines += [f"{len(inconclusive)} claim(s) are INCONCLUSIVE (see Performance and Risks)."] + [""]
+    lines += [f"- {md(line)}" for line in scope_lines(verdict)]
+    return "\n".join(lines) + "\n"
+
+
+def _check_section(title: str, rows: Sequence[Row], matrix: Matrix, verdict: Verdict,
+                   with_category: bool = False) -> str:
+    lines = [f"## {title}", ""]
+    if not rows:
+        return "\n".join(lines + ["No check of this kind ran: nothing is claimed here.", ""])
+    head = "| Check | " + ("Category | " if with_category else "") + "Severity | Result | Evidence |"
+    lines += [head, _rule(head)]
+    for row in rows:
+        category = f"{md(row.category)} | " if with_category else ""
+        lines.append(f"| {md(row.id)} | {category}{md(row.severity.value)} | "
+                     f"{_result(row, matrix.cells)} | {_evidence(row)} |")
+    return "\n".join(lines) + "\n"
+
+
+def _rule(head: str) -> str:
+    return "|" + "---|" * (head.count("|") - 1)
+
+
+def _result(row: Row, cells: Sequence[str]) -> str:
+    """Outcomes with their cells, worst first: 'failed in a; passed in b, c'."""
+    groups: Dict[Outcome, List[str]] = {}
+    for cell in cells:
+        outcome = row.outcome(cell)
+        if outcome is not None:
+            groups.setdefault(outcome, []).append(cell)
+    missing = [cell for cell in cells if row.outcome(cell) is None]
+    parts = [f"**{o.value}** in {_cells(cs, len(cells))}" for o, cs in sorted(groups.items(), key=lambda i: i[0].rank)]
+    if missing:
+        parts.append(f"no result in {_cells(missing, len(cells))}")
+    return "; ".join(parts)
+
+
+def _cells(cells: Sequence[str], total: int) -> str:
+    if len(cells) == total and total > 3:
+        return f"all {total} cells"
+    return ", ".join(md(c) for c in cells)
+
+
+def _evidence(row: Row) -> str:
+    """The message of the worst cell, then recorded facts (shortened)."""
+    worst = min(row.results.values(), key=lambda r: (r.outcome.rank, r.id))
+    parts = []
+    if worst.message and worst.outcome != Outcome.PASSED:
+        parts.append(md(one_line(worst.message, 200)))
+    facts = [f"{k}={json.dumps(v, ensure_ascii=False)}" for k, v in sorted(worst.evidence.items())[:5]]
+    if facts:
+        parts.append(md(one_line("; ".join(facts), 200)))
+    return "<br>".join(parts) or "-"
+
+
+def _performance(verdict: Verdict) -> str:
+    lines = ["## Performance", ""]
+    if not verdict.measurements:
+        return "\n".join(lines + ["No measurement was recorded: no performance claim is made.", ""])
+    lines += ["| Check | Measurement | Cell | Samples | Median | Budget | Status |", _rule("| | | | | | | |")]
+    for m in verdict.measurements:
+        limit = "-" if m.limit is None else f"<= {m.limit:g} {md(m.unit)}"
+        lines.append(f"| {md(m.check)} | {md(m.name)} | {md(m.cell)} | {m.samples} | {m.median:g} {md(m.unit)} "
+                     f"| {limit} | {m.status} |")
+    claims = [f for f in verdict.findings if f.kind in ("budget", "inconclusive")]
+    lines += [""] + [f"- {_effect_tag(f)} {md(f.message)}" for f in claims]
+    return "\n".join(lines) + "\n"
+
+
+def _regression(verdict: Verdict) -> str:
+    lines = ["## Regression", ""]
+    if verdict.baseline is None:
+        lines.append("No baseline was given: no claim about new failures or about performance change "
+                     "against an earlier build can be made.")
+    else:
+        lines.append(f"Compared against baseline run `{md(verdict.baseline)}`.")
+        lines += [f"- {md(f.message)}" for f in verdict.findings if "baseline" in f.message]
+    return "\n".join(lines) + "\n\n"
+
+
+def _risks(matrix: Matrix, verdict: Verdict) -> str:
+    lines = ["## Risks", ""]
+    risky = verdict.by_effect(Effect.INCONCLUSIVE, Effect.WAIVED, Effect.WARNING)
+    lines += [f"- {_effect_tag(f)} {md(f.message)}" for f in risky] or ["No warning, waiver or INCONCLUSIVE claim."]
+    if verdict.waivers:
+        lines += ["", "| Waiver | Cells | Owner | Expires | Days left | Status | Reason |", _rule("| | | | | | | |")]
+        for s in verdict.waivers:
+            w = s.waiver
+            lines.append(f"| {md(w.check)} | {md(', '.join(w.cells) or 'all')} | {md(w.owner)} | "
+                         f"{w.expires.isoformat()} | {s.days_left} | {s.status} | {md(w.reason)} |")
+    return "\n".join(lines) + "\n"
+
+
+def _effect_tag(finding: Finding) -> str:
+    return f"**{finding.effect.value.upper()}**"
+
+
+def _verdict(verdict: Verdict) -> str:
+    lines = ["## Verdict", "", f"**{verdict.state.value}** under {md(verdict.policy_label)}.", ""]
+    for f in verdict.by_effect(Effect.NO_GO, Effect.INCOMPLETE, Effect.WAIVED):
+        lines.append(f"- {_effect_tag(f)} {md(f.message)}")
+    lines += ["", "Evidence coverage:", ""] + [f"- {md(line)}" for line in scope_lines(verdict)]
+    samples = sorted({m.samples for m in verdict.measurements})
+    if samples:
+        lines.append(f"- samples per measurement: {samples[0]} to {samples[-1]} "
+                     f"({len(verdict.measurements)} measurement(s))")
+    lines += ["", "No confidence figure is given: the verdict is the policy applied to the evidence above."]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,106 @@
+"""Terminal report: a compact checks x cells matrix, problems first, the verdict last.
+
+Colour is plain ANSI, on only when asked (the CLI asks when stdout is a TTY and NO_COLOR is
+unset).
+"""
+
+from __future__ import annotations
+
+from typing import List
+
+from readiness.document import Outcome
+from readiness.merge import Matrix
+from readiness.render.common import LEGEND, SYMBOLS, Context, Output, one_line, problem_rows, scope_lines
+from readiness.verdict import Effect, State, Verdict
+
+_RED, _GREEN, _YELLOW, _DIM, _BOLD, _RESET = "\x1b[31m", "\x1b[32m", "\x1b[33m", "\x1b[2m", "\x1b[1m", "\x1b[0m"
+_OUTCOME_COLOUR = {
+    Outcome.ERROR: _RED, Outcome.FAILED: _RED, Outcome.FLAKY: _YELLOW, Outcome.XPASSED: _YELLOW,
+    Outcome.SKIPPED: _YELLOW, Outcome.DESELECTED: _YELLOW, Outcome.XFAILED: _DIM,
+    Outcome.PASSED: _GREEN, Outcome.NOT_APPLICABLE: _DIM,
+}
+_STATE_COLOUR = {State.GO: _GREEN, State.GO_WITH_WAIVERS: _YELLOW, State.NO_GO: _RED, State.INCOMPLETE: _YELLOW}
+_SECTIONS = (
+    (Effect.NO_GO, "Blocking (NO-GO)"),
+    (Effect.INCOMPLETE, "Missing evidence (INCOMPLETE)"),
+    (Effect.INCONCLUSIVE, "INCONCLUSIVE (cannot be judged)"),
+    (Effect.WAIVED, "Waived"),
+    (Effect.WARNING, "Warnings"),
+    (Effect.INFO, "Notes"),
+)
+MAX_ROWS = 60
+
+
+def render(matrix: Matrix, verdict: Verdict, context: Context) -> List[Output]:
+    lines = matrix_lines(matrix, context.color) + [""] + verdict_lines(verdict, context.color)
+    return [Output("report.txt", "\n".join(lines) + "\n")]
+
+
+def _paint(text: str, colour: str, on: bool) -> str:
+    return f"{colour}{text}{_RESET}" if on and colour else text
+
+
+def matrix_lines(matrix: Matrix, color: bool) -> List[str]:
+    """Cells numbered in a legend; one row per check with a problem; a count of the rest."""
+    cells = matrix.cells
+    lines = ["cells:"] + [f"  {index + 1:>2} {cell}" for index, cell in enumerate(cells)]
+    rows = problem_rows(matrix)
+    width = min(60, max([len("check")] + [len(row.id) for row in rows[:MAX_ROWS]]))
+    lines += ["", "check".ljust(width) + " " + _header(len(cells))]
+    for row in rows[:MAX_ROWS]:
+        marks = " ".join(" " + _mark(row.outcome(cell), color) for cell in cells)
+        lines.append(_fit(row.id, width) + " " + marks)
+    if len(rows) > MAX_ROWS:
+        lines.append(f"... and {len(rows) - MAX_ROWS} more check(s) with problems (see report.md or report.html)")
+    clean = len(matrix.rows) - len(rows)
+    lines += [f"{clean} other check(s) passed (or were not applicable) in every cell", LEGEND]
+    return lines
+
+
+def _header(count: int) -> str:
+    return " ".join(f"{index + 1:>2}" for index in range(count))
+
+
+def _mark(outcome: object, color: bool) -> str:
+    symbol = SYMBOLS.get(outcome, "?")  # type: ignore[call-overload]
+    return _paint(symbol, _OUTCOME_COLOUR.get(outcome, ""), color)  # type: ignore[call-overload]
+
+
+def _fit(text: str, width: int) -> str:
+    return text.ljust(width) if len(text) <= width else text[: width - 3] + "..."
+
+
+def verdict_lines(verdict: Verdict, color: bool) -> List[str]:
+    """Findings by effect, waivers, scope, then the state on the last line."""
+    lines: List[str] = []
+    for effect, title in _SECTIONS:
+        found = verdict.by_effect(effect)
+        if found:
+            lines += [_paint(f"{title}:", _BOLD, color)] + [f"  - {one_line(f.message, 400)}" for f in found] + [""]
+    lines += waiver_lines(verdict)
+    lines += ["Scope:"] + [f"  {line}" for line in scope_lines(verdict)] + [""]
+    state = verdict.state
+    lines.append(_paint(f"VERDICT: {state.value}", _BOLD + _STATE_COLOUR[state], color)
+                 + f"  ({verdict.policy_label}; exit code {verdict.exit_code})")
+    return lines
+
+
+def waiver_lines(verdict: Verdict) -> List[str]:
+    if not verdict.waivers:
+        return []
+    lines = ["Waivers:"]
+    for status in verdict.waivers:
+        w = status.waiver
+        where = f" in {', '.join(w.cells)}" if w.cells else ""
+        left = "expired" if status.days_left < 0 else f"{status.days_left} day(s) left"
+        soon = " - EXPIRES SOON" if 0 <= status.days_left <= 14 else ""
+        lines.append(f"  - {w.check}{where}: {status.status}, expires {w.expires.isoformat()} ({left}){soon}; "
+                     f"owner {w.owner}; reason: {one_line(w.reason)}")
+    return lines + [""]
+
+
+def verdict_text(verdict: Verdict, color: bool = False) -> str:
+    """What `readiness verdict` prints."""
+    return "\n".join(verdict_lines(verdict, color)) + "\n"
+
+

@@ -1,0 +1,328 @@
+"""The pytest plugin end to end: what a check suite run writes, serial and under xdist."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Dict
+
+import pytest
+
+from conftest import read_document
+
+pytest_plugins = ["pytester"]
+
+SUITE = """
+import os
+import pytest
+
+@pytest.mark.check(id="health.app", title="App builds", category="health", severity="critical")
+def test_app(evidence):
+    evidence["secret_key_length"] = 69
+    evidence["nested"] = {"sizes": (1, 2), "ok": True}
+    evidence.measure("startup_s", [1.0, 1.25, 1.5], unit="s")
+
+@pytest.mark.check(category="integration")
+def test_database():
+    raise ModuleNotFoundError("No module named 'netra_backend.app.database.connection'")
+
+@pytest.mark.check(platforms=["windows"])
+def test_proactor_policy():
+    pass
+
+@pytest.mark.xfail(reason="known bug 12")
+def test_known_bug():
+    assert False
+
+@pytest.mark.xfail(reason="fixed since")
+def test_fixed_since():
+    pass
+
+@pytest.mark.skip(reason="needs a GPU")
+def test_gpu():
+    pass
+
+@pytest.fixture
+def broken_setup():
+    raise RuntimeError("setup boom")
+
+def test_setup_error(broken_setup):
+    pass
+
+@pytest.fixture
+def broken_teardown():
+    yield
+    raise RuntimeError("teardown boom")
+
+def test_teardown_error(broken_teardown):
+    pass
+
+def test_unselected():
+    pass
+
+def test_plain():
+    "A plain test is a check with the defaults."
+"""
+
+EXPECTED = {
+    "health.app": "passed",
+    "test_suite.py::test_database": "failed",
+    "test_suite.py::test_proactor_policy": "not_applicable",
+    "test_suite.py::test_known_bug": "xfailed",
+    "test_suite.py::test_fixed_since": "xpassed",
+    "test_suite.py::test_gpu": "skipped",
+    "test_suite.py::test_setup_error": "error",
+    "test_suite.py::test_teardown_error": "error",
+    "test_suite.py::test_unselected": "deselected",
+    "test_suite.py::test_plain": "passed",
+}
+
+
+def _only_document(folder: Path) -> Dict[str, Any]:
+    files = sorted(folder.glob("*.json"))
+    assert len(files) == 1, files
+    return read_document(files[0])
+
+
+def _by_id(doc: Dict[str, Any]) -> Dict[str, Dict[str, Any]]:
+    return {check["id"]: check for check in doc["checks"]}
+
+
+def test_plugin_is_passive_without_an_output(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_suite=SUITE)
+    result = pytester.runpytest("-k", "not unselected")
+    result.assert_outcomes(passed=4, failed=1, errors=2, skipped=1, xfailed=1, xpassed=1, deselected=1)
+    assert not list(pytester.path.rglob("*.json"))
+    result.stdout.no_fnmatch_line("readiness: wrote*")
+
+
+def test_every_outcome_maps_exactly(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_suite=SUITE)
+    result = pytester.runpytest("-k", "not unselected", "--readiness-out", "out")
+    result.stdout.fnmatch_lines(["readiness: wrote *-cpython3.* (complete) to *out*.json"])
+    doc = _only_document(pytester.path / "out")
+    assert {cid: check["outcome"] for cid, check in _by_id(doc).items()} == EXPECTED
+    assert doc["collected"] == sorted(EXPECTED)
+    assert doc["summary"]["error"] == 2 and doc["summary"]["not_applicable"] == 1
+    assert doc["state"] == "complete" and doc["reason"] is None
+
+
+def test_records_carry_marker_fields_evidence_and_messages(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_suite=SUITE)
+    pytester.runpytest("--readiness-out", "out")
+    checks = _by_id(_only_document(pytester.path / "out"))
+    app = checks["health.app"]
+    assert (app["title"], app["category"], app["severity"]) == ("App builds", "health", "critical")
+    assert app["evidence"] == {"secret_key_length": 69, "nested": {"sizes": [1, 2], "ok": True}}
+    assert app["measurements"]["startup_s"]["samples"] == [1.0, 1.25, 1.5]
+    assert app["measurements"]["startup_s"]["unit"] == "s"
+    database = checks["test_suite.py::test_database"]
+    assert database["message"] == (
+        "ModuleNotFoundError: No module named 'netra_backend.app.database.connection'"
+    )
+    assert "netra_backend.app.database.connection" in database["longrepr"]
+    assert (database["severity"], database["category"]) == ("major", "integration")
+    assert checks["test_suite.py::test_plain"]["title"] == "A plain test is a check with the defaults."
+    assert checks["test_suite.py::test_proactor_policy"]["message"] == (
+        "not applicable: runs on windows only"
+    )
+    assert checks["test_suite.py::test_gpu"]["message"] == "Skipped: needs a GPU"
+    assert checks["test_suite.py::test_teardown_error"]["message"] == "RuntimeError: teardown boom"
+
+
+def test_output_to_a_json_path_and_from_the_environment(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytester.makepyfile(test_suite="def test_one():\n    pass\n")
+    pytester.runpytest("--readiness-out", "given/name.json")
+    assert read_document(pytester.path / "given" / "name.json")["summary"]["passed"] == 1
+    monkeypatch.setenv("READINESS_OUT", str(pytester.path / "from-env"))
+    pytester.runpytest()
+    assert _only_document(pytester.path / "from-env")["checks"][0]["id"] == "test_suite.py::test_one"
+
+
+def _comparable(doc: Dict[str, Any]) -> Dict[str, Any]:
+    checks = []
+    for check in doc["checks"]:
+        check = dict(check, duration_s=0)
+        for measurement in check["measurements"].values():
+            measurement.pop("load", None)  # the machine's load when sampled, not the check's result
+        check.pop("longrepr")  # tracebacks differ in process details, not in substance
+        checks.append(check)
+    return {"collected": doc["collected"], "checks": checks, "summary": doc["summary"]}
+
+
+def test_xdist_writes_the_same_document_as_a_serial_run(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_suite=SUITE)
+    pytester.runpytest("-k", "not unselected", "--readiness-out", "serial")
+    result = pytester.runpytest("-n", "2", "-k", "not unselected", "--readiness-out", "xdist")
+    result.stdout.fnmatch_lines(["readiness: wrote *"])
+    serial = _only_document(pytester.path / "serial")
+    parallel = _only_document(pytester.path / "xdist")
+    assert json.dumps(_comparable(parallel), indent=1) == json.dumps(_comparable(serial), indent=1)
+    # Written once, by the controller.
+    assert len(list((pytester.path / "xdist").iterdir())) == 1
+
+
+@pytest.mark.parametrize("death", ["os._exit(3)", "os.abort()"])
+def test_a_worker_that_dies_gives_an_error_record(pytester: pytest.Pytester, death: str) -> None:
+    pytester.makepyfile(
+        test_suite=f"""
+import os, pytest
+@pytest.mark.check(id="dies", severity="critical")
+def test_dies():
+    {death}
+def test_survives():
+    pass
+"""
+    )
+    pytester.runpytest("-n", "2", "--readiness-out", "out")
+    checks = _by_id(_only_document(pytester.path / "out"))
+    assert checks["dies"]["outcome"] == "error"
+    assert checks["dies"]["severity"] == "critical"
+    assert "crashed while running 'test_suite.py::test_dies'" in checks["dies"]["message"]
+    assert checks["test_suite.py::test_survives"]["outcome"] == "passed"
+
+
+def test_flaky_check_counts_attempts_and_keeps_the_first_failure(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        test_suite="""
+import pytest
+attempts = []
+@pytest.mark.flaky(reruns=3)
+def test_sometimes():
+    attempts.append(1)
+    assert len(attempts) >= 3, f"failed on attempt {len(attempts)}"
+@pytest.mark.flaky(reruns=1)
+def test_always():
+    assert False, "always broken"
+"""
+    )
+    pytester.runpytest("-p", "rerunfailures", "--readiness-out", "out")
+    checks = _by_id(_only_document(pytester.path / "out"))
+    sometimes = checks["test_suite.py::test_sometimes"]
+    assert (sometimes["outcome"], sometimes["attempts"]) == ("flaky", 3)
+    assert "failed on attempt 1" in sometimes["first_failure"]
+    always = checks["test_suite.py::test_always"]
+    assert (always["outcome"], always["attempts"]) == ("failed", 2)
+
+
+def test_duplicate_check_ids_are_an_error_naming_both_tests(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        test_suite="""
+import pytest
+@pytest.mark.check(id="db.roundtrip")
+def test_one(): pass
+@pytest.mark.check(id="db.roundtrip")
+def test_two(): pass
+"""
+    )
+    result = pytester.runpytest("--readiness-out", "out")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([
+        "*check id 'db.roundtrip' is used by both test_suite.py::test_one and "
+        "test_suite.py::test_two*"
+    ])
+
+
+def test_parametrized_checks_get_one_id_per_parameter(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        test_suite="""
+import pytest
+@pytest.mark.check(id="api.status")
+@pytest.mark.parametrize("path", ["/health", "/ready"])
+def test_status(path): pass
+"""
+    )
+    pytester.runpytest("--readiness-out", "out")
+    doc = _only_document(pytester.path / "out")
+    assert doc["collected"] == ["api.status[/health]", "api.status[/ready]"]
+
+
+@pytest.mark.parametrize(
+    ("marker", "message"),
+    [
+        ("severity='blocker'", "severity='blocker' is not one of critical, major, minor, info"),
+        ("platforms=['solaris']", "platforms='solaris' is not one of linux, windows, macos"),
+        ("owner='me'", "@pytest.mark.check has no argument 'owner'"),
+    ],
+)
+def test_bad_marker_arguments_are_named(pytester: pytest.Pytester, marker: str, message: str) -> None:
+    pytester.makepyfile(test_suite=f"import pytest\n@pytest.mark.check({marker})\ndef test_x(): pass\n")
+    result = pytester.runpytest("--readiness-out", "out")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([f"*test_suite.py::test_x: {message}*"])
+
+
+def test_evidence_refuses_values_json_cannot_hold(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        test_suite="""
+def test_set(evidence):
+    evidence["hosts"] = {"a", "b"}
+"""
+    )
+    result = pytester.runpytest("--readiness-out", "out")
+    message = _only_document(pytester.path / "out")["checks"][0]["message"]
+    assert message == (
+        "TypeError: evidence['hosts'] is a set; evidence holds str, int, float, bool, None, "
+        "and lists or dicts of those"
+    )
+    result.stdout.fnmatch_lines(["*TypeError: evidence?'hosts'? is a set*"])
+
+
+def test_stopping_early_leaves_unrun_checks_visible(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_suite="def test_a():\n    assert 0\ndef test_b():\n    pass\n")
+    pytester.runpytest("-x", "--readiness-out", "out")
+    doc = _only_document(pytester.path / "out")
+    assert doc["state"] == "interrupted"
+    assert doc["reason"] == "the session stopped early; 1 check(s) did not run"
+    unrun = _by_id(doc)["test_suite.py::test_b"]
+    assert (unrun["outcome"], unrun["attempts"]) == ("skipped", 0)
+    assert unrun["message"] == "did not run: the session stopped before this check"
+
+
+def test_a_module_that_fails_to_collect_is_an_error_record(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_broken="import no_such_module_here\n", test_fine="def test_ok(): pass\n")
+    pytester.runpytest("--readiness-out", "out")
+    doc = _only_document(pytester.path / "out")
+    assert doc["state"] == "interrupted"
+    broken = _by_id(doc)["test_broken.py"]
+    assert (broken["outcome"], broken["severity"], broken["category"]) == ("error", "critical", "collection")
+    assert "no_such_module_here" in broken["longrepr"]
+
+
+def test_run_id_target_and_fingerprint(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("READINESS_RUN_ID", "release-1.2.3")
+    monkeypatch.setenv("READINESS_TARGET", "pytest")
+    monkeypatch.setenv("READINESS_TARGET_COMMIT", "0123abc")
+    monkeypatch.setenv("READINESS_TARGET_DIRTY", "1")
+    pytester.makepyfile(test_suite="def test_one(): pass\n")
+    pytester.runpytest("--readiness-out", "out")
+    doc = _only_document(pytester.path / "out")
+    assert doc["run_id"] == "release-1.2.3"
+    assert doc["target"]["name"] == "pytest"
+    assert doc["target"]["version"] == pytest.__version__
+    assert (doc["target"]["commit"], doc["target"]["dirty"]) == ("0123abc", True)
+    assert doc["target"]["source_hash"].startswith("sha256:")
+    assert doc["installed"]["pytest"] == pytest.__version__
+    assert doc["cell"]["fingerprint"]["runner"] in ("nox", "tox", "plain")
+    assert (pytester.path / "out" / f"{doc['cell']['id']}.json").is_file()
+    assert doc["coverage"] is None
+
+
+def test_an_invalid_run_id_is_a_usage_error(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("READINESS_RUN_ID", "../../etc")
+    pytester.makepyfile(test_suite="def test_one(): pass\n")
+    result = pytester.runpytest("--readiness-out", "out")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*READINESS_RUN_ID='../../etc' is not a valid run id*"])
+    assert not (pytester.path / "out").exists()
+
+
+def test_progress_file_for_the_live_board(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("READINESS_PROGRESS", str(pytester.path / "progress.json"))
+    pytester.makepyfile(test_suite="def test_a(): pass\ndef test_b(): assert 0\n")
+    pytester.runpytest("--readiness-out", "out")
+    progress = json.loads((pytester.path / "progress.json").read_text(encoding="utf-8"))
+    assert progress["total"] == 2 and progress["done"] == 2 and progress["final"] is True
+    assert progress["counts"] == {"passed": 1, "failed": 1}
