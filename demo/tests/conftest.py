@@ -6,9 +6,8 @@ from pathlib import Path
 from typing import Iterator
 
 import pytest
-from starlette.testclient import TestClient
-
 from readiness_demo import Settings, create_app
+from starlette.testclient import TestClient
 
 
 @pytest.fixture

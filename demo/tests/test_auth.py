@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from readiness_demo import TokenError, TokenSigner
 
 NOW = 1_700_000_000.0

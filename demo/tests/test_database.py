@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from readiness_demo import Database, load_database_module, open_database
 
 
@@ -30,5 +29,7 @@ def test_the_default_module_provides_database() -> None:
 
 
 def test_a_missing_module_names_the_configured_path() -> None:
-    with pytest.raises(ModuleNotFoundError, match="No module named 'readiness_demo.nowhere.connection'"):
+    with pytest.raises(
+        ModuleNotFoundError, match=r"No module named 'readiness_demo\.nowhere\.connection'"
+    ):
         open_database("sqlite://", "readiness_demo.nowhere.connection")

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from readiness_demo import Settings, SettingsError, load_settings
 
 STRONG_SECRET = "p" * 48
@@ -79,7 +78,10 @@ def test_default_database_is_a_sqlite_file_per_environment(
 ) -> None:
     monkeypatch.chdir(tmp_path)
     settings = load_settings({"READINESS_DEMO_ENV": "testing"})
-    assert settings.database_url == f"sqlite:///{(tmp_path / 'readiness-demo-testing.sqlite3').as_posix()}"
+    assert (
+        settings.database_url
+        == f"sqlite:///{(tmp_path / 'readiness-demo-testing.sqlite3').as_posix()}"
+    )
 
 
 def test_settings_built_directly_are_validated_too() -> None:

@@ -1,9 +1,8 @@
-"""The Redis store's own rules that hold without a server (the round trip is an integration check)."""
+"""The Redis store's rules that hold without a server (the round trip is an integration check)."""
 
 from __future__ import annotations
 
 import pytest
-
 from readiness_demo import RedisStore
 from readiness_demo.store import _escape_glob
 

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, Optional
+from typing import Any, Dict, List, Literal, Optional, cast
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route, WebSocketRoute
+from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.schemas import SchemaGenerator
 
 from readiness_demo import __version__
@@ -46,7 +46,7 @@ def _session_middleware(settings: Settings) -> Middleware:
         SessionMiddleware,
         secret_key=settings.secret_key,
         session_cookie=SESSION_COOKIE,
-        same_site=settings.session_same_site,
+        same_site=cast(Literal["lax", "strict", "none"], settings.session_same_site),
         https_only=settings.session_https_only,
     )
 
@@ -57,7 +57,7 @@ def _store(settings: Settings) -> Optional[RedisStore]:
     return RedisStore.from_url(settings.redis_url, settings.redis_key_prefix)
 
 
-def _routes() -> list:  # type: ignore[type-arg]
+def _routes() -> List[BaseRoute]:
     return [
         Route("/health", health, methods=["GET"]),
         Route("/session", read_session, methods=["GET"]),

@@ -45,7 +45,9 @@ class Database:
         """Store a note; returns its id."""
         with self.engine.begin() as connection:
             result = connection.execute(insert(notes).values(author=author, body=body))
-            return int(result.inserted_primary_key[0])
+            key = result.inserted_primary_key
+            assert key is not None, "an INSERT always reports its primary key"
+            return int(key[0])
 
     def get_note(self, note_id: int) -> Optional[Note]:
         """The note with this id, or None."""

@@ -1,4 +1,4 @@
-"""Redis-backed cache and session store; every key lives under one prefix, so tenants never collide."""
+"""Redis-backed cache and session store; every key lives under one prefix, so users never clash."""
 
 from __future__ import annotations
 
@@ -13,14 +13,14 @@ JsonObject = Dict[str, Any]
 class RedisStore:
     """A cache and a session store sharing one Redis connection and one key prefix."""
 
-    def __init__(self, client: "redis.Redis[bytes]", prefix: str) -> None:
+    def __init__(self, client: redis.Redis, prefix: str) -> None:
         if not prefix:
             raise ValueError("a key prefix is required: it keeps this store's keys apart")
         self.client = client
         self.prefix = prefix
 
     @classmethod
-    def from_url(cls, url: str, prefix: str, timeout_s: float = 5.0) -> "RedisStore":
+    def from_url(cls, url: str, prefix: str, timeout_s: float = 5.0) -> RedisStore:
         """A store on the server at `url` (redis://host:port/db); connects on first use."""
         client = redis.Redis.from_url(
             url, socket_timeout=timeout_s, socket_connect_timeout=timeout_s
@@ -37,7 +37,7 @@ class RedisStore:
 
     def cache_get(self, key: str) -> Optional[str]:
         """The cached text, or None when absent or expired."""
-        raw = self.client.get(self._key("cache", key))
+        raw = cast(Optional[bytes], self.client.get(self._key("cache", key)))
         return None if raw is None else raw.decode("utf-8")
 
     def save_session(self, session_id: str, data: JsonObject, ttl_s: int = 3600) -> None:
@@ -47,7 +47,7 @@ class RedisStore:
 
     def load_session(self, session_id: str) -> Optional[JsonObject]:
         """A session's data, or None when unknown or expired."""
-        raw = self.client.get(self._key("session", session_id))
+        raw = cast(Optional[bytes], self.client.get(self._key("session", session_id)))
         return None if raw is None else cast(JsonObject, json.loads(raw.decode("utf-8")))
 
     def delete_session(self, session_id: str) -> None:
@@ -62,7 +62,7 @@ class RedisStore:
     def clear(self) -> int:
         """Delete this store's own keys and no others; returns how many went."""
         keys = list(self.own_keys())
-        return int(self.client.delete(*keys)) if keys else 0
+        return cast(int, self.client.delete(*keys)) if keys else 0
 
     def close(self) -> None:
         """Release the connection pool."""

@@ -1,4 +1,4 @@
-"""The WebSocket endpoint and the connection manager behind it: echo to the sender, broadcast to all."""
+"""The WebSocket endpoint and its connection manager: echo to the sender, broadcast to all."""
 
 from __future__ import annotations
 
