@@ -57,7 +57,7 @@ def _policy_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--baseline", metavar="PATH", help="a matrix file or env documents of an earlier run")
 
 
-def _add_judging_commands(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+def _add_judging_commands(commands: "argparse._SubParsersAction[_Parser]") -> None:
     merge = commands.add_parser("merge", help="merge env documents into one matrix",
                                 description="Merge env documents into one checks x cells matrix (JSON).")
     _inputs(merge)

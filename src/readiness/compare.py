@@ -56,7 +56,9 @@ def differences(matrix: Matrix) -> List[Difference]:
     """Every check with more than one outcome across cells (not-applicable cells left out)."""
     found = []
     for row in matrix.rows.values():
-        outcomes = {c: r.outcome for c, r in row.results.items() if r.outcome != Outcome.NOT_APPLICABLE}
+        outcomes: Dict[str, Outcome] = {
+            c: r.outcome for c, r in row.results.items() if r.outcome != Outcome.NOT_APPLICABLE
+        }
         if len(set(outcomes.values())) > 1:
             found.append(Difference(row.id, outcomes, _worst_by(outcomes, "os"), _worst_by(outcomes, "python"),
                                     installed_differences(matrix, sorted(outcomes))))

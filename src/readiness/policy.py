@@ -42,7 +42,7 @@ from readiness.errors import PolicyError
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - exercised on 3.9 and 3.10 only
-    import tomli as tomllib
+    import tomli as tomllib  # type: ignore[import-not-found, unused-ignore]
 
 DEFAULT_LABEL = "default policy"
 EXPIRY_WARNING_DAYS = 14
@@ -172,7 +172,7 @@ def load_policy(config: Optional[str] = None, profile: Optional[str] = None,
         path = Path(config)
         table = _tool_table(_read_toml(path), path, required=True)
     else:
-        path = (cwd or Path.cwd()) / "pyproject.toml"
+        path = Path("pyproject.toml") if cwd is None else cwd / "pyproject.toml"
         table = _tool_table(_read_toml(path), path, required=False) if path.is_file() else None
     if table is None:
         if profile is not None:
@@ -184,7 +184,8 @@ def load_policy(config: Optional[str] = None, profile: Optional[str] = None,
 def _read_toml(path: Path) -> Dict[str, Any]:
     try:
         with path.open("rb") as handle:
-            return tomllib.load(handle)
+            data: Dict[str, Any] = tomllib.load(handle)
+            return data
     except OSError as exc:
         raise PolicyError(f"{path.as_posix()}: cannot be read: {exc.strerror or exc}") from None
     except tomllib.TOMLDecodeError as exc:

@@ -97,7 +97,7 @@ def _result(row: Row, cells: Sequence[str]) -> str:
         if outcome is not None:
             groups.setdefault(outcome, []).append(cell)
     missing = [cell for cell in cells if row.outcome(cell) is None]
-    parts = [f"**{o.value}** in {_cells(cs, len(cells))}" for o, cs in sorted(groups.items(), key=lambda i: i[0].rank)]
+    parts = [f"**{md(o.value)}** in {_cells(cs, len(cells))}" for o, cs in sorted(groups.items(), key=lambda i: i[0].rank)]
     if missing:
         parts.append(f"no result in {_cells(missing, len(cells))}")
     return "; ".join(parts)
