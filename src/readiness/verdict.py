@@ -165,6 +165,8 @@ class Verdict:
     mixed: bool
     as_of: dt.date
     baseline: Optional[str] = None
+    # The severity each check was judged with (policy override, declared, or major by default).
+    severities: Dict[str, Severity] = field(default_factory=dict)
 
     @property
     def exit_code(self) -> int:
@@ -268,6 +270,7 @@ def decide(matrix: Matrix, policy: Policy, *, today: dt.date,
         waivers=waivers, measurements=measurements, policy_label=policy.label,
         policy_default=policy.is_default, profile=policy.profile, run_id=matrix.run_id,
         mixed=matrix.mixed, as_of=today, baseline=None if baseline is None else baseline.run_id,
+        severities={check: ctx.severity(row) for check, row in matrix.rows.items()},
     )
 
 
@@ -307,7 +310,7 @@ def _required_cells(matrix: Matrix, policy: Policy) -> Tuple[List[str], str, Lis
     note = Finding(Effect.INFO, "default-cells",
                    "no plan.json among the inputs: the required cells are simply the cells present",
                    cells=tuple(universe))
-    return universe, "the cells present (no plan.json)", [note]
+    return universe, "the cells present, as there is no plan.json", [note]
 
 
 def _match_required(patterns: Sequence[str], universe: Sequence[str]) -> Tuple[List[str], str, List[Finding]]:

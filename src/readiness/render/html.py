@@ -41,13 +41,14 @@ def page_data(matrix: Matrix, verdict: Verdict, context: Context) -> Dict[str, A
         "findings": [f.to_dict() for f in verdict.findings],
         "waivers": [w.to_dict() for w in verdict.waivers],
         "cells": matrix.cells,
-        "checks": [_row(row, row.id in divergent) for row in matrix.rows.values()],
+        "checks": [_row(row, row.id in divergent, verdict.severities.get(row.id, row.severity).value)
+                   for row in matrix.rows.values()],
     }
 
 
-def _row(row: Row, divergent: bool) -> Dict[str, Any]:
+def _row(row: Row, divergent: bool, severity: str) -> Dict[str, Any]:
     worst = row.worst
-    return {"id": row.id, "title": row.title, "category": row.category, "severity": row.severity.value,
+    return {"id": row.id, "title": row.title, "category": row.category, "severity": severity,
             "worst": None if worst is None else worst.value, "divergent": divergent,
             "results": {cell: _result(record) for cell, record in row.results.items()}}
 
@@ -82,7 +83,7 @@ li.e-no-go { color: #b3261e; } li.e-incomplete { color: #6b4fa0; } li.e-inconclu
 table { border-collapse: collapse; font-size: 13px; }
 th, td { border: 1px solid #e3e6ea; padding: 3px 6px; text-align: left; white-space: nowrap; }
 thead th { position: sticky; top: 0; background: #eef1f4; z-index: 1; }
-th.cell { writing-mode: vertical-rl; transform: rotate(180deg); font-weight: 500; max-height: 180px; }
+th.cell { writing-mode: vertical-rl; transform: rotate(180deg); font-weight: 500; max-height: 280px; }
 td.o { text-align: center; cursor: pointer; min-width: 22px; font-weight: 700; }
 td.o:hover { outline: 2px solid #1d232a; }
 .o-passed { background: #d5f0dd; color: #1f7a3d; } .o-failed, .o-error { background: #f9d3d0; color: #b3261e; }

@@ -61,9 +61,9 @@ def _target_name(matrix: Matrix) -> str:
 
 def _summary(verdict: Verdict) -> str:
     lines = ["## Executive summary", "", f"**Verdict: {verdict.state.value}** (exit code {verdict.exit_code}).", ""]
-    reasons = verdict.reasons
+    reasons = verdict.by_effect(Effect.NO_GO, Effect.INCOMPLETE) or verdict.reasons
     if reasons:
-        lines += ["Because:", ""] + [f"- {md(f.message)}" for f in reasons] + [""]
+        lines += ["Because:", ""] + [f"- {_effect_tag(f)} {md(f.message)}" for f in reasons] + [""]
     inconclusive = verdict.by_effect(Effect.INCONCLUSIVE)
     if inconclusive:
         lines += [f"{len(inconclusive)} claim(s) are INCONCLUSIVE (see Performance and Risks)."] + [""]
@@ -80,7 +80,8 @@ def _check_section(title: str, rows: Sequence[Row], matrix: Matrix, verdict: Ver
     lines += [head, _rule(head)]
     for row in rows:
         category = f"{md(row.category)} | " if with_category else ""
-        lines.append(f"| {md(row.id)} | {category}{md(row.severity.value)} | "
+        severity = verdict.severities.get(row.id, row.severity).value
+        lines.append(f"| {md(row.id)} | {category}{md(severity)} | "
                      f"{_result(row, matrix.cells)} | {_evidence(row)} |")
     return "\n".join(lines) + "\n"
 

@@ -1,0 +1,173 @@
+"""Every renderer against its gold file (see tests/gold/README.md to update them)."""
+
+from __future__ import annotations
+
+import json
+import os
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from typing import List
+
+import jsonschema
+import pytest
+from envdocs import check, env, write, write_plan
+
+from readiness import __version__, cli, schema
+from readiness.document import CheckRecord
+from readiness.render import github
+
+GOLD = Path(__file__).parent / "gold"
+UPDATE = os.environ.get("READINESS_UPDATE_GOLD") == "1"
+LINUX = "linux-x86_64-cpython3.12"
+OLD_LINUX = "linux-x86_64-cpython3.9"
+WINE = "windows-x86_64-wine-cpython3.11"
+HOSTILE = "<script>window.pwned=1</script>"
+POLICY = """
+[tool.readiness]
+severity = {"style/*" = "minor"}
+
+[tool.readiness.budgets.startup_s]
+max = 15
+max_increase_pct = 5
+
+[[tool.readiness.waivers]]
+check = "integration/ldap"
+cells = ["windows-*"]
+reason = "no LDAP server on the Windows lane (ticket 42)"
+owner = "ana"
+expires = 2025-12-10
+"""
+
+
+def checks(cell: str) -> List[CheckRecord]:
+    windows = cell.startswith("windows")
+    return [
+        check("health", category="health", severity="critical", evidence={"status": 200, "body": {"ok": True}}),
+        check("fix/asyncio-policy", "passed" if windows else "not_applicable", category="fix", severity="critical"),
+        check("integration/database", "failed" if cell == OLD_LINUX else "passed", category="integration",
+              message="TypeError: unsupported operand | for dict" if cell == OLD_LINUX else None),
+        check("integration/ldap", "skipped" if windows else "passed", category="integration",
+              message="Skipped: no server" if windows else None),
+        check("api/openapi", category="api", evidence={"paths": 12}),
+        check("style/docstrings", "failed", category="style", message="3 functions lack docstrings"),
+        check(HOSTILE, category="<b>bold</b>", message="<img src=x onerror=alert(1)> & 'quotes'"),
+        check("perf/startup", category="performance", severity="info",
+              measurements={"startup_s": [11.1 + i / 100 for i in range(5)]}),
+    ]
+
+
+@pytest.fixture
+def scenario(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A planned run of three cells plus one missing, with the policy above."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1764500000")  # 2025-11-30T10:53:20Z
+    monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
+    (tmp_path / "pyproject.toml").write_text(POLICY, encoding="utf-8")
+    run = Path("runs") / "run-1"
+    write(run / "envs", *[env(c, checks(c), installed={"pytest": "9.0.3", "anyio": "4.1" if c == OLD_LINUX else "4.6"})
+                          for c in (LINUX, OLD_LINUX, WINE)])
+    write_plan(run / "plan.json", [LINUX, OLD_LINUX, WINE, "macos-arm64-cpython3.12"])
+    return run
+
+
+def normalise(text: str) -> str:
+    return text.replace(__version__, "VERSION")
+
+
+def assert_gold(name: str, text: str) -> None:
+    path = GOLD / name
+    if UPDATE:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(normalise(text), encoding="utf-8")
+    expected = path.read_text(encoding="utf-8") if path.exists() else f"(no gold file {name}: see tests/gold/README.md)"
+    assert normalise(text) == expected
+
+
+@pytest.mark.parametrize(("fmt", "files"), [
+    ("md", ["report.md"]),
+    ("html", ["report.html"]),
+    ("junit", ["junit.xml"]),
+    ("ctrf", [f"ctrf/{c}.json" for c in (LINUX, OLD_LINUX, WINE)]),
+    ("json", ["verdict.json", "matrix.json"]),
+])
+def test_file_formats_match_their_gold_files(scenario: Path, fmt: str, files: List[str],
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["report", str(scenario), "--format", fmt, "-o", "out"]) == 1
+    assert capsys.readouterr().out.splitlines()[-1] == "verdict: NO-GO"
+    for name in files:
+        assert_gold(name.replace("/", "-"), Path("out", name).read_text(encoding="utf-8"))
+
+
+def test_terminal_report_matches_its_gold_file(scenario: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["report", str(scenario)]) == 1
+    out = capsys.readouterr().out
+    assert "\x1b[" not in out  # not a TTY: no colour
+    assert_gold("report.txt", out)
+
+
+def test_reports_are_byte_identical_when_run_twice(scenario: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    cli.main(["report", str(scenario), "-o", "a"])
+    cli.main(["report", str(scenario), "-o", "b"])
+    for path in sorted(Path("a").rglob("*")):
+        if path.is_file():
+            assert path.read_bytes() == (Path("b") / path.relative_to("a")).read_bytes()
+
+
+def test_json_outputs_are_valid_against_the_shipped_schemas(scenario: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    cli.main(["report", str(scenario), "--format", "json", "-o", "out"])
+    for kind in ("verdict", "matrix"):
+        data = json.loads(Path("out", f"{kind}.json").read_text(encoding="utf-8"))
+        jsonschema.Draft202012Validator(schema.shipped(kind, 1)).validate(data)
+        assert schema.first_error(data, schema.shipped(kind, 1)) is None
+
+
+def test_junit_has_one_suite_per_cell_with_the_fingerprint(scenario: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    cli.main(["report", str(scenario), "--format", "junit", "-o", "out"])
+    root = ET.parse("out/junit.xml").getroot()
+    suites = {s.get("name"): s for s in root.iter("testsuite")}
+    assert sorted(suites) == sorted([LINUX, OLD_LINUX, WINE, "readiness.verdict"])
+    props = {p.get("name"): p.get("value") for p in suites[WINE].iter("property")}
+    assert props["lane"] == "wine" and props["python_version"] == "3.11.1" and props["run_id"] == "run-1"
+    assert suites[OLD_LINUX].get("failures") == "2"
+
+
+def test_ctrf_reports_share_one_run_id(scenario: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    cli.main(["report", str(scenario), "--format", "ctrf", "-o", "out"])
+    reports = [json.loads(p.read_text(encoding="utf-8")) for p in sorted(Path("out/ctrf").glob("*.json"))]
+    assert len(reports) == 3 and {r["runId"] for r in reports} == {"run-1"}
+    assert all(r["reportFormat"] == "CTRF" and r["results"]["summary"]["tests"] == 8 for r in reports)
+
+
+def test_html_is_self_contained_and_escapes_every_value(scenario: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    cli.main(["report", str(scenario), "--format", "html", "-o", "out"])
+    page = Path("out/report.html").read_text(encoding="utf-8")
+    assert "<script>window" not in page and "<img" not in page and "<b>bold" not in page
+    assert "http://" not in page and "https://" not in page and "innerHTML" not in page
+
+
+def test_github_summary_is_appended_when_the_variable_is_set(scenario: Path, monkeypatch: pytest.MonkeyPatch,
+                                                             capsys: pytest.CaptureFixture[str]) -> None:
+    summary = Path("summary.md")
+    summary.write_text("earlier step\n", encoding="utf-8")
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    assert cli.main(["report", str(scenario), "--format", "md", "-o", "out"]) == 1
+    text = summary.read_text(encoding="utf-8")
+    assert text.startswith("earlier step\n## readiness: NO-GO")
+    assert_gold("github-summary.md", text[len("earlier step\n"):])
+
+
+def test_github_summary_is_capped_at_one_mebibyte() -> None:
+    text = "".join(f"- finding {i} " + "x" * 100 + "\n" for i in range(20000))
+    capped = github.cap(text, github.LIMIT_BYTES)
+    assert len(capped.encode("utf-8")) <= github.LIMIT_BYTES
+    assert capped.endswith("the full report is in report.md and report.html._\n")
+
+
+def test_ctrf_to_stdout_is_refused(scenario: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["report", str(scenario), "--format", "ctrf", "-o", "-"]) == 2
+    assert "give -o DIR, not -" in capsys.readouterr().err
+
+
+def test_unknown_format_is_a_usage_error(scenario: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["report", str(scenario), "--format", "pdf"]) == 2
+    assert "unknown report format 'pdf'" in capsys.readouterr().err
