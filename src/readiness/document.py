@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple
 
-from readiness import schema
+from readiness import __version__, schema
 from readiness.errors import (
     BrokenJSONError,
     DocumentError,
@@ -188,7 +188,7 @@ class EnvDocument:
     collected: List[str] = field(default_factory=list)
     checks: List[CheckRecord] = field(default_factory=list)
     coverage: Optional[Dict[str, Any]] = None
-    tool_version: str = ""
+    tool_version: str = __version__
 
     @property
     def summary(self) -> Dict[str, int]:
@@ -198,12 +198,10 @@ class EnvDocument:
         return counts
 
     def to_dict(self) -> Dict[str, Any]:
-        from readiness import __version__
-
         return {
             "kind": ENV_KIND,
             "schema": SCHEMA_VERSION,
-            "tool_version": self.tool_version or __version__,
+            "tool_version": self.tool_version,
             "run_id": self.run_id,
             "cell": {"id": self.cell_id, "fingerprint": self.fingerprint},
             "target": asdict(self.target),
