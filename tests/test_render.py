@@ -70,7 +70,10 @@ def scenario(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return run
 
 
-def normalise(text: str) -> str:
+def normalise(text: str, name: str = "") -> str:
+    """Volatile text stripped; JSON re-indented (it is written compact) so gold diffs read well."""
+    if name.endswith(".json"):
+        text = json.dumps(json.loads(text), indent=1, ensure_ascii=False) + "\n"
     return text.replace(__version__, "VERSION")
 
 
@@ -78,9 +81,9 @@ def assert_gold(name: str, text: str) -> None:
     path = GOLD / name
     if UPDATE:
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(normalise(text), encoding="utf-8")
+        path.write_text(normalise(text, name), encoding="utf-8")
     expected = path.read_text(encoding="utf-8") if path.exists() else f"(no gold file {name}: see tests/gold/README.md)"
-    assert normalise(text) == expected
+    assert normalise(text, name) == expected
 
 
 @pytest.mark.parametrize(("fmt", "files"), [

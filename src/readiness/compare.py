@@ -170,7 +170,7 @@ class MeasuredChange:
 
     def to_dict(self) -> Dict[str, Any]:
         return {"base_median": self.base_median, "new_median": self.new_median,
-                "change_pct": self.change_pct, "p_value": self.p_value,
+                "change_pct": self.change_pct if math.isfinite(self.change_pct) else None, "p_value": self.p_value,
                 "ci_low_pct": self.ci_low_pct, "ci_high_pct": self.ci_high_pct,
                 "judged": self.judged, "exceeds": self.exceeds, "note": self.note, "test": self.test}
 

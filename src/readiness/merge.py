@@ -101,6 +101,8 @@ class Matrix:
     inputs: List[str] = field(default_factory=list)
     duplicates: List[str] = field(default_factory=list)
     problems: List[InputProblem] = field(default_factory=list)
+    # Each cell's document as read, so writing the matrix does not rebuild it (lossless).
+    raw: Dict[str, Dict[str, Any]] = field(default_factory=dict, repr=False, compare=False)
     rows: Dict[str, Row] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -127,7 +129,8 @@ class Matrix:
             "duplicates": list(self.duplicates),
             "problems": [problem.to_dict() for problem in self.problems],
             "plan": None if self.plan is None else self.plan.to_dict(),
-            "cells": [_cell_dict(cell, doc, self.sources.get(cell, "")) for cell, doc in self.documents.items()],
+            "cells": [{"id": cell, "source": self.sources.get(cell, ""),
+                       "document": self.raw.get(cell) or doc.to_dict()} for cell, doc in self.documents.items()],
             "checks": [_row_dict(row, self.cells) for row in self.rows.values()],
         }
 
@@ -137,6 +140,7 @@ class Matrix:
         return cls(
             run_id=data["run_id"],
             documents={c["id"]: EnvDocument.from_dict(c["document"]) for c in data["cells"]},
+            raw={c["id"]: c["document"] for c in data["cells"]},
             sources={c["id"]: c["source"] for c in data["cells"]},
             plan=None if plan is None else Plan(plan["run_id"], tuple(plan["cells"]), plan["source"]),
             mixed=bool(data["mixed"]),
@@ -144,10 +148,6 @@ class Matrix:
             duplicates=list(data["duplicates"]),
             problems=[InputProblem.from_dict(p) for p in data["problems"]],
         )
-
-
-def _cell_dict(cell: str, doc: EnvDocument, source: str) -> Dict[str, Any]:
-    return {"id": cell, "source": source, "document": doc.to_dict()}
 
 
 def _row_dict(row: Row, cells: Sequence[str]) -> Dict[str, Any]:
@@ -176,7 +176,8 @@ def build_rows(documents: Iterable[EnvDocument]) -> Dict[str, Row]:
 
 def dumps(matrix: Matrix) -> str:
     """The matrix as JSON text (stable key order)."""
-    return json.dumps(matrix.to_dict(), indent=1, ensure_ascii=False, allow_nan=False) + "\n"
+    # Compact: a matrix holds every cell's documents, and indented JSON is written far slower.
+    return json.dumps(matrix.to_dict(), ensure_ascii=False, allow_nan=False, separators=(",", ":")) + "\n"
 
 
 # --- finding the inputs -----------------------------------------------------------------
@@ -218,6 +219,7 @@ class _Loaded:
     duplicates: List[str] = field(default_factory=list)
     inputs: List[str] = field(default_factory=list)
     mixed: bool = False
+    raw: Dict[int, Dict[str, Any]] = field(default_factory=dict)  # id(document) -> data as read
 
 
 def merge_paths(inputs: Sequence[str], *, mixed_from: Sequence[str] = ()) -> Matrix:
@@ -278,7 +280,9 @@ def _is_readiness_file(data: Mapping[str, Any], kinds: Sequence[str]) -> bool:
 def _take(loaded: _Loaded, name: str, data: Dict[str, Any], is_from: bool) -> None:
     kind, _ = document.validate(name, data)
     if kind == document.ENV_KIND:
-        loaded.envs.append((EnvDocument.from_dict(data), name, is_from))
+        doc = EnvDocument.from_dict(data)
+        loaded.raw[id(doc)] = data
+        loaded.envs.append((doc, name, is_from))
     elif kind == PLAN_KIND:
         loaded.plans.append(Plan(data["run_id"], tuple(c["id"] for c in data["cells"]), name))
     elif kind == MATRIX_KIND:
@@ -292,6 +296,7 @@ def _take_matrix(loaded: _Loaded, name: str, data: Dict[str, Any], is_from: bool
         document.validate(f"{name} $.cells[{index}].document", cell["document"], document.ENV_KIND)
     matrix = Matrix.from_dict(data)
     for cell, doc in matrix.documents.items():
+        loaded.raw[id(doc)] = matrix.raw[cell]
         loaded.envs.append((doc, matrix.sources.get(cell) or f"{name}#{cell}", is_from))
     if matrix.plan is not None:
         loaded.plans.append(matrix.plan)
@@ -330,8 +335,9 @@ def _assemble(loaded: _Loaded) -> Matrix:
             continue
         mixed = mixed or doc.run_id != run_id
         _place(doc, source, documents, sources, problems)
+    raw = {cell: loaded.raw[id(doc)] for cell, doc in documents.items() if id(doc) in loaded.raw}
     return Matrix(run_id, documents, sources, plan, mixed, sorted(loaded.inputs),
-                  sorted(loaded.duplicates), sorted(problems, key=_problem_key))
+                  sorted(loaded.duplicates), sorted(problems, key=_problem_key), raw)
 
 
 def _primary_run_id(loaded: _Loaded) -> Optional[str]:

@@ -199,8 +199,8 @@ class Verdict:
 
 
 def dumps(verdict: Verdict) -> str:
-    """The verdict as JSON text (stable key order)."""
-    return json.dumps(verdict.to_dict(), indent=1, ensure_ascii=False, allow_nan=False) + "\n"
+    """The verdict as JSON text (stable key order; compact, as it lists every measurement)."""
+    return json.dumps(verdict.to_dict(), ensure_ascii=False, allow_nan=False, separators=(",", ":")) + "\n"
 
 
 def today_from_environment() -> dt.date:

@@ -29,7 +29,7 @@ def render(matrix: Matrix, verdict: Verdict, context: Context) -> List[Output]:
 
 
 def _dumps(data: Dict[str, Any]) -> str:
-    return json.dumps(data, indent=1, ensure_ascii=False, allow_nan=False) + "\n"
+    return json.dumps(data, ensure_ascii=False, allow_nan=False, separators=(",", ":")) + "\n"
 
 
 def _report(doc: EnvDocument, run_id: str, verdict: Verdict, context: Context) -> Dict[str, Any]:
