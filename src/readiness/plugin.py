@@ -28,7 +28,6 @@ MARKER_HELP = (
     "check(id=None, title=None, category=None, severity='major', platforms=None): "
     "a readiness check; platforms limits it to 'linux', 'windows' and/or 'macos'"
 )
-_EVIDENCE = pytest.StashKey["Evidence"]()
 _RECORDER = "readiness-recorder"
 
 
@@ -144,7 +143,9 @@ def _load_average() -> Optional[float]:
 def evidence(request: pytest.FixtureRequest) -> Evidence:
     """Record facts and measurements for the readiness env document of this cell."""
     record = Evidence()
-    request.node.stash[_EVIDENCE] = record
+    recorder = request.config.pluginmanager.get_plugin(_RECORDER)
+    if recorder is not None:
+        recorder.evidence[request.node.nodeid] = record
     return record
 
 
@@ -348,6 +349,9 @@ class Recorder:
         self.collect_errors: Dict[str, CheckRecord] = {}
         self.interrupted = False
         self.collect_folder: Optional[Path] = None
+        self.evidence: Dict[str, Evidence] = {}
+        self.is_worker = _is_worker(config)
+        self.under_xdist = False
         self.written = ""
         self.progress = _Progress(os.environ.get("READINESS_PROGRESS"), self.cell_id)
 
@@ -361,7 +365,10 @@ class Recorder:
     @pytest.hookimpl(tryfirst=True)  # before xdist's worker announces its collection
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         for item in session.items:
-            self.infos[item.nodeid] = check_info(item, self.cell_os)
+            info = self.infos[item.nodeid] = check_info(item, self.cell_os)
+            if not info["applicable"]:
+                platforms = ", ".join(info["platforms"])
+                item.add_marker(pytest.mark.skip(reason=f"not applicable: runs on {platforms} only"))
         _check_unique(self.infos.values())
         self.progress.total = len(session.items)
         if _is_worker(self.config):
@@ -374,23 +381,17 @@ class Recorder:
         data = {"infos": self.infos, "deselected": sorted(self.deselected)}
         write_text(folder / f"{worker}.json", json.dumps(data))
 
-    @pytest.hookimpl(tryfirst=True)
-    def pytest_runtest_setup(self, item: pytest.Item) -> None:
-        info = self.infos.get(item.nodeid)
-        if info is not None and not info["applicable"]:
-            pytest.skip(f"not applicable: runs on {', '.join(info['platforms'])} only")
-
-    @pytest.hookimpl(wrapper=True)
-    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
-        report: pytest.TestReport = yield  # type: ignore[misc]
+    def _prepare(self, report: pytest.TestReport) -> None:
+        """Redact the report and attach the check's evidence, where the check ran."""
         self._redact_report(report)
-        record = item.stash.get(_EVIDENCE, None)
+        record = self.evidence.get(report.nodeid)
         if record is not None:
             report.readiness = {  # type: ignore[attr-defined]
                 "evidence": self.redactor.mapping(record.facts()),
                 "measurements": {k: m.to_dict() for k, m in record.measurements.items()},
             }
-        return report  # type: ignore[return-value]
+            if report.when == "teardown":
+                del self.evidence[report.nodeid]
 
     def _redact_object(self, obj: Any, depth: int = 0) -> Any:
         """Redact the strings inside pytest's failure representation, keeping its structure."""
@@ -409,7 +410,8 @@ class Recorder:
         # What pytest prints (and so every log) gets the same redaction as the document.
         if report.longrepr is not None:
             report.longrepr = self._redact_object(report.longrepr)
-        report.sections = [(title, self.redactor.text(body)) for title, body in report.sections]
+        if report.sections:
+            report.sections = [(title, self.redactor.text(body)) for title, body in report.sections]
         wasxfail = getattr(report, "wasxfail", None)
         if wasxfail:
             report.wasxfail = self.redactor.text(wasxfail)
@@ -430,8 +432,11 @@ class Recorder:
                 longrepr=_bounded(self.redactor.text(report.longreprtext), document.LONGREPR_LIMIT),
             )
 
+    @pytest.hookimpl(tryfirst=True)  # before pytest prints it and before xdist sends it
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        if _is_worker(self.config):
+        if self.is_worker or not self.under_xdist:
+            self._prepare(report)
+        if self.is_worker:
             return
         tally = self.tallies.get(report.nodeid)
         if tally is None:
@@ -562,24 +567,28 @@ class _Progress:
 
 
 class _XdistController:
-    """Hooks that exist only with pytest-xdist, on the controller."""
+    """Hooks that exist only with pytest-xdist installed, on the controller."""
 
     def __init__(self, recorder: Recorder) -> None:
         self.recorder = recorder
-        import tempfile
-
-        self.folder = Path(tempfile.mkdtemp(prefix="readiness-collect-"))
-        recorder.collect_folder = self.folder
 
     def pytest_configure_node(self, node: Any) -> None:
-        node.workerinput["readiness_collect_dir"] = str(self.folder)
+        # Workers share what they collected through small files in a folder made for the run.
+        if self.recorder.collect_folder is None:
+            import tempfile
+
+            self.recorder.collect_folder = Path(tempfile.mkdtemp(prefix="readiness-collect-"))
+        self.recorder.under_xdist = True
+        node.workerinput["readiness_collect_dir"] = str(self.recorder.collect_folder)
 
     def pytest_xdist_node_collection_finished(self, node: Any, ids: List[str]) -> None:
         self.recorder.progress.total = max(self.recorder.progress.total, len(ids))
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
-        import shutil
+        folder = self.recorder.collect_folder
+        if folder is not None:
+            import shutil
 
-        self.recorder.merge_worker_collection(self.folder)
-        shutil.rmtree(self.folder, ignore_errors=True)
+            self.recorder.merge_worker_collection(folder)
+            shutil.rmtree(folder, ignore_errors=True)
