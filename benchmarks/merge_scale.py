@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Callable, Dict, List, Tuple, TypeVar
 
 from readiness import document, merge, policy, render, verdict
+from readiness.output import write_text
 from readiness.document import CellState, CheckRecord, EnvDocument, Measurement, Outcome, Severity
 
 OSES = ("linux", "windows", "macos")
@@ -76,16 +77,21 @@ def timed(stages: List[Tuple[str, float]], name: str, work: Callable[[], T]) -> 
 
 
 def pipeline(folder: Path, out: Path) -> Tuple[List[Tuple[str, float]], str, int]:
-    """Merge, judge, render every format in memory, then write the file formats; timed."""
+    """Merge, judge, then render and write each format in turn (terminal to a file too); timed."""
     rules = policy.Policy(source="bench", is_default=False,
                           budgets=(policy.Budget("latency_s", max=0.5, max_increase_pct=5.0),))
     stages: List[Tuple[str, float]] = []
     matrix = timed(stages, "load + merge", lambda: merge.merge_paths([str(folder)]))
     result = timed(stages, "verdict", lambda: verdict.decide(matrix, rules, today=dt.date(2026, 11, 30)))
+    stamp = "2026-11-30T00:00:00Z"
     for name in FORMATS:
-        timed(stages, f"render {name}", lambda: render.render(name, matrix, result, generated_at="2026-11-30T00:00:00Z"))
-    timed(stages, "write files", lambda: render.write_reports(matrix, result, out, render.FILE_FORMATS))
+        timed(stages, f"report {name}", lambda: _write(render.render(name, matrix, result, generated_at=stamp), out))
     return stages, result.state.value, len(matrix.cells)
+
+
+def _write(outputs: List[render.Output], out: Path) -> None:
+    for output in outputs:
+        write_text(out / output.path, output.text)
 
 
 def run(checks: int, keep: Path) -> None:

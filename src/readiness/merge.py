@@ -265,7 +265,10 @@ def _read_bytes(path: Path) -> bytes:
     limit = document.DEFAULT_MAX_BYTES
     try:
         with path.open("rb") as handle:
-            raw = handle.read(limit + 1)
+            # Check the size first: read(limit + 1) would reserve the whole limit in memory.
+            if os.fstat(handle.fileno()).st_size > limit:
+                raise DocumentError(path.as_posix(), f"larger than the {limit // 2**20} MiB readiness reads")
+            raw = handle.read()
     except OSError as exc:
         raise DocumentError(path.as_posix(), f"cannot be read: {exc.strerror or exc}") from None
     if len(raw) > limit:
