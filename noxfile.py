@@ -1,4 +1,4 @@
-"""Sessions of this repository: the readiness test suite, lint, and validation of the demo."""
+"""Sessions of this repository: validation of the embedded demo, readiness's tests, lint."""
 
 from __future__ import annotations
 
@@ -9,18 +9,11 @@ from pathlib import Path
 import nox
 
 ROOT = Path(__file__).resolve().parent
-PYENV_ROOT = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv"))
-# nox and uv find pyenv Pythons only when active: make every installed version active, the
-# ones already active (a pyenv shim sets PYENV_VERSION for the nox it starts) first.
-if (PYENV_ROOT / "versions").is_dir():
-    _active = [v for v in os.environ.get("PYENV_VERSION", "").split(":") if v]
-    _installed = sorted(p.name for p in (PYENV_ROOT / "versions").iterdir() if p.name[:1].isdigit())
-    os.environ["PYENV_VERSION"] = ":".join(dict.fromkeys(_active + _installed))
-os.environ.setdefault("UV_PYTHON_DOWNLOADS", "never")
-# PYTHONDONTWRITEBYTECODE may be set machine-wide: compile at install, or every start pays.
-os.environ.setdefault("UV_COMPILE_BYTECODE", "1")
+# readiness's own sessions come from the source tree, so a fresh clone needs only nox and uv.
+sys.path.insert(0, str(ROOT / "src"))
+from readiness.nox import register  # noqa: E402
 
-nox.options.default_venv_backend = "uv"
+register(ROOT)  # the `checks-3.X` and `validate` sessions, configured by [tool.readiness]
 nox.options.sessions = ["validate"]
 nox.needs_version = ">=2025.2.9"
 
@@ -68,20 +61,3 @@ def lint(session: nox.Session) -> None:
     session.install("-e", ".", "ruff", "mypy")
     session.run("ruff", "check", "src", "tests")
     session.run("mypy")
-
-
-@nox.session(python=False)
-def validate(session: nox.Session) -> None:
-    """Run the check suite on this interpreter and write its env document (no merge yet)."""
-    run_id = os.environ.get("READINESS_RUN_ID") or _new_run_id()
-    out = ROOT / "reports" / "runs" / run_id / "envs"
-    session.run(sys.executable, "-m", "pytest", "checks", "--readiness-out", str(out),
-                "-p", "no:cacheprovider", *session.posargs,
-                env={"READINESS_RUN_ID": run_id}, success_codes=[0, 1])
-    (ROOT / "reports" / "latest").write_text(run_id + "\n", encoding="utf-8")
-
-
-def _new_run_id() -> str:
-    from readiness.environment import new_run_id
-
-    return new_run_id()

@@ -55,6 +55,9 @@ class TargetSettings:
     path: Optional[str] = None
     extras: Tuple[str, ...] = ()
     requirements: Optional[str] = None
+    constraints: Optional[str] = None  # one file pinning the target's dependencies in every cell
+    name: Optional[str] = None  # its distribution name, recorded in every env document
+    editable: bool = True  # installed in place, so a warm cell sees source edits at once
 
 
 @dataclass(frozen=True)
@@ -311,7 +314,8 @@ def _fields(value: Any, where: str, spec: Mapping[str, Callable[[Any, str], Any]
 
 
 def _target(value: Any, where: str) -> TargetSettings:
-    return TargetSettings(**_fields(value, where, {"path": _str, "extras": _str_list, "requirements": _str}))
+    return TargetSettings(**_fields(value, where, {"path": _str, "extras": _str_list, "requirements": _str, "constraints": _str, "name": _str,
+                                  "editable": _bool}))
 
 
 def _suite(value: Any, where: str) -> SuiteSettings:

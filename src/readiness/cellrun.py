@@ -1,0 +1,161 @@
+"""The wrapper a cell's check suite runs under: it guarantees the cell ends with a document.
+
+`python -m readiness.cellrun --out ENVS --log-dir LOGS [--timeout S] -- PYTEST_ARGS...` runs pytest in
+its own process group, copies its output into the cell's log through a pipe, and when pytest
+dies without writing the env document (a crash, `os.abort()`, a hang past the timeout, an
+interrupt) writes one itself, in the state that explains why, with the tail of the log.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import IO, List, Optional, Sequence
+
+from readiness import document, environment
+from readiness.document import CellState, EnvDocument
+from readiness.redact import Redactor
+
+LOG_TAIL_LINES = 40
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m readiness.cellrun", description=__doc__)
+    parser.add_argument("--out", required=True, help="the run's envs/ folder")
+    parser.add_argument("--log-dir", required=True, help="the run's logs/ folder: <cell>.log goes there")
+    parser.add_argument("--timeout", type=float, default=None, help="seconds before the cell is killed")
+    parser.add_argument("pytest_args", nargs=argparse.REMAINDER)
+    return parser
+
+
+def cell_document_path(out: Path) -> Path:
+    return out / f"{environment.cell_id(environment.fingerprint())}.json"
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    args = _parser().parse_args(argv)
+    pytest_args = [a for a in args.pytest_args if a != "--"] if args.pytest_args[:1] == ["--"] else args.pytest_args
+    out = Path(args.out)
+    doc_path = cell_document_path(out)
+    log = Path(args.log_dir) / f"{doc_path.stem}.log"
+    doc_path.unlink(missing_ok=True)  # a rerun into the same run id replaces this cell's result
+    log.parent.mkdir(parents=True, exist_ok=True)
+    started_at, started = environment.utc_now(), time.monotonic()
+    argv_ = [sys.executable, "-m", "pytest", *pytest_args, "--readiness-out", str(doc_path)]
+    state, code = _run(argv_, log, args.timeout)
+    if state is not CellState.COMPLETE or not doc_path.is_file():
+        if not doc_path.is_file():
+            _write_fallback(doc_path, state, code, log, started_at, time.monotonic() - started)
+    return code
+
+
+def _run(argv: List[str], log: Path, timeout: Optional[float]) -> "tuple[CellState, int]":
+    with log.open("ab") as sink:
+        process = subprocess.Popen(
+            argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            **_new_group(),
+        )
+        copier = threading.Thread(target=_copy, args=(process.stdout, sink), daemon=True)
+        copier.start()
+        try:
+            code = process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            _kill_group(process)
+            copier.join(5)
+            _note(sink, f"readiness: the cell ran past its {timeout:g} s timeout and was killed")
+            return CellState.TIMED_OUT, 124
+        except KeyboardInterrupt:
+            _kill_group(process)
+            copier.join(5)
+            return CellState.INTERRUPTED, 130
+        copier.join(10)
+    if code == 2 and _interrupted_in_log(log):
+        return CellState.INTERRUPTED, 130
+    return (CellState.COMPLETE if code in (0, 1) else CellState.CRASHED), code
+
+
+def _copy(stream: Optional[IO[bytes]], sink: IO[bytes]) -> None:
+    assert stream is not None
+    for chunk in iter(lambda: stream.read1(65536) if hasattr(stream, "read1") else stream.read(65536), b""):
+        sink.write(chunk)
+        sink.flush()
+        sys.stdout.buffer.write(chunk)
+        sys.stdout.flush()
+
+
+def _note(sink: IO[bytes], text: str) -> None:
+    sink.write(f"\n{text}\n".encode("utf-8"))
+    sink.flush()
+
+
+def _new_group() -> dict:  # type: ignore[type-arg]
+    if os.name == "nt":
+        return {"creationflags": subprocess.CREATE_NEW_PROCESS_GROUP}  # type: ignore[attr-defined]
+    return {"start_new_session": True}
+
+
+def _kill_group(process: "subprocess.Popen[bytes]") -> None:
+    """Kill pytest and everything it started (xdist workers, the checks' own children)."""
+    if os.name == "nt":
+        subprocess.run(["taskkill", "/T", "/F", "/PID", str(process.pid)],
+                       stdin=subprocess.DEVNULL, capture_output=True, check=False)
+    else:
+        try:
+            os.killpg(process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+def _interrupted_in_log(log: Path) -> bool:
+    return "KeyboardInterrupt" in _tail(log, 20)
+
+
+def _tail(log: Path, lines: int) -> str:
+    try:
+        text = log.read_bytes()[-65536:].decode("utf-8", errors="replace")
+    except OSError:
+        return ""
+    return "\n".join(text.splitlines()[-lines:])
+
+
+def _write_fallback(path: Path, state: CellState, code: int, log: Path, started_at: str,
+                    duration: float) -> None:
+    if state is CellState.COMPLETE:
+        state = CellState.CRASHED
+    why = {
+        CellState.CRASHED: f"pytest exited with code {code}{_signal_name(code)} without writing "
+        "its document",
+        CellState.TIMED_OUT: "the cell ran past its timeout; its process group was killed",
+        CellState.INTERRUPTED: "the run was interrupted before the cell finished",
+    }[state]
+    tail = Redactor.from_environment().text(_tail(log, LOG_TAIL_LINES))
+    fingerprint = environment.fingerprint()
+    doc = EnvDocument(
+        run_id=environment.run_id(), cell_id=environment.cell_id(fingerprint), fingerprint=fingerprint,
+        state=state, reason=f"{why}; last lines of {log.name}:\n{tail}"[:20000],
+        started_at=started_at, finished_at=environment.utc_now(), duration_s=round(duration, 3),
+    )
+    document.dump(doc, path)
+
+
+def _signal_name(code: int) -> str:
+    if code < 0:
+        try:
+            return f" (killed by {signal.Signals(-code).name})"
+        except ValueError:
+            return f" (signal {-code})"
+    return ""
+
+
+if __name__ == "__main__":
+    sys.exit(main())

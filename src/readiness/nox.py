@@ -1,0 +1,272 @@
+"""readiness's nox sessions for any project: `from readiness.nox import register; register()`.
+
+`checks-3.X` runs the check suite in one isolated environment per Python; `validate` plans the
+cells, starts the services, runs the cells in parallel through a child nox, merges what they
+wrote and exits with the verdict's code. Both read `[tool.readiness]` in the project's
+pyproject.toml for what to install (`target`) and what to run (`suite`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Sequence
+
+import nox
+
+from readiness import environment, orchestrate, policy, target
+
+DEFAULT_PYTHONS = ("3.9", "3.10", "3.11", "3.12", "3.13")
+
+
+def register(root: Optional[Path] = None) -> None:
+    """Add the `checks` and `validate` sessions to the calling noxfile."""
+    root = (root or Path.cwd()).resolve()
+    os.environ.setdefault("UV_PYTHON_DOWNLOADS", "never")  # a missing Python is a finding
+    os.environ.setdefault("UV_COMPILE_BYTECODE", "1")
+    _activate_pyenv()
+    nox.options.default_venv_backend = "uv"
+    rules = policy.load_policy(cwd=root)
+    pythons = list(rules.pythons) or _found_pythons() or list(DEFAULT_PYTHONS)
+
+    @nox.session(name="checks", python=pythons, reuse_venv=True, allow_parallel=True)
+    def checks(session: nox.Session) -> None:
+        """Run the check suite in this Python's cell and write its env document."""
+        _checks(session, root, rules)
+
+    @nox.session(name="validate", python=False, allow_parallel=False)  # type: ignore[call-overload,misc,unused-ignore]
+    def validate(session: nox.Session) -> None:
+        """Every cell in parallel, then one matrix verdict; exits 0 GO, 1 NO-GO, 3 INCOMPLETE."""
+        raise SystemExit(_validate(session, root, rules, pythons))
+
+
+def _activate_pyenv() -> None:
+    # nox and uv find pyenv Pythons only when active: make every installed version active.
+    versions = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
+    if versions.is_dir():
+        active = [v for v in os.environ.get("PYENV_VERSION", "").split(":") if v]
+        installed = sorted(p.name for p in versions.iterdir() if p.name[:1].isdigit())
+        os.environ["PYENV_VERSION"] = ":".join(dict.fromkeys(active + installed))
+
+
+def _found_pythons() -> List[str]:
+    try:
+        from readiness import interpreters
+
+        found = interpreters.discover()
+    except Exception:  # noqa: BLE001 - discovery problems show in `readiness interpreters`
+        return []
+    return sorted({i.minor for i in found.chosen if i.lane == "native"}, key=orchestrate._version_key)
+
+
+def _readiness_spec() -> List[str]:
+    """How a cell installs readiness: this source tree when run from one, else the release."""
+    from readiness import __version__
+
+    source = Path(__file__).resolve().parents[2]
+    if (source / "pyproject.toml").is_file() and (source / "src" / "readiness").is_dir():
+        return [str(source)]
+    return [f"readiness=={__version__}"]
+
+
+def _target_spec(root: Path, rules: policy.Policy) -> List[str]:
+    spec: List[str] = []
+    settings = rules.target
+    if settings.constraints:
+        spec += ["-c", str(root / settings.constraints)]
+    if settings.requirements:
+        spec += ["-r", str(root / settings.requirements)]
+    if settings.path:
+        extras = f"[{','.join(settings.extras)}]" if settings.extras else ""
+        path = f"{(root / settings.path).as_posix()}{extras}"
+        spec += ["-e", path] if settings.editable else [path]
+    return spec
+
+
+def _checks(session: nox.Session, root: Path, rules: policy.Policy) -> None:
+    run_dir = _run_dir(root)
+    python = str(session.python)
+    progress = run_dir / "progress" / f"{python}.json"
+    from readiness.output import write_text
+
+    write_text(progress, '{"phase": "building"}')
+    session.install(*_target_spec(root, rules), *_readiness_spec())
+    env = _cell_env(root, rules, run_dir, progress)
+    timeout = os.environ.get("READINESS_CELL_TIMEOUT")
+    suite = [rules.suite.path, *rules.suite.pytest_args]
+    session.run(
+        "python", "-m", "readiness.cellrun", "--out", str(run_dir / "envs"),
+        "--log-dir", str(run_dir / "logs"), *(["--timeout", timeout] if timeout else []),
+        "--", *suite, "-p", "no:cacheprovider", *session.posargs,
+        env=env, success_codes=[0, 1],
+    )
+
+
+def _run_dir(root: Path) -> Path:
+    explicit = os.environ.get("READINESS_RUN_DIR")
+    if explicit:
+        return Path(explicit)
+    run_id = environment.run_id()
+    os.environ["READINESS_RUN_ID"] = run_id
+    return root / "reports" / "runs" / run_id
+
+
+def _cell_env(root: Path, rules: policy.Policy, run_dir: Path, progress: Path) -> Dict[str, str]:
+    env = {
+        "READINESS_RUN_ID": run_dir.name,
+        "READINESS_PROGRESS": str(progress),
+        "READINESS_RUNNER": "nox",
+        "READINESS_LOCK": str(run_dir / "timing.lock"),
+    }
+    if rules.target.name:
+        env["READINESS_TARGET"] = rules.target.name
+    if rules.target.path:
+        source = root / rules.target.path
+        env["READINESS_TARGET_ROOT"] = str(source)
+        commit, dirty = target.git_commit(source), target.git_dirty(source)
+        if commit:
+            env["READINESS_TARGET_COMMIT"] = commit
+        if dirty is not None:
+            env["READINESS_TARGET_DIRTY"] = "1" if dirty else "0"
+        env["READINESS_TARGET_SOURCE_HASH"] = target.source_hash_of(source) or ""
+    return env
+
+
+# --- validate -------------------------------------------------------------------------
+
+
+def _options(argv: Sequence[str]) -> "tuple[argparse.Namespace, List[str]]":
+    parser = argparse.ArgumentParser(prog="nox -s validate --", add_help=True)
+    parser.add_argument("--python", action="append", default=[], help="run only these Pythons (X.Y)")
+    parser.add_argument("--cells", action="append", default=[], help="run only these cell ids")
+    parser.add_argument("--cell-timeout", type=float, default=None, help="seconds before a cell is killed")
+    parser.add_argument("-j", "--jobs", type=int, default=None, help="cells at once (default: cores)")
+    parser.add_argument("--from", dest="mixed_from", action="append", default=[],
+                        help="also merge documents from this folder (e.g. CI artifacts)")
+    parser.add_argument("--profile", default=None, help="policy profile")
+    parser.add_argument("--config", default=None, help="another pyproject.toml or TOML policy")
+    parser.add_argument("--scenario", default=None, help="passed to the checks as READINESS_SCENARIO")
+    parser.add_argument("--run-id", default=None, help="the run id (default: generated)")
+    return parser.parse_known_args(list(argv))
+
+
+def _validate(session: nox.Session, root: Path, rules: policy.Policy, pythons: List[str]) -> int:
+    args, pytest_args = _options(session.posargs)
+    if args.profile or args.config:
+        rules = policy.load_policy(args.config, args.profile, cwd=root)
+    run_id = args.run_id or environment.run_id()
+    run_dir = root / "reports" / "runs" / run_id
+    found = _interpreters(pythons)
+    wanted = args.python or pythons
+    plan = orchestrate.make_plan(run_id, {p: found.get(p) for p in wanted if p in found},
+                                 wanted, _requires_python(root, rules))
+    if args.cells:
+        plan.cells = [c for c in plan.cells if c.id in args.cells]
+    orchestrate.write_plan(run_dir, plan)
+    _say_plan(plan, run_dir)
+    runnable = [c.python for c in plan.cells if not c.skip_reason]
+    with _redis(run_dir) as redis_url:
+        env = _child_env(run_dir, run_id, redis_url, args)
+        report = run_dir / "nox-report.json"
+        jobs = args.jobs or max(1, min(len(runnable), os.cpu_count() or 1))
+        argv = [sys.executable, "-m", "nox", "-f", str(root / "noxfile.py"), "--report", str(report),
+                "-s", *[f"checks-{p}" for p in runnable], *(["-j", str(jobs)] if jobs > 1 else []),
+                *(["-R"] if "-R" in sys.argv or "--reuse-existing-virtualenvs" in sys.argv else [])]
+        if pytest_args:
+            argv += ["--", *pytest_args]
+        board = orchestrate.Board(run_dir, plan)
+        interrupted = False
+        if runnable:
+            try:
+                orchestrate.run_child(argv, env, run_dir / "logs" / "nox.log", board)
+            except KeyboardInterrupt:
+                interrupted = True
+        results = orchestrate.session_results(report)
+    orchestrate.fill_missing(run_dir, plan, results)
+    board.refresh()
+    orchestrate.mark_latest(root / "reports", run_id)
+    code = orchestrate.judge(run_dir, mixed_from=args.mixed_from, config=args.config, profile=args.profile,
+                             root=root, color=sys.stdout.isatty() and not os.environ.get("NO_COLOR"))
+    print(f"readiness: run {run_id}: reports in {run_dir.relative_to(root).as_posix()}/")
+    return 130 if interrupted else code
+
+
+def _interpreters(pythons: List[str]) -> Dict[str, Optional[str]]:
+    try:
+        from readiness import interpreters
+
+        found = interpreters.discover()
+        return {i.minor: i.executable for i in found.chosen if i.lane == "native"}
+    except Exception:  # noqa: BLE001
+        return {p: None for p in pythons}
+
+
+def _requires_python(root: Path, rules: policy.Policy) -> Optional[str]:
+    if not rules.target.path:
+        return None
+    pyproject = root / rules.target.path / "pyproject.toml"
+    try:
+        import tomllib  # type: ignore[import-not-found,unused-ignore]
+    except ModuleNotFoundError:  # Python < 3.11
+        import tomli as tomllib  # type: ignore[no-redef,unused-ignore]
+    try:
+        data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    value = data.get("project", {}).get("requires-python")
+    return str(value) if value else None
+
+
+def _say_plan(plan: orchestrate.Plan, run_dir: Path) -> None:
+    print(f"readiness: run {plan.run_id}: {len(plan.cells)} cell(s) planned")
+    for line in plan.excluded:
+        print(f"  left out of the plan: {line}")
+
+
+def _child_env(run_dir: Path, run_id: str, redis_url: Optional[str], args: argparse.Namespace) -> Dict[str, str]:
+    env = dict(os.environ, READINESS_RUN_ID=run_id, READINESS_RUN_DIR=str(run_dir))
+    if redis_url:
+        env["REDIS_URL"] = redis_url
+    if args.cell_timeout:
+        env["READINESS_CELL_TIMEOUT"] = str(args.cell_timeout)
+    if args.scenario:
+        env["READINESS_SCENARIO"] = args.scenario
+    return env
+
+
+class _redis:
+    """A throwaway redis-server for the run, unless REDIS_URL names one; None if none can start."""
+
+    def __init__(self, run_dir: Path) -> None:
+        self.run_dir = run_dir
+        self.server: Any = None
+
+    def __enter__(self) -> Optional[str]:
+        if os.environ.get("REDIS_URL"):
+            return os.environ["REDIS_URL"]
+        try:
+            from readiness import services
+
+            self.server = services.start_redis()
+        except Exception as exc:  # noqa: BLE001 - no Redis: checks needing it say so (INCOMPLETE)
+            print(f"readiness: no Redis for this run ({exc}); checks that need it will not run")
+            return None
+        return str(self.server.url)
+
+    def __exit__(self, *exc: Any) -> None:
+        if self.server is not None:
+            from readiness import services
+
+            services.stop_redis(self.server)
+
+
+def _sigterm_is_interrupt() -> None:
+    # CI cancels with SIGTERM to the top process: treat it like Ctrl-C so the cells are stopped.
+    if os.name != "nt":
+        signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+
+
+_sigterm_is_interrupt()
