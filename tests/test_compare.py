@@ -16,6 +16,12 @@ LINUX9 = "linux-x86_64-cpython3.9"
 WINE = "windows-x86_64-wine-cpython3.12"
 
 
+@pytest.fixture(autouse=True)
+def in_tmp_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run in tmp_path, so the repository's own pyproject.toml policy never applies."""
+    monkeypatch.chdir(tmp_path)
+
+
 @pytest.fixture
 def envs(tmp_path: Path) -> Path:
     write(tmp_path,

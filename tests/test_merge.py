@@ -18,6 +18,12 @@ LINUX = "linux-x86_64-cpython3.12"
 WINDOWS = "windows-x86_64-cpython3.12"
 
 
+@pytest.fixture(autouse=True)
+def in_tmp_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run in tmp_path, so the repository's own pyproject.toml policy never applies."""
+    monkeypatch.chdir(tmp_path)
+
+
 def two_cells(folder: Path) -> None:
     write(folder, env(LINUX, [check("a"), check("b", "failed", message="boom")]),
           env(WINDOWS, [check("a"), check("b")]))

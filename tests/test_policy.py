@@ -45,6 +45,12 @@ required_cells = ["linux-*"]
 """
 
 
+@pytest.fixture(autouse=True)
+def in_tmp_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run in tmp_path, so the repository's own pyproject.toml policy never applies."""
+    monkeypatch.chdir(tmp_path)
+
+
 def write_config(tmp_path: Path, text: str, name: str = "pyproject.toml") -> str:
     path = tmp_path / name
     path.write_text(text, encoding="utf-8")

@@ -22,6 +22,12 @@ WINDOWS = "windows-x86_64-cpython3.12"
 TODAY = dt.date(2026, 11, 30)
 
 
+@pytest.fixture(autouse=True)
+def in_tmp_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run in tmp_path, so the repository's own pyproject.toml policy never applies."""
+    monkeypatch.chdir(tmp_path)
+
+
 def judge(tmp_path: Path, *docs, rules: policy.Policy = policy.default_policy(), **kwargs) -> verdict.Verdict:
     write(tmp_path / "envs", *docs)
     matrix = merge.merge_paths([str(tmp_path / "envs")])
