@@ -27,6 +27,9 @@ TEST_REQUIREMENTS = [
     "hypothesis-jsonschema>=0.23",
     "jsonschema>=4.21",
     "coverage[toml]>=7.10",
+    "nox>=2025.2.9",
+    "uv>=0.5",
+    "playwright>=1.40",  # drives the system's Chromium; no browser download
 ]
 # Every pytest major the plugin supports, on every Python of the matrix (pytest 9 needs 3.10+).
 PLUGIN_MATRIX = [

@@ -271,10 +271,12 @@ def read_json(path: PathLike, *, max_bytes: Optional[int] = None) -> Dict[str, A
     limit = DEFAULT_MAX_BYTES if max_bytes is None else max_bytes
     try:
         with Path(path).open("rb") as handle:
-            raw = handle.read(limit + 1)
+            # Size first: read(limit + 1) would set aside the whole limit for every file.
+            too_big = os.fstat(handle.fileno()).st_size > limit
+            raw = b"" if too_big else handle.read(limit + 1)
     except OSError as exc:
         raise DocumentError(name, f"cannot be read: {exc.strerror or exc}") from None
-    if len(raw) > limit:
+    if too_big or len(raw) > limit:
         raise BrokenJSONError(
             name,
             f"larger than the {limit // (1024 * 1024)} MiB readiness reads",

@@ -150,10 +150,9 @@ def session_results(report: Path) -> Dict[str, str]:
         return {}
     results = {}
     for session in data.get("sessions", []):
-        python = session.get("args", {}).get("python") if isinstance(session.get("args"), dict) else None
-        name = str(session.get("name", ""))
-        python = python or name.rpartition("-")[2]
-        results[str(python)] = str(session.get("result", "failed"))
+        for signature in session.get("signatures") or [session.get("name", "")]:
+            python = str(signature).rpartition("-")[2]  # checks-3.12 -> 3.12
+            results[python] = str(session.get("result", "failed"))
     return results
 
 

@@ -38,14 +38,29 @@ def first_error(instance: Any, schema: Schema) -> Tuple[str, str] | None:
 
 
 def _errors(value: Any, node: Schema, root: Schema, path: str) -> Iterator[Tuple[str, str]]:
+    for keyword, check in _plan(node):
+        yield from check(value, node[keyword], node, root, path)
+
+
+_PLANS: Dict[int, Tuple[Any, List[Tuple[str, Any]]]] = {}
+
+
+def _plan(node: Schema) -> List[Tuple[str, Any]]:
+    """The keywords of a schema node in checking order, worked out once per node."""
+    cached = _PLANS.get(id(node))
+    if cached is not None and cached[0] is node:
+        return cached[1]
     # Type and presence first, so the first error reported is the most telling one.
+    plan = []
     for keyword in sorted(node, key=lambda k: _ORDER.get(k, len(_ORDER))):
         if keyword in _ANNOTATIONS:
             continue
         check = _KEYWORDS.get(keyword)
         if check is None:
             raise ValueError(f"schema keyword {keyword!r} is not supported by readiness.schema")
-        yield from check(value, node[keyword], node, root, path)
+        plan.append((keyword, check))
+    _PLANS[id(node)] = (node, plan)  # the node is kept alive, so its id stays its own
+    return plan
 
 
 def _is_type(value: Any, name: str) -> bool:

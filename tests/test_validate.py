@@ -1,0 +1,172 @@
+"""`nox -s validate` end to end on a small project: the verdict, and faults that are never GO."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+from typing import Dict, List
+
+import pytest
+
+from conftest import ROOT, read_document
+
+PYTHON = f"{sys.version_info[0]}.{sys.version_info[1]}"
+
+NOXFILE = f"""
+import sys
+sys.path.insert(0, {str(ROOT / "src")!r})
+from readiness.nox import register
+register()
+"""
+
+SUITE = '''
+import os, time, subprocess, sys
+import pytest
+
+@pytest.mark.check(id="health.ok", category="health", severity="critical")
+def test_ok(evidence):
+    evidence["answer"] = 42
+
+@pytest.mark.check(id="fault.maybe", category="integration", severity="critical")
+def test_fault():
+    fault = os.environ.get("FAULT", "")
+    if fault == "fail":
+        assert False, "the database is down"
+    if fault == "abort":
+        os.abort()
+    if fault == "hang":
+        child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
+        with open(os.environ["PID_FILE"], "w", encoding="utf-8") as handle:
+            handle.write(f"{os.getpid()} {child.pid}")
+        time.sleep(600)
+
+def test_plain():
+    pass
+'''
+
+
+def make_project(path: Path, pythons: List[str], dependency: str = "") -> Path:
+    (path / "checks").mkdir(parents=True)
+    (path / "checks" / "test_suite.py").write_text(SUITE, encoding="utf-8")
+    (path / "noxfile.py").write_text(NOXFILE, encoding="utf-8")
+    (path / "target").mkdir()
+    (path / "target" / "pyproject.toml").write_text(textwrap.dedent(f"""
+        [build-system]
+        requires = ["hatchling"]
+        build-backend = "hatchling.build"
+        [project]
+        name = "tiny-target"
+        version = "1.0"
+        requires-python = ">=3.9"
+        dependencies = [{dependency!r}] if {bool(dependency)!r} else []
+        """).replace("dependencies = [''] if False else []", "dependencies = []")
+        .replace(f"dependencies = [{dependency!r}] if True else []", f"dependencies = [{dependency!r}]"),
+        encoding="utf-8")
+    (path / "target" / "tiny_target.py").write_text("VALUE = 1\n", encoding="utf-8")
+    (path / "pyproject.toml").write_text(textwrap.dedent(f"""
+        [tool.readiness]
+        pythons = {json.dumps(pythons)}
+        target = {{path = "target", name = "tiny-target"}}
+        suite = {{path = "checks"}}
+        """), encoding="utf-8")
+    return path
+
+
+def validate(project: Path, *args: str, env: Dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    environ = {k: v for k, v in os.environ.items() if not k.startswith(("READINESS_", "NOX_", "COV"))}
+    environ.update(env or {})
+    environ["REDIS_URL"] = "redis://127.0.0.1:1/0"  # no service needed by this suite
+    return subprocess.run(
+        [sys.executable, "-m", "nox", "-f", str(project / "noxfile.py"), "-s", "validate", "--", *args],
+        cwd=project, env=environ, capture_output=True, text=True, encoding="utf-8",
+        stdin=subprocess.DEVNULL, timeout=600, check=False,
+    )
+
+
+def run_folder(project: Path) -> Path:
+    run_id = (project / "reports" / "latest").read_text(encoding="utf-8").strip()
+    return project / "reports" / "runs" / run_id
+
+
+def documents(project: Path) -> Dict[str, dict]:
+    envs = run_folder(project) / "envs"
+    return {p.stem: read_document(p) for p in sorted(envs.glob("*.json"))}
+
+
+pytestmark = pytest.mark.xdist_group("nox")
+
+
+def test_a_passing_project_is_go_and_writes_every_report(tmp_path: Path) -> None:
+    project = make_project(tmp_path / "p", [PYTHON])
+    done = validate(project)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "VERDICT: GO" in done.stdout
+    run = run_folder(project)
+    for name in ("plan.json", "matrix.json", "verdict.json", "report.md", "report.html", "junit.xml"):
+        assert (run / name).is_file(), name
+    (doc,) = documents(project).values()
+    assert doc["state"] == "complete" and doc["cell"]["fingerprint"]["runner"] == "nox"
+    assert doc["target"]["name"] == "tiny-target" and doc["target"]["source_hash"].startswith("sha256:")
+    assert (run / "logs" / f"{doc['cell']['id']}.log").is_file()
+
+
+def test_a_failing_critical_check_is_no_go(tmp_path: Path) -> None:
+    project = make_project(tmp_path / "p", [PYTHON])
+    done = validate(project, env={"FAULT": "fail"})
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "VERDICT: NO-GO" in done.stdout and "fault.maybe" in done.stdout
+
+
+def test_a_check_that_aborts_leaves_a_crashed_cell(tmp_path: Path) -> None:
+    project = make_project(tmp_path / "p", [PYTHON])
+    done = validate(project, env={"FAULT": "abort"})
+    assert done.returncode == 3, done.stdout + done.stderr
+    (doc,) = documents(project).values()
+    assert doc["state"] == "crashed"
+    assert "without writing its document" in doc["reason"] and "SIGABRT" in doc["reason"]
+    assert "VERDICT: INCOMPLETE" in done.stdout
+
+
+def test_a_hanging_cell_is_killed_with_its_whole_process_group(tmp_path: Path) -> None:
+    project = make_project(tmp_path / "p", [PYTHON])
+    pid_file = tmp_path / "pids"
+    done = validate(project, "--cell-timeout", "20", env={"FAULT": "hang", "PID_FILE": str(pid_file)})
+    assert done.returncode == 3, done.stdout + done.stderr
+    (doc,) = documents(project).values()
+    assert doc["state"] == "timed_out"
+    for pid in map(int, pid_file.read_text(encoding="utf-8").split()):
+        assert not _alive(pid)  # neither the check's process nor its child survived
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    stat = Path(f"/proc/{pid}/stat")
+    # A killed process whose parent is gone waits as a zombie until init reaps it: dead.
+    return not (stat.is_file() and stat.read_text(encoding="utf-8").split(")")[-1].split()[0] == "Z")
+
+
+def test_a_python_that_is_not_installed_is_a_not_run_cell(tmp_path: Path) -> None:
+    project = make_project(tmp_path / "p", [PYTHON, "3.99"])
+    done = validate(project)
+    assert done.returncode == 3, done.stdout + done.stderr
+    docs = documents(project)
+    missing = next(d for cell, d in docs.items() if cell.endswith("3.99"))
+    assert missing["state"] == "not_run"
+    assert missing["reason"] == "Python 3.99 is not installed on this machine"
+    assert sum(d["state"] == "complete" for d in docs.values()) == 1
+
+
+def test_an_environment_that_cannot_be_built_is_a_crashed_cell(tmp_path: Path) -> None:
+    project = make_project(tmp_path / "p", [PYTHON], dependency="no-such-distribution-readiness-test==9.9")
+    done = validate(project)
+    assert done.returncode == 3, done.stdout + done.stderr
+    (doc,) = documents(project).values()
+    assert doc["state"] == "crashed"
+    assert "environment could not be built" in doc["reason"]
