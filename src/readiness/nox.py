@@ -200,8 +200,10 @@ def _interpreters(pythons: List[str]) -> Dict[str, Optional[str]]:
 
         found = interpreters.discover()
         return {i.minor: i.executable for i in found.chosen if i.lane == "native"}
-    except Exception:  # noqa: BLE001
-        return {p: None for p in pythons}
+    except Exception:  # noqa: BLE001 - fall back to what PATH (and pyenv's shims) offer
+        import shutil
+
+        return {p: shutil.which(f"python{p}") for p in pythons}
 
 
 def _requires_python(root: Path, rules: policy.Policy) -> Optional[str]:
