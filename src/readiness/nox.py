@@ -69,7 +69,28 @@ def _readiness_spec() -> List[str]:
     source = Path(__file__).resolve().parents[2]
     if (source / "pyproject.toml").is_file() and (source / "src" / "readiness").is_dir():
         return [str(source)]
-    return [f"readiness=={__version__}"]
+    origin = _installed_from()
+    return [origin] if origin else [f"readiness=={__version__}"]
+
+
+def _installed_from() -> Optional[str]:
+    """Where this readiness was installed from, when that was a local folder (PEP 610)."""
+    import json
+    from importlib import metadata
+    from urllib.parse import unquote, urlparse
+
+    try:
+        text = metadata.distribution("readiness").read_text("direct_url.json")
+        url = json.loads(text or "{}").get("url", "")
+    except (metadata.PackageNotFoundError, ValueError):
+        return None
+    parsed = urlparse(url)
+    if parsed.scheme != "file":
+        return None
+    path = unquote(parsed.path)
+    if os.name == "nt" and path.startswith("/"):
+        path = path[1:]
+    return path if Path(path).is_dir() else None
 
 
 def _target_spec(root: Path, rules: policy.Policy) -> List[str]:
