@@ -38,7 +38,7 @@ def _compare(folder: Path, label: str, workers: list[str], repeat: int) -> None:
         plugin.append(_time_run(folder, [*workers, "--readiness-out", str(folder / "out")]))
     base, with_plugin = statistics.median(plain), statistics.median(plugin)
     print(f"{label:<8} plain {base:6.2f} s   with plugin {with_plugin:6.2f} s   "
-          f"ratio {with_plugin / base:5.3f}   (+{(with_plugin / base - 1) * 100:4.1f} %, target <= 5 %)")
+          f"ratio {with_plugin / base:5.3f}   ({(with_plugin / base - 1) * 100:+5.1f} %, target <= +5 %)")
 
 
 def _time_write(checks: int, repeat: int) -> None:

@@ -9,9 +9,10 @@ from __future__ import annotations
 import hashlib
 import os
 import subprocess
+import sys
 from importlib import metadata
 from pathlib import Path
-from typing import Dict, Iterable, Mapping, Optional
+from typing import Dict, Iterable, List, Mapping, Optional, Tuple
 
 from readiness.document import Target
 
@@ -34,14 +35,35 @@ def describe(name: Optional[str], environ: Mapping[str, str] = os.environ) -> Ta
     return Target(name=name, version=version, commit=commit, dirty=dirty, source_hash=source_hash)
 
 
-def installed_packages() -> Dict[str, str]:
-    """Every distribution importable here, by normalised name."""
+def installed_packages(paths: Iterable[str] = ()) -> Dict[str, str]:
+    """Every distribution importable here, by normalised name (the first on sys.path wins).
+
+    Names and versions come from the `name-version.dist-info` folder names, which the wheel
+    spec fixes, so no metadata file is opened; anything else goes through importlib.metadata.
+    """
     found: Dict[str, str] = {}
+    for folder in list(paths) or sys.path:
+        for name, version in _dist_info_names(folder):
+            found.setdefault(name, version)
     for dist in metadata.distributions():
-        name = dist.metadata["Name"] if dist.metadata else None
-        if name:
-            found.setdefault(_normalise(name), dist.version or "")
+        if not str(getattr(dist, "_path", "")).endswith(".dist-info"):
+            name = dist.metadata["Name"] if dist.metadata else None
+            if name:
+                found.setdefault(_normalise(name), dist.version or "")
     return dict(sorted(found.items()))
+
+
+def _dist_info_names(folder: str) -> List[Tuple[str, str]]:
+    try:
+        entries = [e.name for e in os.scandir(folder or ".") if e.name.endswith(".dist-info")]
+    except OSError:
+        return []
+    pairs = []
+    for entry in entries:
+        name, _, version = entry[: -len(".dist-info")].rpartition("-")
+        if name and version:
+            pairs.append((_normalise(name), version))
+    return pairs
 
 
 def _normalise(name: str) -> str:
