@@ -46,6 +46,11 @@ def test_fault():
 
 def test_plain():
     pass
+
+@pytest.mark.check(id="target.value", severity="critical")
+def test_target_value():
+    import tiny_target
+    assert tiny_target.VALUE == 1
 '''
 
 
@@ -170,3 +175,63 @@ def test_an_environment_that_cannot_be_built_is_a_crashed_cell(tmp_path: Path) -
     (doc,) = documents(project).values()
     assert doc["state"] == "crashed"
     assert "environment could not be built" in doc["reason"]
+
+
+@pytest.mark.parametrize("how", ["sigterm-to-top", "ctrl-c-to-group"])
+def test_an_interrupted_run_stops_everything_and_keeps_what_it_gathered(tmp_path: Path, how: str) -> None:
+    import signal
+    import time
+
+    project = make_project(tmp_path / "p", [PYTHON])
+    pid_file = tmp_path / "pids"
+    environ = {k: v for k, v in os.environ.items() if not k.startswith(("READINESS_", "NOX_", "COV"))}
+    environ.update(FAULT="hang", PID_FILE=str(pid_file), REDIS_URL="redis://127.0.0.1:1/0")
+    top = subprocess.Popen(
+        [sys.executable, "-m", "nox", "-f", str(project / "noxfile.py"), "-s", "validate"],
+        cwd=project, env=environ, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL, start_new_session=True,
+    )
+    deadline = time.monotonic() + 300
+    while not pid_file.is_file() and time.monotonic() < deadline and top.poll() is None:
+        time.sleep(0.2)
+    assert pid_file.is_file(), "the hanging check never started"
+    time.sleep(0.5)
+    if how == "sigterm-to-top":
+        top.send_signal(signal.SIGTERM)  # how CI cancels: the top process only
+    else:
+        os.killpg(top.pid, signal.SIGINT)  # what Ctrl-C in a terminal does
+    output, _ = top.communicate(timeout=60)
+    assert top.returncode == 130, output.decode("utf-8", "replace")
+    (doc,) = documents(project).values()
+    assert doc["state"] == "interrupted"
+    for pid in map(int, pid_file.read_text(encoding="utf-8").split()):
+        assert not _alive(pid)
+
+
+def test_a_warm_run_reuses_the_cell_and_judges_an_edited_target(tmp_path: Path) -> None:
+    project = make_project(tmp_path / "p", [PYTHON])
+    first = validate(project)
+    assert first.returncode == 0, first.stdout + first.stderr
+    (before,) = documents(project).values()
+    (project / "target" / "tiny_target.py").write_text("VALUE = 2\n", encoding="utf-8")
+    second = validate(project)
+    assert second.returncode == 1, second.stdout + second.stderr
+    assert "target.value" in second.stdout
+    (after,) = documents(project).values()
+    assert after["target"]["source_hash"] != before["target"]["source_hash"]
+    log = (run_folder(project) / "logs" / "nox.log").read_text(encoding="utf-8")
+    assert "Reusing existing virtual environment" in log
+
+
+def test_rerun_runs_only_the_cells_that_failed_into_the_same_run(tmp_path: Path) -> None:
+    project = make_project(tmp_path / "p", [PYTHON, "3.99"])
+    first = validate(project)
+    assert first.returncode == 3
+    run = run_folder(project)
+    passing = next(p for p in (run / "envs").glob("*.json") if not p.stem.endswith("3.99"))
+    kept = passing.read_bytes()
+    again = validate(project, "--rerun")
+    assert again.returncode == 3, again.stdout + again.stderr
+    assert run_folder(project) == run  # the same run id
+    assert passing.read_bytes() == kept  # the complete cell was not run again
+    assert documents(project)[f"{passing.stem[:-len(PYTHON)]}3.99"]["state"] == "not_run"

@@ -171,6 +171,8 @@ def _options(argv: Sequence[str]) -> "tuple[argparse.Namespace, List[str]]":
     parser.add_argument("--config", default=None, help="another pyproject.toml or TOML policy")
     parser.add_argument("--scenario", default=None, help="passed to the checks as READINESS_SCENARIO")
     parser.add_argument("--run-id", default=None, help="the run id (default: generated)")
+    parser.add_argument("--rerun", action="store_true",
+                        help="re-run only the failed, crashed and not-run cells of the latest run, into it")
     return parser.parse_known_args(list(argv))
 
 
@@ -178,7 +180,7 @@ def _validate(session: nox.Session, root: Path, rules: policy.Policy, pythons: L
     args, pytest_args = _options(session.posargs)
     if args.profile or args.config:
         rules = policy.load_policy(args.config, args.profile, cwd=root)
-    run_id = args.run_id or environment.run_id()
+    run_id = _latest(root) if args.rerun else (args.run_id or environment.run_id())
     run_dir = root / "reports" / "runs" / run_id
     found = _interpreters(pythons)
     wanted = args.python or pythons
@@ -188,7 +190,9 @@ def _validate(session: nox.Session, root: Path, rules: policy.Policy, pythons: L
         plan.cells = [c for c in plan.cells if c.id in args.cells]
     orchestrate.write_plan(run_dir, plan)
     _say_plan(plan, run_dir)
-    runnable = [c.python for c in plan.cells if not c.skip_reason]
+    done = orchestrate.finished_cells(run_dir) if args.rerun else set()
+    runnable = [c.python for c in plan.cells if not c.skip_reason and c.id not in done]
+    orchestrate.clear_cells(run_dir, [c.id for c in plan.cells if c.id not in done])
     with _redis(run_dir) as redis_url:
         env = _child_env(run_dir, run_id, redis_url, args)
         report = run_dir / "nox-report.json"
@@ -213,6 +217,15 @@ def _validate(session: nox.Session, root: Path, rules: policy.Policy, pythons: L
                              root=root, color=sys.stdout.isatty() and not os.environ.get("NO_COLOR"))
     print(f"readiness: run {run_id}: reports in {run_dir.relative_to(root).as_posix()}/")
     return 130 if interrupted else code
+
+
+def _latest(root: Path) -> str:
+    from readiness.errors import UsageError
+
+    try:
+        return (root / "reports" / "latest").read_text(encoding="utf-8").strip()
+    except OSError:
+        raise UsageError("--rerun: there is no earlier run (reports/latest is missing)") from None
 
 
 def _interpreters(pythons: List[str]) -> Dict[str, Optional[str]]:

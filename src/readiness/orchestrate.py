@@ -108,6 +108,23 @@ def placeholder(run_id: str, cell: PlannedCell, state: CellState, reason: str) -
                        reason=reason, started_at=now, finished_at=now)
 
 
+def finished_cells(run_dir: Path) -> "set[str]":
+    """Cells of a run whose document says complete with nothing failed: a rerun keeps them."""
+    kept = set()
+    for path in sorted((run_dir / "envs").glob("*.json")):
+        data = _read_json(path)
+        summary = data.get("summary") or {}
+        if data.get("state") == "complete" and not summary.get("failed") and not summary.get("error"):
+            kept.add(path.stem)
+    return kept
+
+
+def clear_cells(run_dir: Path, cells: Sequence[str]) -> None:
+    """Remove the documents of cells about to run again, so none of them survives stale."""
+    for cell in cells:
+        (run_dir / "envs" / f"{cell}.json").unlink(missing_ok=True)
+
+
 def fill_missing(run_dir: Path, plan: Plan, session_results: Mapping[str, str]) -> List[str]:
     """Write a document for every planned cell that has none; return the cells written."""
     written = []
