@@ -326,3 +326,11 @@ def test_progress_file_for_the_live_board(pytester: pytest.Pytester, monkeypatch
     progress = json.loads((pytester.path / "progress.json").read_text(encoding="utf-8"))
     assert progress["total"] == 2 and progress["done"] == 2 and progress["final"] is True
     assert progress["counts"] == {"passed": 1, "failed": 1}
+
+
+def test_a_suite_path_that_does_not_exist_is_a_crashed_cell(pytester: pytest.Pytester) -> None:
+    result = pytester.runpytest("no_such_folder", "--readiness-out", "out")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    doc = _only_document(pytester.path / "out")
+    assert doc["state"] == "crashed" and doc["checks"] == []
+    assert doc["reason"] == "pytest could not run the suite (usage error, exit 4): see the cell's log"

@@ -220,3 +220,9 @@ def test_the_worst_outcome_decides_whatever_the_cell_order(outcomes: List[Outcom
     missing = {Outcome.SKIPPED, Outcome.DESELECTED}
     want = State.NO_GO if blocking & set(outcomes) else State.INCOMPLETE if missing & set(outcomes) else State.GO
     assert first.state == want
+
+
+def test_a_cell_that_collected_no_checks_is_incomplete_never_go(tmp_path: Path) -> None:
+    result = judge(tmp_path, env(LINUX, [check("a")]), env(WINDOWS, []))
+    assert result.state is State.INCOMPLETE
+    assert f"cell {WINDOWS} collected no checks: nothing was judged there" in messages(result, Effect.INCOMPLETE)

@@ -502,6 +502,8 @@ class Recorder:
             return CellState.INTERRUPTED, f"interrupted (Ctrl-C); {unrun} check(s) did not run"
         if exitstatus == pytest.ExitCode.INTERNAL_ERROR:
             return CellState.CRASHED, "pytest stopped with an internal error"
+        if exitstatus == pytest.ExitCode.USAGE_ERROR:
+            return CellState.CRASHED, "pytest could not run the suite (usage error, exit 4): see the cell's log"
         if self.collect_errors:
             return CellState.INTERRUPTED, f"{len(self.collect_errors)} module(s) failed to collect"
         if unrun:

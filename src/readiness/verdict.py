@@ -352,6 +352,11 @@ def _cell_findings(ctx: _Context) -> List[Finding]:
             reason = f": {_first_line(doc.reason)}" if doc.reason else ""
             findings.append(Finding(effect, "cell-state", f"cell {cell} {doc.state.value.replace('_', ' ')}{reason}",
                                     cells=(cell,)))
+        elif not doc.checks and cell in ctx.required:
+            # A run that collected nothing is no evidence, and no evidence is never a pass.
+            findings.append(Finding(Effect.INCOMPLETE, "no-checks",
+                                    f"cell {cell} collected no checks: nothing was judged there",
+                                    cells=(cell,)))
     if not ctx.required:
         findings.append(Finding(Effect.INCOMPLETE, "missing-cell", "there is no cell to judge"))
     return findings
