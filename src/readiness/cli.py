@@ -40,6 +40,13 @@ def build_parser() -> argparse.ArgumentParser:
         description="Print the shipped JSON Schema of a readiness file kind.",
     ).add_argument("kind", choices=["env", "plan", "matrix", "verdict"], help="the file kind")
     _add_judging_commands(commands)
+    from readiness import ghmatrix
+
+    ghmatrix.add_arguments(commands.add_parser(
+        "matrix", help="print the planned CI matrix (a plan, or a GitHub Actions matrix)",
+        description="Print the CI cells (runners x the policy's pythons, kept to the profile's "
+        "required_cells) as a readiness/plan document, or as a GitHub Actions matrix (--github).",
+    ))
     return parser
 
 
@@ -159,6 +166,15 @@ def use_colour() -> bool:
 
 
 COMMANDS.update({"merge": _merge, "verdict": _verdict, "report": _report, "compare": _compare})
+
+
+def _matrix(args: argparse.Namespace) -> int:
+    from readiness import ghmatrix
+
+    return ghmatrix.command(args)
+
+
+COMMANDS["matrix"] = _matrix
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
