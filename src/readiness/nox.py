@@ -186,12 +186,15 @@ def _validate(session: nox.Session, root: Path, rules: policy.Policy, pythons: L
     wanted = args.python or pythons
     plan = orchestrate.make_plan(run_id, {p: found.get(p) for p in wanted if p in found},
                                  wanted, _requires_python(root, rules))
+    wine_cells, wine_unavailable = _wine_lane(rules, wanted if args.python else None)
+    plan.cells += wine_cells
     if args.cells:
         plan.cells = [c for c in plan.cells if c.id in args.cells]
+        wine_unavailable = [c for c in wine_unavailable if c.id in args.cells]
     orchestrate.write_plan(run_dir, plan)
     _say_plan(plan, run_dir)
     done = orchestrate.finished_cells(run_dir) if args.rerun else set()
-    runnable = [c.python for c in plan.cells if not c.skip_reason and c.id not in done]
+    runnable = [c.python for c in plan.cells if not c.skip_reason and c.id not in done and c.lane == "native"]
     orchestrate.clear_cells(run_dir, [c.id for c in plan.cells if c.id not in done])
     with _redis(run_dir) as redis_url:
         env = _child_env(run_dir, run_id, redis_url, args)
@@ -209,7 +212,16 @@ def _validate(session: nox.Session, root: Path, rules: policy.Policy, pythons: L
                 orchestrate.run_child(argv, env, run_dir / "logs" / "nox.log", board)
             except KeyboardInterrupt:
                 interrupted = True
+        if not interrupted:
+            try:
+                _run_wine_cells(root, rules, run_dir, [c for c in plan.cells if c.lane == "wine" and c.id not in done],
+                                env, args, pytest_args, board)
+            except KeyboardInterrupt:
+                interrupted = True
         results = orchestrate.session_results(report)
+    from readiness import winecells
+
+    winecells.record_unavailable(run_dir, run_id, wine_unavailable)
     orchestrate.fill_missing(run_dir, plan, results)
     board.refresh()
     orchestrate.mark_latest(root / "reports", run_id)
@@ -217,6 +229,60 @@ def _validate(session: nox.Session, root: Path, rules: policy.Policy, pythons: L
                              root=root, color=sys.stdout.isatty() and not os.environ.get("NO_COLOR"))
     print(f"readiness: run {run_id}: reports in {run_dir.relative_to(root).as_posix()}/")
     return 130 if interrupted else code
+
+
+def _wine_lane(rules: policy.Policy, only: Optional[List[str]]) -> "tuple[List[orchestrate.PlannedCell], List[orchestrate.PlannedCell]]":
+    """The Wine cells: planned where wine is installed, else recorded not_run (not required)."""
+    if not (rules.wine.enabled or rules.wine.pythons):
+        return [], []
+    from readiness import winecells
+
+    pythons = [p for p in (rules.wine.pythons or winecells.DEFAULT_PYTHONS) if only is None or p in only]
+    return winecells.plan_cells(pythons, os.environ)
+
+
+def _run_wine_cells(root: Path, rules: policy.Policy, run_dir: Path, cells: List[orchestrate.PlannedCell],
+                    env: Dict[str, str], args: argparse.Namespace, pytest_args: List[str],
+                    board: orchestrate.Board) -> None:
+    """After the native cells (two lanes at once would distort each other's timings)."""
+    from readiness import winecells
+
+    if not cells:
+        return
+    cell_env = dict(env, **_cell_env(root, rules, run_dir, run_dir / "progress" / "unused.json"))
+    requirements = winecells.target_requirements(root, rules.target.path, rules.target.extras, _readiness_spec())
+    constraints = str(root / rules.target.constraints) if rules.target.constraints else None
+    suite = [rules.suite.path, *rules.suite.pytest_args, *pytest_args]
+    import threading
+
+    stop = threading.Event()
+
+    def tick() -> None:  # the board keeps moving while a Wine cell installs and runs
+        while not stop.wait(0.5):
+            board.refresh()
+
+    ticker = threading.Thread(target=tick, daemon=True)
+    ticker.start()
+    try:
+        for cell in cells:
+            _run_wine_cell(cell, winecells, cell_env, root, run_dir, requirements, constraints, suite, args)
+    finally:
+        stop.set()
+        ticker.join(2)
+        board.refresh()
+
+
+def _run_wine_cell(cell: orchestrate.PlannedCell, winecells: Any, cell_env: Dict[str, str], root: Path,
+                   run_dir: Path, requirements: List[str], constraints: Optional[str], suite: List[str],
+                   args: argparse.Namespace) -> None:
+    py = winecells.provision(cell, cell_env)
+    if py is None:
+        return  # provision() set the cell's skip_reason: it becomes a not_run document
+    try:
+        winecells.run_cell(cell, py, root=root, run_dir=run_dir, requirements=requirements,
+                           constraints=constraints, suite=suite, env=cell_env, timeout=args.cell_timeout)
+    except Exception as exc:  # noqa: BLE001 - one broken cell must not stop the verdict
+        winecells.record_crash(run_dir, cell, f"the Wine cell failed to run: {exc!r}")
 
 
 def _latest(root: Path) -> str:

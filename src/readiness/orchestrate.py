@@ -230,7 +230,8 @@ class Board:
             return "done " + _counts(doc)
         if cell.skip_reason:
             return "not run: " + cell.skip_reason
-        progress = _read_json(self.run_dir / "progress" / f"{cell.python}.json")
+        key = f"{cell.python}-wine" if cell.lane == "wine" else cell.python
+        progress = _read_json(self.run_dir / "progress" / f"{key}.json")
         if progress.get("phase") == "building":
             return "building"
         if "total" in progress:

@@ -1,0 +1,129 @@
+"""The Wine lane inside `nox -s validate`: plan `windows-x86_64-wine-cpython3.X` cells and run them.
+
+Nothing on Linux builds a Windows venv, so a Wine cell is not a nox session: its packages are
+installed from Linux into a target folder (Windows wheels) and the Windows interpreter runs the
+same check suite with that folder on PYTHONPATH, every launch through pipes.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import List, Mapping, Optional, Sequence
+
+from readiness import document, environment, orchestrate, wine
+from readiness.document import CellState
+from readiness.output import write_text
+
+DEFAULT_PYTHONS = ("3.11", "3.12", "3.13")
+
+
+def plan_cells(pythons: Sequence[str], environ: Mapping[str, str]) -> "tuple[List[orchestrate.PlannedCell], List[orchestrate.PlannedCell]]":
+    """(planned, unplanned): cells where wine runs, and cells recorded as not_run where it does not."""
+    unavailable = wine.wine_available(environ)
+    cells = [
+        orchestrate.PlannedCell(f"windows-x86_64-wine-cpython{p}", p, None, lane="wine",
+                                skip_reason=unavailable)
+        for p in pythons
+    ]
+    return ([], cells) if unavailable else (cells, [])
+
+
+def provision(cell: orchestrate.PlannedCell, environ: Mapping[str, str]) -> Optional[wine.WinePython]:
+    """The cell's Windows interpreter, set up on first use; None (and skip_reason set) if it fails."""
+    try:
+        return wine.provision(cell.python, environ, progress=None)
+    except wine.WineError as exc:
+        cell.skip_reason = str(exc)
+        return None
+
+
+def run_cell(cell: orchestrate.PlannedCell, py: wine.WinePython, *, root: Path, run_dir: Path,
+             requirements: Sequence[str], constraints: Optional[str], suite: Sequence[str],
+             env: Mapping[str, str], timeout: Optional[float]) -> None:
+    """Install, run the suite under Wine, and make sure the cell ends with a document."""
+    doc = run_dir / "envs" / f"{cell.id}.json"
+    log = run_dir / "logs" / f"{cell.id}.log"
+    progress = run_dir / "progress" / f"{cell.python}-wine.json"
+    doc.unlink(missing_ok=True)
+    log.parent.mkdir(parents=True, exist_ok=True)
+    write_text(progress, '{"phase": "building"}')
+    site = root / ".nox" / f"wine-{cell.python}" / "site"
+    started = environment.utc_now()
+    try:
+        wine.install_packages(py, site, [*requirements, "--reinstall-package", "readiness",
+                                         *_reinstall_target(requirements)],
+                              constraints, log_path=log, timeout=900)
+    except wine.WineError as exc:
+        _fallback(run_dir, cell, CellState.CRASHED, f"the cell's packages could not be installed: {exc}")
+        return
+    launch_env = dict(env, READINESS_OUT=wine.to_windows_path(doc),
+                      READINESS_PROGRESS=wine.to_windows_path(progress), READINESS_RUNNER="nox")
+    launch_env.pop("READINESS_LOCK", None)  # a Linux lock file means nothing under Wine
+    try:
+        code = wine.run(py, ["-m", "pytest", *suite, "-p", "no:cacheprovider"], env=launch_env,
+                        cwd=root, timeout=timeout, log_path=log, pythonpath=[site])
+    except wine.WineTimeout:
+        _fallback(run_dir, cell, CellState.TIMED_OUT,
+                  f"the cell ran past its {timeout:g} s timeout; everything it started was killed")
+        return
+    except KeyboardInterrupt:
+        _fallback(run_dir, cell, CellState.INTERRUPTED, "the run was interrupted before the cell finished")
+        raise
+    if not doc.is_file():
+        _fallback(run_dir, cell, CellState.CRASHED,
+                  f"pytest under Wine exited with code {code} without writing its document; "
+                  f"last lines of {log.name}:\n{orchestrate._tail(log, 40)}", started)
+
+
+def _reinstall_target(requirements: Sequence[str]) -> List[str]:
+    # A target folder keeps what it has: force the project's own packages to be rebuilt, so a
+    # warm cell never judges yesterday's sources.
+    names = []
+    for requirement in requirements:
+        pyproject = Path(requirement.split("[", 1)[0]) / "pyproject.toml"
+        if pyproject.is_file():
+            name = _project_name(pyproject)
+            if name:
+                names += ["--reinstall-package", name]
+    return names
+
+
+def _project_name(pyproject: Path) -> Optional[str]:
+    try:
+        import tomllib  # type: ignore[import-not-found,unused-ignore]
+    except ModuleNotFoundError:  # Python < 3.11
+        import tomli as tomllib  # type: ignore[no-redef,unused-ignore]
+    try:
+        data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    name = data.get("project", {}).get("name")
+    return str(name) if name else None
+
+
+def _fallback(run_dir: Path, cell: orchestrate.PlannedCell, state: CellState, reason: str,
+              started: Optional[str] = None) -> None:
+    placeholder = orchestrate.placeholder(run_dir.name, cell, state, reason[:20000])
+    if started:
+        placeholder.started_at = started
+    document.dump(placeholder, run_dir / "envs" / f"{cell.id}.json")
+
+
+def record_crash(run_dir: Path, cell: orchestrate.PlannedCell, reason: str) -> None:
+    _fallback(run_dir, cell, CellState.CRASHED, reason)
+
+
+def record_unavailable(run_dir: Path, run_id: str, cells: Sequence[orchestrate.PlannedCell]) -> None:
+    """Cells of a lane that cannot run here: not_run documents naming the command that enables it."""
+    for cell in cells:
+        document.dump(orchestrate.placeholder(run_id, cell, CellState.NOT_RUN, cell.skip_reason or "not run"),
+                      run_dir / "envs" / f"{cell.id}.json")
+
+
+def target_requirements(root: Path, path: Optional[str], extras: Sequence[str], readiness_source: Sequence[str]) -> List[str]:
+    """What a Wine cell installs: the target (not editable: it is copied into the target folder)."""
+    spec: List[str] = []
+    if path:
+        extra = f"[{','.join(extras)}]" if extras else ""
+        spec.append(f"{(root / path).as_posix()}{extra}")
+    return spec + list(readiness_source)
