@@ -68,9 +68,9 @@ def _readiness_spec() -> List[str]:
 
     source = Path(__file__).resolve().parents[2]
     if (source / "pyproject.toml").is_file() and (source / "src" / "readiness").is_dir():
-        return [str(source)]
+        return ["-e", str(source)]  # in place: no wheel to rebuild on every warm run
     origin = _installed_from()
-    return [origin] if origin else [f"readiness=={__version__}"]
+    return ["-e", origin] if origin else [f"readiness=={__version__}"]
 
 
 def _installed_from() -> Optional[str]:
@@ -114,7 +114,7 @@ def _checks(session: nox.Session, root: Path, rules: policy.Policy) -> None:
     from readiness.output import write_text
 
     write_text(progress, '{"phase": "building"}')
-    session.install(*_target_spec(root, rules), *_readiness_spec())
+    _install(session, [*_target_spec(root, rules), *_readiness_spec()])
     env = _cell_env(root, rules, run_dir, progress)
     timeout = os.environ.get("READINESS_CELL_TIMEOUT")
     suite = [rules.suite.path, *rules.suite.pytest_args]
@@ -124,6 +124,29 @@ def _checks(session: nox.Session, root: Path, rules: policy.Policy) -> None:
         "--", *suite, "-p", "no:cacheprovider", *session.posargs,
         env=env, success_codes=[0, 1],
     )
+
+
+def _install(session: nox.Session, spec: List[str]) -> None:
+    """Install the cell's packages, unless this reused environment already has exactly these.
+
+    The target and readiness are installed in place, so their sources are live; what needs a
+    reinstall is a change to the install itself: the spec, or a file it names (constraints,
+    requirements, a pyproject.toml). A fresh environment has no stamp and always installs.
+    """
+    import hashlib
+
+    digest = hashlib.sha256("\0".join(spec).encode("utf-8"))
+    for item in spec:
+        base = Path(item.split("[", 1)[0])
+        for path in (base, base / "pyproject.toml"):
+            if path.is_file():
+                digest.update(path.read_bytes())
+    stamp = Path(str(getattr(session, "virtualenv").location)) / ".readiness-install"
+    if stamp.is_file() and stamp.read_text(encoding="utf-8") == digest.hexdigest():
+        session.log("readiness: the environment already has this install; skipping it")
+        return
+    session.install(*spec)
+    stamp.write_text(digest.hexdigest(), encoding="utf-8")
 
 
 def _run_dir(root: Path) -> Path:
@@ -164,7 +187,7 @@ def _options(argv: Sequence[str]) -> "tuple[argparse.Namespace, List[str]]":
     parser.add_argument("--python", action="append", default=[], help="run only these Pythons (X.Y)")
     parser.add_argument("--cells", action="append", default=[], help="run only these cell ids")
     parser.add_argument("--cell-timeout", type=float, default=None, help="seconds before a cell is killed")
-    parser.add_argument("-j", "--jobs", type=int, default=None, help="cells at once (default: cores)")
+    parser.add_argument("-j", "--jobs", type=int, default=None, help="cells at once (default: two per core)")
     parser.add_argument("--from", dest="mixed_from", action="append", default=[],
                         help="also merge documents from this folder (e.g. CI artifacts)")
     parser.add_argument("--profile", default=None, help="policy profile")
@@ -199,7 +222,9 @@ def _validate(session: nox.Session, root: Path, rules: policy.Policy, pythons: L
     with _redis(run_dir) as redis_url:
         env = _child_env(run_dir, run_id, redis_url, args)
         report = run_dir / "nox-report.json"
-        jobs = args.jobs or max(1, min(len(runnable), os.cpu_count() or 1))
+        # Cells mostly wait (interpreter start, I/O-bound checks): two per core keeps both
+        # cores busy without thrashing a small machine.
+        jobs = args.jobs or max(1, min(len(runnable), 2 * (os.cpu_count() or 1)))
         argv = [sys.executable, "-m", "nox", "-f", str(root / "noxfile.py"), "--report", str(report),
                 "-s", *[f"checks-{p}" for p in runnable], *(["-j", str(jobs)] if jobs > 1 else []),
                 *(["-R"] if "-R" in sys.argv or "--reuse-existing-virtualenvs" in sys.argv else [])]
