@@ -275,7 +275,9 @@ def _run_wine_cells(root: Path, rules: policy.Policy, run_dir: Path, cells: List
     if not cells:
         return
     cell_env = dict(env, **_cell_env(root, rules, run_dir, run_dir / "progress" / "unused.json"))
-    requirements = winecells.target_requirements(root, rules.target.path, rules.target.extras, _readiness_spec())
+    # Copied into the Wine cell's target folder: an in-place install would point at a Linux path.
+    readiness_spec = [item for item in _readiness_spec() if item != "-e"]
+    requirements = winecells.target_requirements(root, rules.target.path, rules.target.extras, readiness_spec)
     constraints = str(root / rules.target.constraints) if rules.target.constraints else None
     suite = [rules.suite.path, *rules.suite.pytest_args, *pytest_args]
     import threading
