@@ -34,6 +34,7 @@ READABLE_SCHEMAS: Dict[str, Tuple[int, ...]] = {
     "readiness/plan": (1,),
     "readiness/matrix": (1,),
     "readiness/verdict": (1,),
+    "readiness/baseline": (1,),
 }
 KNOWN_KINDS = (
     "readiness/env",

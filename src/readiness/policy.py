@@ -20,7 +20,7 @@ Keys (every one is parsed and type-checked here, also those other commands act o
     wine = {enabled = true, pythons = ["3.11"]}
     flaky = {blocks = false, reruns = 2}
     [budgets.startup_s]  max = 15.0, max_increase_pct = 5.0, min_effect = 0.1, required = false,
-                         check = "perf/*", unit = "s"
+                         check = "perf/*", unit = "s", statistic = "median"   # or "p95"
     [[waivers]]          check = "db", cells = ["windows-*"], reason = "...", owner = "...",
                          expires = 2026-12-31
     [profiles.ci]        any of the keys above except `profiles`; they replace the top level.
@@ -95,6 +95,7 @@ class Budget:
     required: bool = False
     check: str = "*"
     unit: Optional[str] = None
+    statistic: str = "median"  # what `max` limits: the median of the samples, or their p95
 
     def applies_to(self, check_id: str) -> bool:
         return fnmatch.fnmatchcase(check_id, self.check)
@@ -330,9 +331,19 @@ def _flaky(value: Any, where: str) -> FlakySettings:
     return FlakySettings(**_fields(value, where, {"blocks": _bool, "reruns": _count}))
 
 
+STATISTICS = ("median", "p95")
+
+
+def _statistic(value: Any, where: str) -> str:
+    if value not in STATISTICS:
+        raise PolicyError(f"{where}: {value!r} is not a statistic a budget can limit"
+                          f"{_hint(str(value), list(STATISTICS))}")
+    return str(value)
+
+
 _BUDGET_FIELDS: Dict[str, Callable[[Any, str], Any]] = {
     "max": _number, "max_increase_pct": _number, "min_effect": _number,
-    "required": _bool, "check": _str, "unit": _str,
+    "required": _bool, "check": _str, "unit": _str, "statistic": _statistic,
 }
 
 

@@ -23,8 +23,10 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
 from readiness import __version__
-from readiness.compare import MeasuredChange, measured_change
+from readiness.compare import (MAX_SAMPLES_ESTIMATE, BaselineDiff, MeasuredChange, RunHistory, baseline_diff,
+                               measured_change)
 from readiness.document import CellState, CheckRecord, EnvDocument, Outcome, Severity
+from readiness.measure import percentile
 from readiness.merge import Matrix, Row
 from readiness.policy import EXPIRY_WARNING_DAYS, Budget, Policy, Waiver
 
@@ -113,11 +115,16 @@ class MeasurementResult:
     status: str  # "within", "over", "no-budget", "inconclusive"
     limit: Optional[float] = None
     change: Optional[MeasuredChange] = None
+    statistic: str = "median"  # what `limit` applies to
+    value: Optional[float] = None  # that statistic of the samples
 
     def to_dict(self) -> Dict[str, Any]:
-        return {"check": self.check, "cell": self.cell, "name": self.name, "unit": self.unit,
+        data: Dict[str, Any] = {"check": self.check, "cell": self.cell, "name": self.name, "unit": self.unit,
                 "samples": self.samples, "median": self.median, "status": self.status,
                 "limit": self.limit, "change": None if self.change is None else self.change.to_dict()}
+        if self.statistic != "median":
+            data.update(statistic=self.statistic, value=self.value)
+        return data
 
 
 @dataclass(frozen=True)
@@ -249,8 +256,13 @@ class _Context:
 
 
 def decide(matrix: Matrix, policy: Policy, *, today: dt.date,
-           baseline: Optional[Matrix] = None) -> Verdict:
-    """Apply `policy` to `matrix`; pure: the same inputs always give the same verdict."""
+           baseline: Optional[Matrix] = None, baseline_label: Optional[str] = None) -> Verdict:
+    """Apply `policy` to `matrix`; pure: the same inputs always give the same verdict.
+
+    With a `baseline` (an earlier run) each check and cell is also compared with it (new
+    failures, fixed, still failing, new and removed checks, flaky across runs) and every
+    measurement in both runs gets its change with an interval; `baseline_label` names it.
+    """
     required, basis, findings = _required_cells(matrix, policy)
     ctx = _Context(matrix, policy, today, required, baseline)
     findings += _input_findings(matrix)
@@ -259,6 +271,7 @@ def decide(matrix: Matrix, policy: Policy, *, today: dt.date,
         findings += _row_findings(ctx, row)
     findings += _missing_results(ctx)
     findings += _required_check_findings(ctx)
+    findings += _baseline_findings(ctx)
     measurements, budget_findings = _budget_findings(ctx)
     findings += budget_findings
     findings += _policy_notes(ctx)
@@ -269,7 +282,8 @@ def decide(matrix: Matrix, policy: Policy, *, today: dt.date,
         state=_state(findings), findings=findings, scope=_scope(matrix, required, basis),
         waivers=waivers, measurements=measurements, policy_label=policy.label,
         policy_default=policy.is_default, profile=policy.profile, run_id=matrix.run_id,
-        mixed=matrix.mixed, as_of=today, baseline=None if baseline is None else baseline.run_id,
+        mixed=matrix.mixed, as_of=today,
+        baseline=None if baseline is None else (baseline_label or baseline.run_id),
         severities={check: ctx.severity(row) for check, row in matrix.rows.items()},
     )
 
@@ -399,11 +413,15 @@ def _effect(ctx: _Context, row: Row, cell: str, kind: str, blocking: bool) -> Ef
         return Effect.WARNING
     if kind == "flaky" and not ctx.policy.flaky.blocks:
         return Effect.WARNING
-    if kind in ("failed", "error") and _still_failing(ctx, row.id, cell):
+    if kind in ("failed", "error") and _still_failing(ctx, row.id, cell) and not _critical(ctx, row):
         return Effect.WARNING
     if ctx.waiver_for(row.id, cell) is not None:
         return Effect.WAIVED
     return Effect.INCOMPLETE if kind == "not-run" else Effect.NO_GO
+
+
+def _critical(ctx: _Context, row: Row) -> bool:
+    return ctx.severity(row) == Severity.CRITICAL
 
 
 def _still_failing(ctx: _Context, check: str, cell: str) -> bool:
@@ -430,6 +448,9 @@ def _group_finding(ctx: _Context, row: Row, kind: str, effect: Effect, cells: Li
         text += " - waived"
     elif effect == Effect.WARNING and cells[0] in ctx.required and _still_failing(ctx, row.id, cells[0]):
         text += " - failing in the baseline too (only new failures block)"
+    elif effect == Effect.NO_GO and _still_failing(ctx, row.id, cells[0]):
+        text += (" - failing in the baseline too; a critical check still blocks then, "
+                 "even when only new failures block: waive it or fix it")
     elif effect == Effect.WARNING and not set(cells) & set(ctx.required):
         text += " - not a required cell"
     if detail:
@@ -496,6 +517,78 @@ def _did_not_run(record: Optional[CheckRecord]) -> bool:
     return record is None or record.outcome in NOT_RUN
 
 
+# --- against a baseline ----------------------------------------------------------------------
+
+_TRANSITIONS = (
+    ("new_failures", "new-failure", "new failure against the baseline (it did not fail there)"),
+    ("still_failing", "still-failing", "still failing, as in the baseline"),
+    ("fixed", "fixed", "fixed: it failed in the baseline and passes now"),
+    ("new_checks", "new-check", "new check: not collected in the baseline"),
+)
+
+
+def _baseline_findings(ctx: _Context) -> List[Finding]:
+    """Each check and cell against the baseline run; removed critical checks block."""
+    if ctx.baseline is None:
+        return []
+    diff = baseline_diff(ctx.matrix, ctx.baseline)
+    findings = _transition_findings(diff)
+    findings += [_removed_finding(ctx, check, cells) for check, cells in _by_check(diff.removed).items()]
+    findings += [_history_finding(ctx, history) for history in diff.flaky_across_runs]
+    if diff.cells_without_baseline:
+        cells = tuple(diff.cells_without_baseline)
+        findings.append(Finding(Effect.INFO, "baseline-cell",
+                                f"not compared with the baseline (it has no such cell): {', '.join(cells)}",
+                                cells=cells))
+    return findings
+
+
+def _by_check(pairs: Sequence[Tuple[str, str]]) -> Dict[str, List[str]]:
+    grouped: Dict[str, List[str]] = {}
+    for check, cell in pairs:
+        grouped.setdefault(check, []).append(cell)
+    return grouped
+
+
+def _transition_findings(diff: BaselineDiff) -> List[Finding]:
+    """New failures, still failing, fixed and new checks: facts; the failure findings carry the effect."""
+    findings = []
+    for attribute, kind, text in _TRANSITIONS:
+        for check, cells in _by_check(getattr(diff, attribute)).items():
+            findings.append(Finding(Effect.INFO, kind, f"{check}: {text}, in {', '.join(cells)}",
+                                    (check,), tuple(cells)))
+    return findings
+
+
+def _removed_finding(ctx: _Context, check: str, cells: List[str]) -> Finding:
+    """A check collected in the baseline and gone now: reported, and blocking when it was critical."""
+    assert ctx.baseline is not None
+    base_row = ctx.baseline.rows.get(check)
+    severity = ctx.policy.severity_of(check, base_row.severity if base_row else Severity.MAJOR)
+    text = (f"{check} ({severity.value}) was collected in the baseline but is gone now in "
+            f"{_cells_text(cells, ctx.required)}")
+    blocking_cells = [cell for cell in cells if cell in ctx.required] if severity == Severity.CRITICAL else []
+    if not blocking_cells:
+        return Finding(Effect.WARNING, "removed-check", text, (check,), tuple(cells))
+    if all(ctx.waiver_for(check, cell) is not None for cell in blocking_cells):
+        return Finding(Effect.WAIVED, "removed-check", text + " - waived", (check,), tuple(cells))
+    return Finding(Effect.NO_GO, "removed-check",
+                   text + " - a critical check may not vanish: restore it, or waive it with a reason",
+                   (check,), tuple(cells))
+
+
+def _history_finding(ctx: _Context, history: RunHistory) -> Finding:
+    """Flaky across runs: the outcome changed while neither the target nor the check did."""
+    row = ctx.matrix.rows[history.check]
+    text = f"{history.check} is flaky across runs in {history.cell}: {history.describe()}"
+    blocks = ctx.policy.flaky.blocks and ctx.blocks(row) and history.cell in ctx.required
+    if not blocks:
+        return Finding(Effect.WARNING, "flaky-across-runs", text, (history.check,), (history.cell,))
+    if ctx.waiver_for(history.check, history.cell) is not None:
+        return Finding(Effect.WAIVED, "flaky-across-runs", text + " - waived", (history.check,), (history.cell,))
+    return Finding(Effect.NO_GO, "flaky-across-runs", text, (history.check,), (history.cell,))
+
+
 # --- budgets ---------------------------------------------------------------------------------
 
 
@@ -508,7 +601,9 @@ def _budget_findings(ctx: _Context) -> Tuple[List[MeasurementResult], List[Findi
         results += [r for r in found if (r.check, r.cell, r.name) not in judged]
         judged |= {(r.check, r.cell, r.name) for r in found}
         findings += _budget_claims(ctx, budget, found)
-    results += [r for r in _unbudgeted(ctx) if (r.check, r.cell, r.name) not in judged]
+    unbudgeted = [r for r in _unbudgeted(ctx) if (r.check, r.cell, r.name) not in judged]
+    results += unbudgeted
+    findings += [_measured_finding(r) for r in unbudgeted if r.change is not None]
     results.sort(key=lambda r: (r.check, r.name, r.cell))
     return results, findings
 
@@ -522,33 +617,52 @@ def _samples(ctx: _Context, name: str, check: str = "*") -> Iterable[Tuple[Row, 
                 yield row, cell, record
 
 
+def statistic_of(samples: Sequence[float], statistic: str) -> float:
+    """The named statistic of the samples: the median, or the nearest-rank p95."""
+    return percentile(samples, 95.0) if statistic == "p95" else statistics.median(samples)
+
+
 def _judge_budget(ctx: _Context, budget: Budget) -> List[MeasurementResult]:
     found = []
     for row, cell, record in _samples(ctx, budget.measurement, budget.check):
         m = record.measurements[budget.measurement]
-        median = statistics.median(m.samples)
-        status = "no-budget" if budget.max is None else ("over" if median > budget.max else "within")
-        change = _change(ctx, row.id, cell, budget)
+        value = statistic_of(m.samples, budget.statistic)
+        status = "no-budget" if budget.max is None else ("over" if value > budget.max else "within")
+        change = _change(ctx, row.id, cell, budget.measurement, budget.max_increase_pct, budget.min_effect)
         found.append(MeasurementResult(row.id, cell, budget.measurement, m.unit, len(m.samples),
-                                       median, status, budget.max, change))
+                                       statistics.median(m.samples), status, budget.max, change,
+                                       budget.statistic, value))
     return found
 
 
-def _change(ctx: _Context, check: str, cell: str, budget: Budget) -> Optional[MeasuredChange]:
-    if budget.max_increase_pct is None or ctx.baseline is None:
+def _change(ctx: _Context, check: str, cell: str, name: str, max_increase_pct: Optional[float],
+            min_effect: float = 0.0) -> Optional[MeasuredChange]:
+    """The measurement's change against the baseline, where both runs have samples of it."""
+    if ctx.baseline is None:
         return None
     base_row = ctx.baseline.rows.get(check)
     base = None if base_row is None else base_row.results.get(cell)
-    if base is None or budget.measurement not in base.measurements:
+    if base is None or name not in base.measurements:
         return None
-    same_machine = _machine(ctx.baseline.documents.get(cell)) == _machine(ctx.matrix.documents.get(cell))
-    return measured_change(base.measurements[budget.measurement].samples,
-                           ctx.matrix.rows[check].results[cell].measurements[budget.measurement].samples,
-                           budget.max_increase_pct, budget.min_effect, same_machine)
+    why = _machine_difference(ctx.baseline.documents.get(cell), ctx.matrix.documents.get(cell))
+    return measured_change(base.measurements[name].samples,
+                           ctx.matrix.rows[check].results[cell].measurements[name].samples,
+                           max_increase_pct, min_effect, same_machine=not why, why=why)
 
 
 def _machine(doc: Optional[EnvDocument]) -> Any:
     return None if doc is None else doc.fingerprint.get("machine")
+
+
+def _machine_difference(base: Optional[EnvDocument], now: Optional[EnvDocument]) -> str:
+    """Why two cells' machines differ, in words; "" when their fingerprints match."""
+    before, after = _machine(base), _machine(now)
+    if before == after and before is not None:
+        return ""
+    if not isinstance(before, dict) or not isinstance(after, dict):
+        return "the machine fingerprint is missing in the baseline or in this run"
+    keys = sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
+    return "; ".join(f"{k} {before.get(k)!r} in the baseline, {after.get(k)!r} now" for k in keys)
 
 
 def _budget_claims(ctx: _Context, budget: Budget, found: List[MeasurementResult]) -> List[Finding]:
@@ -569,7 +683,8 @@ def _absolute_claims(ctx: _Context, budget: Budget, results: List[MeasurementRes
     findings = []
     for r in results:
         within = r.status == "within"
-        text = (f"{r.check}: {r.name} median {r.median:g} {r.unit} of {r.samples} sample(s) in {r.cell} "
+        value = r.median if r.value is None else r.value
+        text = (f"{r.check}: {r.name} {r.statistic} {value:g} {r.unit} of {r.samples} sample(s) in {r.cell} "
                 f"{'is within' if within else 'exceeds'} the budget of {budget.max:g} {r.unit}")
         effect = Effect.INFO if within else Effect.NO_GO
         findings.append(Finding(effect, "budget", text, (r.check,), (r.cell,)))
@@ -590,15 +705,35 @@ def _relative_claims(ctx: _Context, budget: Budget, results: List[MeasurementRes
 
 def _relative_claim(budget: Budget, r: MeasurementResult, limit: str) -> Finding:
     change = r.change
-    if change is None or not change.judged:
-        why = "no baseline samples for this check and cell" if change is None else change.note
+    where = f"{r.check}: {r.name} in {r.cell} against the baseline, budget {limit}"
+    if change is None or change.status == "inconclusive":
+        why = "no baseline samples for this check and cell" if change is None else _inconclusive_text(change)
         effect = Effect.INCOMPLETE if budget.required else Effect.INCONCLUSIVE
-        return Finding(effect, "inconclusive", f"{r.check}: {r.name} in {r.cell} against {limit}: {why}",
-                       (r.check,), (r.cell,))
-    effect = Effect.NO_GO if change.exceeds else Effect.INFO
-    verb = "exceeds" if change.exceeds else "is within"
-    return Finding(effect, "budget", f"{r.check}: {r.name} in {r.cell} {change.describe()}; {verb} {limit}",
-                   (r.check,), (r.cell,))
+        return Finding(effect, "inconclusive", f"{where}: {why}", (r.check,), (r.cell,))
+    if change.status == "fail":
+        verdict_text = f"the whole interval is above {limit}: exceeds the budget"
+    else:
+        verdict_text = f"the whole interval is within {limit}"
+    effect = Effect.NO_GO if change.status == "fail" else Effect.INFO
+    return Finding(effect, "budget", f"{where}: {change.describe()}; {verdict_text}", (r.check,), (r.cell,))
+
+
+def _inconclusive_text(change: MeasuredChange) -> str:
+    text = change.note if not change.judged else f"{change.describe()}; {change.note}"
+    if change.samples_needed is None:
+        return text + ("; the change sits on the budget itself: no sample count settles it" if change.judged else "")
+    if change.samples_needed > MAX_SAMPLES_ESTIMATE:
+        return text + f"; more than {MAX_SAMPLES_ESTIMATE} samples per run would be needed to settle it"
+    return text + f"; about {change.samples_needed} samples per run would settle it"
+
+
+def _measured_finding(r: MeasurementResult) -> Finding:
+    """A measurement in both runs with no relative budget: its change, reported only."""
+    change = r.change
+    assert change is not None
+    text = f"{r.check}: {r.name} in {r.cell} against the baseline: "
+    text += change.describe() if change.judged else change.note
+    return Finding(Effect.INFO, "measured-change", text, (r.check,), (r.cell,))
 
 
 def _unbudgeted(ctx: _Context) -> List[MeasurementResult]:
@@ -607,7 +742,8 @@ def _unbudgeted(ctx: _Context) -> List[MeasurementResult]:
         for cell, record in row.results.items():
             for name, m in sorted(record.measurements.items()):
                 results.append(MeasurementResult(row.id, cell, name, m.unit, len(m.samples),
-                                                 statistics.median(m.samples), "no-budget"))
+                                                 statistics.median(m.samples), "no-budget",
+                                                 change=_change(ctx, row.id, cell, name, None)))
     return results
 
 
