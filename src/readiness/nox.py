@@ -192,6 +192,8 @@ def _options(argv: Sequence[str]) -> "tuple[argparse.Namespace, List[str]]":
                         help="also merge documents from this folder (e.g. CI artifacts)")
     parser.add_argument("--profile", default=None, help="policy profile")
     parser.add_argument("--config", default=None, help="another pyproject.toml or TOML policy")
+    parser.add_argument("--baseline", default=None,
+                        help="compare with a saved baseline (name) or a baseline, matrix or env documents (path)")
     parser.add_argument("--scenario", default=None, help="passed to the checks as READINESS_SCENARIO")
     parser.add_argument("--run-id", default=None, help="the run id (default: generated)")
     parser.add_argument("--rerun", action="store_true",
@@ -203,6 +205,10 @@ def _validate(session: nox.Session, root: Path, rules: policy.Policy, pythons: L
     args, pytest_args = _options(session.posargs)
     if args.profile or args.config:
         rules = policy.load_policy(args.config, args.profile, cwd=root)
+    if args.baseline:  # a wrong name fails now, not after every cell has run
+        from readiness import baseline
+
+        baseline.resolve(args.baseline, root=root)
     run_id = _latest(root) if args.rerun else (args.run_id or environment.run_id())
     run_dir = root / "reports" / "runs" / run_id
     found = _interpreters(pythons)
@@ -251,7 +257,7 @@ def _validate(session: nox.Session, root: Path, rules: policy.Policy, pythons: L
     board.refresh()
     orchestrate.mark_latest(root / "reports", run_id)
     code = orchestrate.judge(run_dir, mixed_from=args.mixed_from, config=args.config, profile=args.profile,
-                             root=root, color=sys.stdout.isatty() and not os.environ.get("NO_COLOR"))
+                             root=root, baseline=args.baseline, color=sys.stdout.isatty() and not os.environ.get("NO_COLOR"))
     print(f"readiness: run {run_id}: reports in {run_dir.relative_to(root).as_posix()}/")
     return 130 if interrupted else code
 

@@ -266,13 +266,18 @@ def _read_json(path: Path) -> Dict[str, Any]:
 
 
 def judge(run_dir: Path, *, mixed_from: Sequence[str], config: Optional[str], profile: Optional[str],
-          root: Path, color: bool) -> int:
-    """Merge the run's documents, apply the policy, write every report; return the exit code."""
+          root: Path, color: bool, baseline: Optional[str] = None) -> int:
+    """Merge the run's documents, apply the policy (against `baseline`, a saved name or a path,
+    when given), write every report; return the exit code."""
     from readiness import merge, policy, render, verdict
+    from readiness import baseline as baselines
 
     rules = policy.load_policy(config, profile, cwd=root)
     matrix = merge.merge_paths([str(run_dir / "envs")], mixed_from=mixed_from)
-    result = verdict.decide(matrix, rules, today=verdict.today_from_environment())
+    base = None if baseline is None else baselines.resolve(baseline, root=root)
+    result = verdict.decide(matrix, rules, today=verdict.today_from_environment(),
+                            baseline=None if base is None else base.matrix,
+                            baseline_label=None if base is None else base.label)
     formats = list(render.FILE_FORMATS) + (["github"] if os.environ.get("GITHUB_STEP_SUMMARY") else [])
     render.write_reports(matrix, result, run_dir, formats)
     render.write_reports(matrix, result, "-", ["terminal"], color=color)
