@@ -30,6 +30,12 @@ TEST_REQUIREMENTS = [
     "nox>=2025.2.9",
     "uv>=0.5",
     "playwright>=1.40",  # drives the system's Chromium; no browser download
+    # The user-facing workflow and the tox route are tested for real.
+    "check-jsonschema>=0.29",
+    "zizmor>=1.32,<2",  # a new audit in a later major must not fail this CI by surprise
+    "pyyaml>=6",
+    "tox>=4.21",
+    "tox-uv>=1.11",
 ]
 # Every pytest major the plugin supports, on every Python of the matrix (pytest 9 needs 3.10+).
 PLUGIN_MATRIX = [
