@@ -54,7 +54,7 @@ def test_target_value():
 '''
 
 
-def make_project(path: Path, pythons: List[str], dependency: str = "") -> Path:
+def make_project(path: Path, pythons: List[str], dependency: str = "", extra: str = "") -> Path:
     (path / "checks").mkdir(parents=True)
     (path / "checks" / "test_suite.py").write_text(SUITE, encoding="utf-8")
     (path / "noxfile.py").write_text(NOXFILE, encoding="utf-8")
@@ -77,7 +77,7 @@ def make_project(path: Path, pythons: List[str], dependency: str = "") -> Path:
         pythons = {json.dumps(pythons)}
         target = {{path = "target", name = "tiny-target"}}
         suite = {{path = "checks"}}
-        """), encoding="utf-8")
+        """) + extra, encoding="utf-8")
     return path
 
 
@@ -235,3 +235,31 @@ def test_rerun_runs_only_the_cells_that_failed_into_the_same_run(tmp_path: Path)
     assert run_folder(project) == run  # the same run id
     assert passing.read_bytes() == kept  # the complete cell was not run again
     assert documents(project)[f"{passing.stem[:-len(PYTHON)]}3.99"]["state"] == "not_run"
+
+
+def _path_without_wine(tmp_path: Path) -> str:
+    """PATH as it is, but with every wine program left out, as on a machine without Wine."""
+    folders = []
+    for index, folder in enumerate(os.environ["PATH"].split(os.pathsep)):
+        if not Path(folder).is_dir():
+            continue
+        if not any((Path(folder) / tool).exists() for tool in ("wine", "wineboot", "wineserver")):
+            folders.append(folder)
+            continue
+        copy = tmp_path / f"bin{index}"
+        copy.mkdir()
+        for program in Path(folder).iterdir():
+            if not program.name.startswith("wine"):
+                (copy / program.name).symlink_to(program)
+        folders.append(str(copy))
+    return os.pathsep.join(folders)
+
+
+def test_without_wine_the_windows_lane_is_not_run_with_the_command_that_enables_it(tmp_path: Path) -> None:
+    project = make_project(tmp_path / "p", [PYTHON], extra='wine = {enabled = true, pythons = ["3.11"]}\n')
+    done = validate(project, env={"PATH": _path_without_wine(tmp_path)})
+    assert done.returncode == 0, done.stdout + done.stderr  # the lane is not required where it cannot run
+    lane = documents(project)["windows-x86_64-wine-cpython3.11"]
+    assert lane["state"] == "not_run"
+    assert "apt-get install -y --no-install-recommends wine wine64 && readiness wine setup" in lane["reason"]
+    assert "windows-x86_64-wine-cpython3.11 not run" in done.stdout
