@@ -13,11 +13,11 @@ import json
 import re
 from functools import lru_cache
 from importlib import resources
-from typing import Any, Callable, Dict, Iterator, List, Mapping, Tuple
+from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 
 Schema = Mapping[str, Any]
 
-# Keywords that only annotate; every other keyword must be one `_KEYWORDS` knows.
+# Keywords that only annotate; every other keyword must be one `_Compiler` knows.
 _ANNOTATIONS = frozenset({"$schema", "$id", "$defs", "title", "description"})
 
 
@@ -30,37 +30,219 @@ def shipped(kind: str, version: int) -> Dict[str, Any]:
     return schema
 
 
-def first_error(instance: Any, schema: Schema) -> Tuple[str, str] | None:
+def first_error(instance: Any, schema: Schema) -> Optional[Tuple[str, str]]:
     """The first place where `instance` breaks `schema`, as (field path, problem), or None."""
-    for error in _errors(instance, schema, schema, "$"):
-        return error
-    return None
+    error = _compiled_schema(id(schema), schema)(instance)
+    if error is None:
+        return None
+    steps, problem = error
+    return _path(steps), problem
 
 
-def _errors(value: Any, node: Schema, root: Schema, path: str) -> Iterator[Tuple[str, str]]:
-    for keyword, check in _plan(node):
-        yield from check(value, node[keyword], node, root, path)
+# A schema is compiled once into nested checking functions. A check returns None for a valid
+# value, or (steps, problem) where steps lead from this value to the bad one; steps are only
+# built on the way out of an error, so valid documents cost no path strings.
+Error = Tuple[List[Any], str]
+Check = Callable[[Any], Optional[Error]]
+_COMPILED: Dict[int, Tuple[Schema, Check]] = {}
 
 
-_PLANS: Dict[int, Tuple[Any, List[Tuple[str, Any]]]] = {}
-
-
-def _plan(node: Schema) -> List[Tuple[str, Any]]:
-    """The keywords of a schema node in checking order, worked out once per node."""
-    cached = _PLANS.get(id(node))
-    if cached is not None and cached[0] is node:
+def _compiled_schema(key: int, schema: Schema) -> Check:
+    cached = _COMPILED.get(key)
+    if cached is not None and cached[0] is schema:
         return cached[1]
-    # Type and presence first, so the first error reported is the most telling one.
-    plan = []
-    for keyword in sorted(node, key=lambda k: _ORDER.get(k, len(_ORDER))):
-        if keyword in _ANNOTATIONS:
-            continue
-        check = _KEYWORDS.get(keyword)
-        if check is None:
-            raise ValueError(f"schema keyword {keyword!r} is not supported by readiness.schema")
-        plan.append((keyword, check))
-    _PLANS[id(node)] = (node, plan)  # the node is kept alive, so its id stays its own
-    return plan
+    check = _Compiler(schema).node(schema)
+    _COMPILED[key] = (schema, check)  # the schema is kept alive, so its id stays its own
+    return check
+
+
+def _path(steps: List[Any]) -> str:
+    text = "$"
+    for step in steps:
+        text += f"[{step}]" if isinstance(step, int) else f".{step}"
+    return text
+
+
+class _Compiler:
+    """Turns schema nodes into checks, keyword by keyword, type and presence first."""
+
+    def __init__(self, root: Schema) -> None:
+        self.root = root
+        self.refs: Dict[str, Check] = {}
+
+    def node(self, node: Schema) -> Check:
+        checks: List[Check] = []
+        for keyword in sorted(node, key=lambda k: _ORDER.get(k, len(_ORDER))):
+            if keyword in _ANNOTATIONS:
+                continue
+            build = getattr(self, "k_" + keyword.replace("$", ""), None)
+            if build is None:
+                raise ValueError(f"schema keyword {keyword!r} is not supported by readiness.schema")
+            checks.append(build(node[keyword], node))
+        if len(checks) == 1:
+            return checks[0]
+
+        def check_all(value: Any) -> Optional[Error]:
+            for check in checks:
+                error = check(value)
+                if error is not None:
+                    return error
+            return None
+
+        return check_all
+
+    def k_ref(self, arg: str, node: Schema) -> Check:
+        prefix = "#/$defs/"
+        if not arg.startswith(prefix):
+            raise ValueError(f"only local $defs references are supported, not {arg!r}")
+        name = arg[len(prefix):]
+
+        def check_ref(value: Any) -> Optional[Error]:  # compiled on first use: refs may recurse
+            if name not in self.refs:
+                self.refs[name] = self.node(self.root["$defs"][name])
+            return self.refs[name](value)
+
+        return check_ref
+
+    def k_type(self, arg: Any, node: Schema) -> Check:
+        names: List[str] = [arg] if isinstance(arg, str) else list(arg)
+        for name in names:
+            _is_type(None, name)  # unknown names fail now, not on the first document
+        expected = " or ".join(names)
+
+        def check_type(value: Any) -> Optional[Error]:
+            if any(_is_type(value, name) for name in names):
+                return None
+            return [], f"expected {expected}, found {_describe(value)}"
+
+        return check_type
+
+    def k_const(self, arg: Any, node: Schema) -> Check:
+        def check_const(value: Any) -> Optional[Error]:
+            return None if _json_equal(value, arg) else ([], f"expected {json.dumps(arg)}, found {_short(value)}")
+
+        return check_const
+
+    def k_enum(self, arg: Any, node: Schema) -> Check:
+        options = ", ".join(json.dumps(o) for o in arg)
+
+        def check_enum(value: Any) -> Optional[Error]:
+            if any(_json_equal(value, option) for option in arg):
+                return None
+            return [], f"expected one of {options}; found {_short(value)}"
+
+        return check_enum
+
+    def k_properties(self, arg: Any, node: Schema) -> Check:
+        properties = [(name, self.node(sub)) for name, sub in arg.items()]
+
+        def check_properties(value: Any) -> Optional[Error]:
+            if isinstance(value, dict):
+                for name, check in properties:
+                    if name in value:
+                        error = check(value[name])
+                        if error is not None:
+                            return [name, *error[0]], error[1]
+            return None
+
+        return check_properties
+
+    def k_required(self, arg: Any, node: Schema) -> Check:
+        def check_required(value: Any) -> Optional[Error]:
+            if isinstance(value, dict):
+                for name in arg:
+                    if name not in value:
+                        return [name], "missing"
+            return None
+
+        return check_required
+
+    def k_additionalProperties(self, arg: Any, node: Schema) -> Check:
+        known = frozenset(node.get("properties", {}))
+        sub = self.node(arg) if isinstance(arg, dict) else None
+
+        def check_additional(value: Any) -> Optional[Error]:
+            if not isinstance(value, dict) or arg is True:
+                return None
+            for name in value:
+                if name in known:
+                    continue
+                if sub is None:
+                    return [name], "not a field of this kind of document"
+                error = sub(value[name])
+                if error is not None:
+                    return [name, *error[0]], error[1]
+            return None
+
+        return check_additional
+
+    def k_propertyNames(self, arg: Any, node: Schema) -> Check:
+        sub = self.node(arg)
+
+        def check_names(value: Any) -> Optional[Error]:
+            if isinstance(value, dict):
+                for name in value:
+                    error = sub(name)
+                    if error is not None:
+                        return [name], f"name {error[1]}"
+            return None
+
+        return check_names
+
+    def k_items(self, arg: Any, node: Schema) -> Check:
+        sub = self.node(arg)
+
+        def check_items(value: Any) -> Optional[Error]:
+            if isinstance(value, list):
+                for index, item in enumerate(value):
+                    error = sub(item)
+                    if error is not None:
+                        return [index, *error[0]], error[1]
+            return None
+
+        return check_items
+
+    def k_minItems(self, arg: Any, node: Schema) -> Check:
+        def check_min_items(value: Any) -> Optional[Error]:
+            if isinstance(value, list) and len(value) < arg:
+                return [], f"needs at least {arg} item(s), found {len(value)}"
+            return None
+
+        return check_min_items
+
+    def k_minimum(self, arg: Any, node: Schema) -> Check:
+        def check_minimum(value: Any) -> Optional[Error]:
+            if _is_type(value, "number") and value < arg:
+                return [], f"must be at least {arg}, found {value}"
+            return None
+
+        return check_minimum
+
+    def k_minLength(self, arg: Any, node: Schema) -> Check:
+        def check_min_length(value: Any) -> Optional[Error]:
+            if isinstance(value, str) and len(value) < arg:
+                return [], f"must be at least {arg} character(s) long"
+            return None
+
+        return check_min_length
+
+    def k_maxLength(self, arg: Any, node: Schema) -> Check:
+        def check_max_length(value: Any) -> Optional[Error]:
+            if isinstance(value, str) and len(value) > arg:
+                return [], f"must be at most {arg} characters long, found {len(value)}"
+            return None
+
+        return check_max_length
+
+    def k_pattern(self, arg: Any, node: Schema) -> Check:
+        pattern = re.compile(arg)
+
+        def check_pattern(value: Any) -> Optional[Error]:
+            if isinstance(value, str) and not pattern.search(value):
+                return [], f"{_short(value)} does not match {arg}"
+            return None
+
+        return check_pattern
 
 
 def _is_type(value: Any, name: str) -> bool:
@@ -102,119 +284,9 @@ def _describe(value: Any) -> str:
     return type(value).__name__
 
 
-def _type(value: Any, arg: Any, node: Schema, root: Schema, path: str) -> Iterator[Tuple[str, str]]:
-    names: List[str] = [arg] if isinstance(arg, str) else list(arg)
-    if not any(_is_type(value, name) for name in names):
-        yield path, f"expected {' or '.join(names)}, found {_describe(value)}"
-
-
-def _const(value: Any, arg: Any, node: Schema, root: Schema, path: str) -> Iterator[Tuple[str, str]]:
-    if not _json_equal(value, arg):
-        yield path, f"expected {json.dumps(arg)}, found {_short(value)}"
-
-
-def _enum(value: Any, arg: Any, node: Schema, root: Schema, path: str) -> Iterator[Tuple[str, str]]:
-    if not any(_json_equal(value, option) for option in arg):
-        yield path, f"expected one of {', '.join(json.dumps(o) for o in arg)}; found {_short(value)}"
-
-
-def _properties(value: Any, arg: Any, node: Schema, root: Schema, path: str) -> Iterator[Tuple[str, str]]:
-    if isinstance(value, dict):
-        for name, subschema in arg.items():
-            if name in value:
-                yield from _errors(value[name], subschema, root, f"{path}.{name}")
-
-
-def _required(value: Any, arg: Any, node: Schema, root: Schema, path: str) -> Iterator[Tuple[str, str]]:
-    if isinstance(value, dict):
-        for name in arg:
-            if name not in value:
-                yield f"{path}.{name}", "missing"
-
-
-def _additional(value: Any, arg: Any, node: Schema, root: Schema, path: str) -> Iterator[Tuple[str, str]]:
-    if not isinstance(value, dict):
-        return
-    known = node.get("properties", {})
-    for name in value:
-        if name in known:
-            continue
-        if arg is False:
-            yield f"{path}.{name}", "not a field of this kind of document"
-        elif isinstance(arg, dict):
-            yield from _errors(value[name], arg, root, f"{path}.{name}")
-
-
-def _property_names(value: Any, arg: Any, node: Schema, root: Schema, path: str) -> Iterator[Tuple[str, str]]:
-    if isinstance(value, dict):
-        for name in value:
-            for where, problem in _errors(name, arg, root, f"{path}.{name}"):
-                yield where, f"name {problem}"
-
-
-def _items(value: Any, arg: Any, node: Schema, root: Schema, path: str) -> Iterator[Tuple[str, str]]:
-    if isinstance(value, list):
-        for index, item in enumerate(value):
-            yield from _errors(item, arg, root, f"{path}[{index}]")
-
-
-def _min_items(value: Any, arg: Any, node: Schema, root: Schema, path: str) -> Iterator[Tuple[str, str]]:
-    if isinstance(value, list) and len(value) < arg:
-        yield path, f"needs at least {arg} item(s), found {len(value)}"
-
-
-def _minimum(value: Any, arg: Any, node: Schema, root: Schema, path: str) -> Iterator[Tuple[str, str]]:
-    if _is_type(value, "number") and value < arg:
-        yield path, f"must be at least {arg}, found {value}"
-
-
-def _min_length(value: Any, arg: Any, node: Schema, root: Schema, path: str) -> Iterator[Tuple[str, str]]:
-    if isinstance(value, str) and len(value) < arg:
-        yield path, f"must be at least {arg} character(s) long"
-
-
-def _max_length(value: Any, arg: Any, node: Schema, root: Schema, path: str) -> Iterator[Tuple[str, str]]:
-    if isinstance(value, str) and len(value) > arg:
-        yield path, f"must be at most {arg} characters long, found {len(value)}"
-
-
-def _pattern(value: Any, arg: Any, node: Schema, root: Schema, path: str) -> Iterator[Tuple[str, str]]:
-    if isinstance(value, str) and not _compiled(arg).search(value):
-        yield path, f"{_short(value)} does not match {arg}"
-
-
-def _ref(value: Any, arg: Any, node: Schema, root: Schema, path: str) -> Iterator[Tuple[str, str]]:
-    prefix = "#/$defs/"
-    if not arg.startswith(prefix):
-        raise ValueError(f"only local $defs references are supported, not {arg!r}")
-    yield from _errors(value, root["$defs"][arg[len(prefix):]], root, path)
-
-
-@lru_cache(maxsize=None)
-def _compiled(pattern: str) -> re.Pattern[str]:
-    return re.compile(pattern)
-
-
 def _short(value: Any) -> str:
     text = json.dumps(value, ensure_ascii=True)
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-_Check = Callable[[Any, Any, Schema, Schema, str], Iterator[Tuple[str, str]]]
-_KEYWORDS: Dict[str, _Check] = {
-    "type": _type,
-    "const": _const,
-    "enum": _enum,
-    "properties": _properties,
-    "required": _required,
-    "additionalProperties": _additional,
-    "propertyNames": _property_names,
-    "items": _items,
-    "minItems": _min_items,
-    "minimum": _minimum,
-    "minLength": _min_length,
-    "maxLength": _max_length,
-    "pattern": _pattern,
-    "$ref": _ref,
-}
 _ORDER = {"$ref": 0, "type": 1, "const": 2, "enum": 3, "required": 4, "additionalProperties": 5}
