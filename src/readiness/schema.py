@@ -106,13 +106,18 @@ class _Compiler:
 
     def k_type(self, arg: Any, node: Schema) -> Check:
         names: List[str] = [arg] if isinstance(arg, str) else list(arg)
-        for name in names:
-            _is_type(None, name)  # unknown names fail now, not on the first document
+        exact = frozenset(t for name in names for t in _EXACT_TYPES[name])  # KeyError: unknown type
+        integral_floats = "integer" in names and "number" not in names
         expected = " or ".join(names)
 
         def check_type(value: Any) -> Optional[Error]:
-            if any(_is_type(value, name) for name in names):
+            kind = type(value)
+            if kind in exact:  # what json.loads makes: one dict lookup
                 return None
+            if integral_floats and kind is float and value.is_integer():
+                return None
+            if kind not in _JSON_TYPES and any(_is_type(value, name) for name in names):
+                return None  # a subclass of a JSON type, judged the slow way
             return [], f"expected {expected}, found {_describe(value)}"
 
         return check_type
@@ -125,9 +130,15 @@ class _Compiler:
 
     def k_enum(self, arg: Any, node: Schema) -> Check:
         options = ", ".join(json.dumps(o) for o in arg)
+        strings = frozenset(o for o in arg if isinstance(o, str))
+        others = [o for o in arg if not isinstance(o, str)]
 
         def check_enum(value: Any) -> Optional[Error]:
-            if any(_json_equal(value, option) for option in arg):
+            if type(value) is str and value in strings:
+                return None
+            if any(_json_equal(value, option) for option in others) or (
+                isinstance(value, str) and type(value) is not str and value in strings
+            ):
                 return None
             return [], f"expected one of {options}; found {_short(value)}"
 
@@ -289,4 +300,9 @@ def _short(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
+_EXACT_TYPES: Dict[str, Tuple[type, ...]] = {
+    "null": (type(None),), "boolean": (bool,), "object": (dict,), "array": (list,),
+    "string": (str,), "number": (int, float), "integer": (int,),
+}
+_JSON_TYPES = frozenset(t for types in _EXACT_TYPES.values() for t in types)
 _ORDER = {"$ref": 0, "type": 1, "const": 2, "enum": 3, "required": 4, "additionalProperties": 5}
