@@ -4,11 +4,16 @@
 its own process group, copies its output into the cell's log through a pipe, and when pytest
 dies without writing the env document (a crash, `os.abort()`, a hang past the timeout, an
 interrupt) writes one itself, in the state that explains why, with the tail of the log.
+
+With `--coverage-data FILE --coverage-source PKG` pytest runs under `coverage run` (relative
+file names, so cells from other machines combine) and the document's `coverage` field gets the
+cell's figures. `{cell}` in FILE becomes the cell id.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import signal
 import subprocess
@@ -16,10 +21,12 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import IO, List, Optional, Sequence
+from typing import IO, Any, Dict, List, Optional, Sequence
 
 from readiness import document, environment
 from readiness.document import CellState, EnvDocument
+from readiness.errors import DocumentError
+from readiness.output import write_text
 from readiness.redact import Redactor
 
 LOG_TAIL_LINES = 40
@@ -30,6 +37,10 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--out", required=True, help="the run's envs/ folder")
     parser.add_argument("--log-dir", required=True, help="the run's logs/ folder: <cell>.log goes there")
     parser.add_argument("--timeout", type=float, default=None, help="seconds before the cell is killed")
+    parser.add_argument("--coverage-data", default=None,
+                        help="run pytest under coverage, its data in this file ({cell}: the cell id)")
+    parser.add_argument("--coverage-source", action="append", default=[],
+                        help="a package to measure (repeatable; needs --coverage-data)")
     parser.add_argument("pytest_args", nargs=argparse.REMAINDER)
     return parser
 
@@ -47,12 +58,94 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     doc_path.unlink(missing_ok=True)  # a rerun into the same run id replaces this cell's result
     log.parent.mkdir(parents=True, exist_ok=True)
     started_at, started = environment.utc_now(), time.monotonic()
-    argv_ = [sys.executable, "-m", "pytest", *pytest_args, "--readiness-out", str(doc_path)]
+    coverage = _coverage_run(args, doc_path.stem)
+    argv_ = [sys.executable, "-m", *coverage, "pytest", *pytest_args, "--readiness-out", str(doc_path)]
     state, code = _run(argv_, log, args.timeout)
-    if state is not CellState.COMPLETE or not doc_path.is_file():
-        if not doc_path.is_file():
-            _write_fallback(doc_path, state, code, log, started_at, time.monotonic() - started)
+    if not doc_path.is_file():
+        _write_fallback(doc_path, state, code, log, started_at, time.monotonic() - started)
+    elif coverage:
+        _record_coverage(doc_path, args, log)
     return code
+
+
+# --- coverage of the target ----------------------------------------------------------------
+
+# The cell's own coverage settings, so the project's [tool.coverage] (say, `branch` or
+# `parallel`) cannot change what a cell records or where.
+CELL_RCFILE = "[run]\nrelative_files = True\nbranch = False\nparallel = False\n"
+
+
+def coverage_data_path(template: str, cell: str) -> Path:
+    return Path(template.replace("{cell}", cell))
+
+
+def _coverage_run(args: argparse.Namespace, cell: str) -> List[str]:
+    """`coverage run ... -m` for the pytest command line, or nothing when coverage is off."""
+    if not args.coverage_data:
+        return []
+    if not args.coverage_source:
+        raise SystemExit("cellrun: --coverage-data needs at least one --coverage-source PKG")
+    data = coverage_data_path(args.coverage_data, cell)
+    data.unlink(missing_ok=True)  # a rerun measures afresh
+    rcfile = data.parent / "cell.coveragerc"
+    write_text(rcfile, CELL_RCFILE)
+    return ["coverage", "run", f"--rcfile={rcfile}", f"--data-file={data}",
+            f"--source={','.join(args.coverage_source)}", "-m"]
+
+
+def _record_coverage(doc_path: Path, args: argparse.Namespace, log: Path) -> None:
+    """Fill the document's `coverage` field from the cell's data file (null when there is none)."""
+    data = coverage_data_path(args.coverage_data, doc_path.stem)
+    summary = None
+    if data.is_file():
+        argv = [sys.executable, "-m", "coverage", *coverage_json_args(data, data.parent / "cell.coveragerc")]
+        done = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, check=False)
+        summary = coverage_totals(done.stdout.decode("utf-8", "replace"))
+        if summary is None:
+            _log_note(log, "readiness: `coverage json` failed; coverage not recorded:\n"
+                      + done.stderr.decode("utf-8", "replace")[-2000:])
+    if summary is not None:
+        summary.update(data_file=_relative_to_run(data, doc_path.parent.parent), source=list(args.coverage_source))
+    set_document_coverage(doc_path, summary, log)
+
+
+def coverage_json_args(data: "Path | str", rcfile: "Path | str") -> List[str]:
+    """`coverage` arguments printing one data file's JSON report (errors in sources ignored)."""
+    return ["json", f"--rcfile={rcfile}", f"--data-file={data}", "-i", "-q", "-o", "-"]
+
+
+def coverage_totals(report: str) -> Optional[Dict[str, Any]]:
+    """percent, covered_lines and num_statements from a `coverage json` report; None if unreadable."""
+    try:
+        totals = json.loads(report)["totals"]
+        return {"percent": round(float(totals["percent_covered"]), 2),
+                "covered_lines": int(totals["covered_lines"]), "num_statements": int(totals["num_statements"])}
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+def set_document_coverage(doc_path: Path, coverage: Optional[Dict[str, Any]], log: Path) -> None:
+    """Write `coverage` into the document pytest wrote, atomically, keeping everything else as is."""
+    try:
+        raw = document.read_json(doc_path)
+        document.validate(str(doc_path), raw, document.ENV_KIND)
+    except DocumentError as exc:
+        _log_note(log, f"readiness: coverage not recorded, the document is unreadable: {exc}")
+        return
+    raw["coverage"] = coverage
+    write_text(doc_path, json.dumps(raw, ensure_ascii=False, allow_nan=False) + "\n")
+
+
+def _log_note(log: Path, text: str) -> None:
+    with log.open("ab") as sink:
+        _note(sink, text)
+
+
+def _relative_to_run(path: Path, run_dir: Path) -> str:
+    try:
+        return path.resolve().relative_to(run_dir.resolve()).as_posix()
+    except ValueError:
+        return path.as_posix()
 
 
 def _run(argv: List[str], log: Path, timeout: Optional[float]) -> "tuple[CellState, int]":

@@ -103,6 +103,8 @@ class Matrix:
     problems: List[InputProblem] = field(default_factory=list)
     # Each cell's document as read, so writing the matrix does not rebuild it (lossless).
     raw: Dict[str, Dict[str, Any]] = field(default_factory=dict, repr=False, compare=False)
+    # The target's coverage combined over the cells (coverage_merge.combine_run), when measured.
+    coverage: Optional[Dict[str, Any]] = None
     rows: Dict[str, Row] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -132,6 +134,7 @@ class Matrix:
             "cells": [{"id": cell, "source": self.sources.get(cell, ""),
                        "document": self.raw.get(cell) or doc.to_dict()} for cell, doc in self.documents.items()],
             "checks": [_row_dict(row, self.cells) for row in self.rows.values()],
+            **({} if self.coverage is None else {"coverage": self.coverage}),
         }
 
     @classmethod
@@ -147,6 +150,7 @@ class Matrix:
             inputs=list(data["inputs"]),
             duplicates=list(data["duplicates"]),
             problems=[InputProblem.from_dict(p) for p in data["problems"]],
+            coverage=data.get("coverage"),
         )
 
 
@@ -220,6 +224,7 @@ class _Loaded:
     inputs: List[str] = field(default_factory=list)
     mixed: bool = False
     raw: Dict[int, Dict[str, Any]] = field(default_factory=dict)  # id(document) -> data as read
+    coverage: List[Dict[str, Any]] = field(default_factory=list)  # combined figures of merged matrices
 
 
 def merge_paths(inputs: Sequence[str], *, mixed_from: Sequence[str] = ()) -> Matrix:
@@ -306,6 +311,8 @@ def _take_matrix(loaded: _Loaded, name: str, data: Dict[str, Any], is_from: bool
     loaded.problems.extend(matrix.problems)
     loaded.duplicates.extend(matrix.duplicates)
     loaded.mixed = loaded.mixed or matrix.mixed
+    if matrix.coverage is not None:
+        loaded.coverage.append(matrix.coverage)
 
 
 def _add_run_folder_plans(loaded: _Loaded, hashes: Dict[str, str]) -> None:
@@ -339,8 +346,10 @@ def _assemble(loaded: _Loaded) -> Matrix:
         mixed = mixed or doc.run_id != run_id
         _place(doc, source, documents, sources, problems)
     raw = {cell: loaded.raw[id(doc)] for cell, doc in documents.items() if id(doc) in loaded.raw}
+    # One matrix's combined coverage still holds; figures of several cannot be added up.
+    coverage = loaded.coverage[0] if len(loaded.coverage) == 1 else None
     return Matrix(run_id, documents, sources, plan, mixed, sorted(loaded.inputs),
-                  sorted(loaded.duplicates), sorted(problems, key=_problem_key), raw)
+                  sorted(loaded.duplicates), sorted(problems, key=_problem_key), raw, coverage)
 
 
 def _primary_run_id(loaded: _Loaded) -> Optional[str]:

@@ -114,16 +114,31 @@ def _checks(session: nox.Session, root: Path, rules: policy.Policy) -> None:
     from readiness.output import write_text
 
     write_text(progress, '{"phase": "building"}')
-    _install(session, [*_target_spec(root, rules), *_readiness_spec()])
+    _install(session, [*_target_spec(root, rules), *_readiness_spec(), *_coverage_spec(rules)])
     env = _cell_env(root, rules, run_dir, progress)
     timeout = os.environ.get("READINESS_CELL_TIMEOUT")
     suite = [rules.suite.path, *rules.suite.pytest_args]
     session.run(
         "python", "-m", "readiness.cellrun", "--out", str(run_dir / "envs"),
         "--log-dir", str(run_dir / "logs"), *(["--timeout", timeout] if timeout else []),
+        *_coverage_args(rules, run_dir),
         "--", *suite, "-p", "no:cacheprovider", *session.posargs,
         env=env, success_codes=[0, 1],
     )
+
+
+def _coverage_spec(rules: policy.Policy) -> List[str]:
+    return ["coverage>=7.10"] if rules.coverage.enabled else []
+
+
+def _coverage_args(rules: policy.Policy, run_dir: Path) -> List[str]:
+    """cellrun's options for coverage of the target: one data file per cell in the run folder."""
+    if not rules.coverage.enabled:
+        return []
+    args = ["--coverage-data", str(run_dir / "coverage" / "{cell}.coverage")]
+    for package in rules.coverage.source:
+        args += ["--coverage-source", package]
+    return args
 
 
 def _install(session: nox.Session, spec: List[str]) -> None:
@@ -255,11 +270,29 @@ def _validate(session: nox.Session, root: Path, rules: policy.Policy, pythons: L
     winecells.record_unavailable(run_dir, run_id, wine_unavailable)
     orchestrate.fill_missing(run_dir, plan, results)
     board.refresh()
+    _combine_coverage(root, rules, run_dir, args.mixed_from)
     orchestrate.mark_latest(root / "reports", run_id)
     code = orchestrate.judge(run_dir, mixed_from=args.mixed_from, config=args.config, profile=args.profile,
                              root=root, baseline=args.baseline, color=sys.stdout.isatty() and not os.environ.get("NO_COLOR"))
     print(f"readiness: run {run_id}: reports in {run_dir.relative_to(root).as_posix()}/")
     return 130 if interrupted else code
+
+
+def _combine_coverage(root: Path, rules: policy.Policy, run_dir: Path, mixed_from: Sequence[str]) -> None:
+    """Archive and combine the cells' coverage data before any report is written."""
+    if not rules.coverage.enabled:
+        return
+    from readiness import coverage_merge
+
+    summary = coverage_merge.combine_run(run_dir, root=root, source=rules.coverage.source,
+                                         target_path=rules.target.path, mixed_from=mixed_from)
+    if summary is None:
+        print("readiness: coverage: no cell recorded a coverage data file")
+    elif summary["percent"] is None:
+        print(f"readiness: coverage: {summary['note']}")
+    else:
+        print(f"readiness: coverage of {', '.join(rules.coverage.source)} over {len(summary['inputs'])} "
+              f"data file(s): {summary['percent']:.1f}% (coverage/{coverage_merge.COMBINED})")
 
 
 def _wine_lane(rules: policy.Policy, only: Optional[List[str]]) -> "tuple[List[orchestrate.PlannedCell], List[orchestrate.PlannedCell]]":
@@ -298,14 +331,14 @@ def _run_wine_cells(root: Path, rules: policy.Policy, run_dir: Path, cells: List
     ticker.start()
     try:
         for cell in cells:
-            _run_wine_cell(cell, winecells, cell_env, root, run_dir, requirements, constraints, suite, args)
+            _run_wine_cell(cell, winecells, rules, cell_env, root, run_dir, requirements, constraints, suite, args)
     finally:
         stop.set()
         ticker.join(2)
         board.refresh()
 
 
-def _run_wine_cell(cell: orchestrate.PlannedCell, winecells: Any, cell_env: Dict[str, str], root: Path,
+def _run_wine_cell(cell: orchestrate.PlannedCell, winecells: Any, rules: policy.Policy, cell_env: Dict[str, str], root: Path,
                    run_dir: Path, requirements: List[str], constraints: Optional[str], suite: List[str],
                    args: argparse.Namespace) -> None:
     py = winecells.provision(cell, cell_env)
@@ -313,7 +346,8 @@ def _run_wine_cell(cell: orchestrate.PlannedCell, winecells: Any, cell_env: Dict
         return  # provision() set the cell's skip_reason: it becomes a not_run document
     try:
         winecells.run_cell(cell, py, root=root, run_dir=run_dir, requirements=requirements,
-                           constraints=constraints, suite=suite, env=cell_env, timeout=args.cell_timeout)
+                           constraints=constraints, suite=suite, env=cell_env, timeout=args.cell_timeout,
+                           coverage_source=rules.coverage.source)
     except Exception as exc:  # noqa: BLE001 - one broken cell must not stop the verdict
         winecells.record_crash(run_dir, cell, f"the Wine cell failed to run: {exc!r}")
 

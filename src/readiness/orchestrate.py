@@ -269,11 +269,12 @@ def judge(run_dir: Path, *, mixed_from: Sequence[str], config: Optional[str], pr
           root: Path, color: bool, baseline: Optional[str] = None) -> int:
     """Merge the run's documents, apply the policy (against `baseline`, a saved name or a path,
     when given), write every report; return the exit code."""
-    from readiness import merge, policy, render, verdict
+    from readiness import coverage_merge, merge, policy, render, verdict
     from readiness import baseline as baselines
 
     rules = policy.load_policy(config, profile, cwd=root)
     matrix = merge.merge_paths([str(run_dir / "envs")], mixed_from=mixed_from)
+    matrix.coverage = coverage_merge.read_summary(run_dir)
     base = None if baseline is None else baselines.resolve(baseline, root=root)
     result = verdict.decide(matrix, rules, today=verdict.today_from_environment(),
                             baseline=None if base is None else base.matrix,

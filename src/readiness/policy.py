@@ -19,6 +19,7 @@ Keys (every one is parsed and type-checked here, also those other commands act o
     suite = {path = "checks", pytest_args = ["-q"]}
     wine = {enabled = true, pythons = ["3.11"]}
     flaky = {blocks = false, reruns = 2}
+    coverage = {source = ["readiness_demo"]}                     # measure these packages in every cell
     [budgets.startup_s]  max = 15.0, max_increase_pct = 5.0, min_effect = 0.1, required = false,
                          check = "perf/*", unit = "s", statistic = "median"   # or "p95"
     [[waivers]]          check = "db", cells = ["windows-*"], reason = "...", owner = "...",
@@ -74,6 +75,17 @@ class WineSettings:
 
     enabled: bool = False
     pythons: Tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class CoverageSettings:
+    """Coverage of the target: the packages (import names) measured in every cell; none: off."""
+
+    source: Tuple[str, ...] = ()
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.source)
 
 
 @dataclass(frozen=True)
@@ -139,6 +151,7 @@ class Policy:
     target: TargetSettings = field(default_factory=TargetSettings)
     suite: SuiteSettings = field(default_factory=SuiteSettings)
     wine: WineSettings = field(default_factory=WineSettings)
+    coverage: CoverageSettings = field(default_factory=CoverageSettings)
     profiles: Tuple[str, ...] = ()
 
     @property
@@ -327,6 +340,10 @@ def _wine(value: Any, where: str) -> WineSettings:
     return WineSettings(**_fields(value, where, {"enabled": _bool, "pythons": _str_list}))
 
 
+def _coverage(value: Any, where: str) -> CoverageSettings:
+    return CoverageSettings(**_fields(value, where, {"source": _str_list}, required=("source",)))
+
+
 def _flaky(value: Any, where: str) -> FlakySettings:
     return FlakySettings(**_fields(value, where, {"blocks": _bool, "reruns": _count}))
 
@@ -392,6 +409,7 @@ _PARSERS: Dict[str, Callable[[Any, str], Any]] = {
     "target": _target,
     "suite": _suite,
     "wine": _wine,
+    "coverage": _coverage,
 }
 _TOP_KEYS = (*_PARSERS, "profiles")
 _PROFILE_KEYS = tuple(_PARSERS)

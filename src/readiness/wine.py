@@ -381,11 +381,12 @@ def run(
 def capture(
     py: WinePython, argv: Sequence[str], *, env: Optional[Mapping[str, str]] = None,
     timeout: Optional[float] = None, pythonpath: Sequence[Path | str] = (),
+    cwd: Path | str | None = None,
 ) -> Tuple[int, str]:
     """Run the Windows python.exe through pipes and return its exit code and output."""
     chunks: List[bytes] = []
     environ = _launch_environ(py, env, pythonpath)
-    code = launch_and_copy([py.wine, str(py.executable), *argv], environ,
+    code = launch_and_copy([py.wine, str(py.executable), *argv], environ, cwd=Path(cwd) if cwd else None,
                            timeout=timeout, sinks=[chunks.append], what=_describe(py, argv))
     return code, b"".join(chunks).decode("utf-8", "replace")
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import List, Mapping, Optional, Sequence
 
-from readiness import document, environment, orchestrate, wine
+from readiness import cellrun, document, environment, orchestrate, wine
 from readiness.document import CellState
 from readiness.output import write_text
 
@@ -39,8 +39,12 @@ def provision(cell: orchestrate.PlannedCell, environ: Mapping[str, str]) -> Opti
 
 def run_cell(cell: orchestrate.PlannedCell, py: wine.WinePython, *, root: Path, run_dir: Path,
              requirements: Sequence[str], constraints: Optional[str], suite: Sequence[str],
-             env: Mapping[str, str], timeout: Optional[float]) -> None:
-    """Install, run the suite under Wine, and make sure the cell ends with a document."""
+             env: Mapping[str, str], timeout: Optional[float], coverage_source: Sequence[str] = ()) -> None:
+    """Install, run the suite under Wine, and make sure the cell ends with a document.
+
+    With `coverage_source` the suite runs under `coverage run` as in a native cell (coverage's
+    Windows wheel loads its C tracer under Wine) and the document gets the cell's figures.
+    """
     doc = run_dir / "envs" / f"{cell.id}.json"
     log = run_dir / "logs" / f"{cell.id}.log"
     progress = run_dir / "progress" / f"{cell.python}-wine.json"
@@ -50,7 +54,8 @@ def run_cell(cell: orchestrate.PlannedCell, py: wine.WinePython, *, root: Path, 
     site = root / ".nox" / f"wine-{cell.python}" / "site"
     started = environment.utc_now()
     try:
-        wine.install_packages(py, site, [*requirements, "--reinstall-package", "readiness",
+        wine.install_packages(py, site, [*requirements, *(["coverage>=7.10"] if coverage_source else []),
+                                         "--reinstall-package", "readiness",
                                          *_reinstall_target(requirements)],
                               constraints, log_path=log, timeout=900)
     except wine.WineError as exc:
@@ -60,7 +65,8 @@ def run_cell(cell: orchestrate.PlannedCell, py: wine.WinePython, *, root: Path, 
                       READINESS_PROGRESS=wine.to_windows_path(progress), READINESS_RUNNER="nox")
     launch_env.pop("READINESS_LOCK", None)  # a Linux lock file means nothing under Wine
     try:
-        code = wine.run(py, ["-m", "pytest", *suite, "-p", "no:cacheprovider"], env=launch_env,
+        measure = _coverage_run(run_dir, cell, coverage_source)
+        code = wine.run(py, ["-m", *measure, "pytest", *suite, "-p", "no:cacheprovider"], env=launch_env,
                         cwd=root, timeout=timeout, log_path=log, pythonpath=[site])
     except wine.WineTimeout:
         _fallback(run_dir, cell, CellState.TIMED_OUT,
@@ -73,6 +79,37 @@ def run_cell(cell: orchestrate.PlannedCell, py: wine.WinePython, *, root: Path, 
         _fallback(run_dir, cell, CellState.CRASHED,
                   f"pytest under Wine exited with code {code} without writing its document; "
                   f"last lines of {log.name}:\n{orchestrate._tail(log, 40)}", started)
+    elif coverage_source:
+        _record_coverage(py, run_dir, cell, coverage_source, root=root, log=log, pythonpath=[site])
+
+
+def _coverage_data(run_dir: Path, cell: orchestrate.PlannedCell) -> "tuple[Path, Path]":
+    return run_dir / "coverage" / f"{cell.id}.coverage", run_dir / "coverage" / "cell.coveragerc"
+
+
+def _coverage_run(run_dir: Path, cell: orchestrate.PlannedCell, source: Sequence[str]) -> List[str]:
+    if not source:
+        return []
+    data, rcfile = _coverage_data(run_dir, cell)
+    data.unlink(missing_ok=True)
+    write_text(rcfile, cellrun.CELL_RCFILE)
+    return ["coverage", "run", f"--rcfile={wine.to_windows_path(rcfile)}",
+            f"--data-file={wine.to_windows_path(data)}", f"--source={','.join(source)}", "-m"]
+
+
+def _record_coverage(py: wine.WinePython, run_dir: Path, cell: orchestrate.PlannedCell, source: Sequence[str],
+                     *, root: Path, log: Path, pythonpath: Sequence[Path]) -> None:
+    data, rcfile = _coverage_data(run_dir, cell)
+    summary = None
+    if data.is_file():
+        argv = ["-m", "coverage", *cellrun.coverage_json_args(wine.to_windows_path(data), wine.to_windows_path(rcfile))]
+        # coverage json reads the measured sources; relative file names need the cell's folder.
+        _code, out = wine.capture(py, argv, pythonpath=pythonpath, timeout=300, cwd=root)
+        reports = [line for line in out.splitlines() if line.startswith("{")]  # Wine may add noise
+        summary = cellrun.coverage_totals(reports[-1]) if reports else None
+    if summary is not None:
+        summary.update(data_file=f"coverage/{data.name}", source=list(source))
+    cellrun.set_document_coverage(run_dir / "envs" / f"{cell.id}.json", summary, log)
 
 
 def _reinstall_target(requirements: Sequence[str]) -> List[str]:

@@ -92,3 +92,27 @@ def scope_lines(verdict: Verdict) -> List[str]:
     if verdict.mixed:
         lines.append("mixed run: documents from more than one run id were merged")
     return lines
+
+
+def coverage_lines(matrix: Matrix) -> List[str]:
+    """Coverage of the target per cell and combined; nothing when no cell measured it."""
+    measured = {cell: doc.coverage for cell, doc in matrix.documents.items() if doc.coverage}
+    if not measured and matrix.coverage is None:
+        return []
+    sources = sorted({s for c in [*measured.values(), matrix.coverage or {}] for s in c.get("source") or []})
+    lines = [f"coverage of {', '.join(sources) or 'the target'}:"]
+    for cell in matrix.cells:
+        lines.append(f"{cell}: {_coverage_figure(measured[cell]) if cell in measured else 'not measured'}")
+    combined = matrix.coverage
+    if combined is None:
+        lines.append("combined: not computed (validate combines the cells' data files)")
+    elif combined.get("percent") is None:
+        lines.append(f"combined: not computed ({combined.get('note') or 'no data'})")
+    else:
+        lines.append(f"combined: {_coverage_figure(combined)} over {len(combined.get('inputs') or [])} data file(s)")
+    return lines
+
+
+def _coverage_figure(coverage: Dict[str, object]) -> str:
+    return (f"{float(coverage['percent']):.1f}% ({coverage.get('covered_lines')} of "  # type: ignore[arg-type]
+            f"{coverage.get('num_statements')} lines)")

@@ -13,7 +13,7 @@ from typing import Any, Dict, List
 from readiness import __version__
 from readiness.document import CheckRecord
 from readiness.merge import Matrix, Row
-from readiness.render.common import Context, Output, divergent_checks, scope_lines
+from readiness.render.common import Context, Output, coverage_lines, divergent_checks, scope_lines
 from readiness.verdict import Verdict
 
 _CSP = ("default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
@@ -37,7 +37,7 @@ def page_data(matrix: Matrix, verdict: Verdict, context: Context) -> Dict[str, A
     divergent = set(divergent_checks(verdict))
     return {
         "generated_at": context.generated_at, "tool_version": __version__, "run_id": matrix.run_id,
-        "state": verdict.state.value, "policy": verdict.policy_label, "scope": scope_lines(verdict),
+        "state": verdict.state.value, "policy": verdict.policy_label, "scope": scope_lines(verdict) + coverage_lines(matrix),
         "findings": [f.to_dict() for f in verdict.findings],
         "waivers": [w.to_dict() for w in verdict.waivers],
         "cells": matrix.cells,

@@ -14,7 +14,7 @@ from typing import Any, Dict, List, Sequence, Tuple
 from readiness import __version__
 from readiness.document import Outcome
 from readiness.merge import Matrix, Row
-from readiness.render.common import Context, Output, one_line, scope_lines
+from readiness.render.common import Context, Output, coverage_lines, one_line, scope_lines
 from readiness.verdict import Effect, Finding, Verdict
 
 # Check categories shown in their own section; any other category goes to "Other checks".
@@ -41,7 +41,7 @@ def render(matrix: Matrix, verdict: Verdict, context: Context) -> List[Output]:
         parts.append(_check_section(title, rows, matrix, verdict))
     others = [r for r in matrix.rows.values() if r.category not in known]
     parts.append(_check_section("Other checks", others, matrix, verdict, with_category=True))
-    parts += [_performance(verdict), _regression(verdict), _risks(matrix, verdict), _verdict(verdict)]
+    parts += [_performance(verdict), _regression(verdict), _risks(matrix, verdict), _verdict(verdict, coverage_lines(matrix))]
     return [Output("report.md", "\n".join(parts))]
 
 
@@ -164,11 +164,13 @@ def _effect_tag(finding: Finding) -> str:
     return f"**{finding.effect.value.upper()}**"
 
 
-def _verdict(verdict: Verdict) -> str:
+def _verdict(verdict: Verdict, coverage: Sequence[str] = ()) -> str:
     lines = ["## Verdict", "", f"**{verdict.state.value}** under {md(verdict.policy_label)}.", ""]
     for f in verdict.by_effect(Effect.NO_GO, Effect.INCOMPLETE, Effect.WAIVED):
         lines.append(f"- {_effect_tag(f)} {md(f.message)}")
     lines += ["", "Evidence coverage:", ""] + [f"- {md(line)}" for line in scope_lines(verdict)]
+    if coverage:
+        lines += [f"- {md(coverage[0])}"] + [f"  - {md(line)}" for line in coverage[1:]]
     samples = sorted({m.samples for m in verdict.measurements})
     if samples:
         lines.append(f"- samples per measurement: {samples[0]} to {samples[-1]} "

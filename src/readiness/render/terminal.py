@@ -6,11 +6,12 @@ unset).
 
 from __future__ import annotations
 
-from typing import List
+from typing import List, Sequence
 
 from readiness.document import Outcome
 from readiness.merge import Matrix
-from readiness.render.common import LEGEND, SYMBOLS, Context, Output, one_line, problem_rows, scope_lines
+from readiness.render.common import (LEGEND, SYMBOLS, Context, Output, coverage_lines, one_line, problem_rows,
+                                     scope_lines)
 from readiness.verdict import Effect, State, Verdict
 
 _RED, _GREEN, _YELLOW, _DIM, _BOLD, _RESET = "\x1b[31m", "\x1b[32m", "\x1b[33m", "\x1b[2m", "\x1b[1m", "\x1b[0m"
@@ -32,7 +33,7 @@ MAX_ROWS = 60
 
 
 def render(matrix: Matrix, verdict: Verdict, context: Context) -> List[Output]:
-    lines = matrix_lines(matrix, context.color) + [""] + verdict_lines(verdict, context.color)
+    lines = matrix_lines(matrix, context.color) + [""] + verdict_lines(verdict, context.color, coverage_lines(matrix))
     return [Output("report.txt", "\n".join(lines) + "\n")]
 
 
@@ -70,15 +71,17 @@ def _fit(text: str, width: int) -> str:
     return text.ljust(width) if len(text) <= width else text[: width - 3] + "..."
 
 
-def verdict_lines(verdict: Verdict, color: bool) -> List[str]:
-    """Findings by effect, waivers, scope, then the state on the last line."""
+def verdict_lines(verdict: Verdict, color: bool, coverage: Sequence[str] = ()) -> List[str]:
+    """Findings by effect, waivers, scope (and the target's coverage), then the state on the last line."""
     lines: List[str] = []
     for effect, title in _SECTIONS:
         found = verdict.by_effect(effect)
         if found:
             lines += [_paint(f"{title}:", _BOLD, color)] + [f"  - {one_line(f.message, 400)}" for f in found] + [""]
     lines += waiver_lines(verdict)
-    lines += ["Scope:"] + [f"  {line}" for line in scope_lines(verdict)] + [""]
+    lines += ["Scope:"] + [f"  {line}" for line in scope_lines(verdict)]
+    lines += [f"  {coverage[0]}"] + [f"    {line}" for line in coverage[1:]] if coverage else []
+    lines += [""]
     state = verdict.state
     lines.append(_paint(f"VERDICT: {state.value}", _BOLD + _STATE_COLOUR[state], color)
                  + f"  ({verdict.policy_label}; exit code {verdict.exit_code})")
