@@ -376,16 +376,7 @@ def _interpreters(pythons: List[str]) -> Dict[str, Optional[str]]:
 def _requires_python(root: Path, rules: policy.Policy) -> Optional[str]:
     if not rules.target.path:
         return None
-    pyproject = root / rules.target.path / "pyproject.toml"
-    try:
-        import tomllib  # type: ignore[import-not-found,unused-ignore]
-    except ModuleNotFoundError:  # Python < 3.11
-        import tomli as tomllib  # type: ignore[no-redef,unused-ignore]
-    try:
-        data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    value = data.get("project", {}).get("requires-python")
+    value = target.project_table(root / rules.target.path / "pyproject.toml").get("requires-python")
     return str(value) if value else None
 
 

@@ -35,6 +35,20 @@ def describe(name: Optional[str], environ: Mapping[str, str] = os.environ) -> Ta
     return Target(name=name, version=version, commit=commit, dirty=dirty, source_hash=source_hash)
 
 
+def project_table(pyproject: Path) -> Dict[str, object]:
+    """The `[project]` table of a pyproject.toml, or {} when it cannot be read."""
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - Python 3.9 and 3.10
+        import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
+    try:
+        data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    project = data.get("project")
+    return project if isinstance(project, dict) else {}
+
+
 def installed_packages(paths: Iterable[str] = ()) -> Dict[str, str]:
     """Every distribution importable here, by normalised name (the first on sys.path wins).
 

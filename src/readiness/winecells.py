@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import List, Mapping, Optional, Sequence
 
-from readiness import cellrun, document, environment, orchestrate, wine
+from readiness import cellrun, document, environment, orchestrate, target, wine
 from readiness.document import CellState
 from readiness.output import write_text
 
@@ -119,23 +119,10 @@ def _reinstall_target(requirements: Sequence[str]) -> List[str]:
     for requirement in requirements:
         pyproject = Path(requirement.split("[", 1)[0]) / "pyproject.toml"
         if pyproject.is_file():
-            name = _project_name(pyproject)
+            name = target.project_table(pyproject).get("name")
             if name:
-                names += ["--reinstall-package", name]
+                names += ["--reinstall-package", str(name)]
     return names
-
-
-def _project_name(pyproject: Path) -> Optional[str]:
-    try:
-        import tomllib  # type: ignore[import-not-found,unused-ignore]
-    except ModuleNotFoundError:  # Python < 3.11
-        import tomli as tomllib  # type: ignore[no-redef,unused-ignore]
-    try:
-        data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    name = data.get("project", {}).get("name")
-    return str(name) if name else None
 
 
 def _fallback(run_dir: Path, cell: orchestrate.PlannedCell, state: CellState, reason: str,
