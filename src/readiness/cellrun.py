@@ -183,7 +183,7 @@ def _copy(stream: Optional[IO[bytes]], sink: IO[bytes]) -> None:
 
 
 def _note(sink: IO[bytes], text: str) -> None:
-    sink.write(f"\n{text}\n".encode("utf-8"))
+    sink.write(f"\n{text}\n".encode())
     sink.flush()
 
 

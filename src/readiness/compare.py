@@ -366,7 +366,10 @@ def samples_to_settle(samples: Tuple[int, int], estimate: float, low: Optional[f
     width = (estimate - low) if estimate > limit else (high - estimate)
     if width <= 0:
         return max(n1, n2) + 1
-    needed = 2.0 / ((1.0 / n1 + 1.0 / n2) * (distance / width) ** 2)
+    try:
+        needed = 2.0 / ((1.0 / n1 + 1.0 / n2) * (distance / width) ** 2)
+    except (ZeroDivisionError, OverflowError):  # a limit next to the estimate: beyond any count
+        return MAX_SAMPLES_ESTIMATE + 1
     return min(MAX_SAMPLES_ESTIMATE + 1, max(max(n1, n2) + 1, math.ceil(needed)))
 
 

@@ -112,7 +112,7 @@ def _cpu_model() -> str:
 def _os_release() -> str:
     try:
         return platform.platform(terse=True)
-    except Exception:  # noqa: BLE001 - platform probes fail in odd ways under Wine
+    except Exception:
         return sys.platform
 
 

@@ -57,7 +57,7 @@ def _found_pythons() -> List[str]:
         from readiness import interpreters
 
         found = interpreters.discover()
-    except Exception:  # noqa: BLE001 - discovery problems show in `readiness interpreters`
+    except Exception:
         return []
     return sorted({i.minor for i in found.chosen if i.lane == "native"}, key=orchestrate._version_key)
 
@@ -156,7 +156,7 @@ def _install(session: nox.Session, spec: List[str]) -> None:
         for path in (base, base / "pyproject.toml"):
             if path.is_file():
                 digest.update(path.read_bytes())
-    stamp = Path(str(getattr(session, "virtualenv").location)) / ".readiness-install"
+    stamp = Path(str(session.virtualenv.location)) / ".readiness-install"
     if stamp.is_file() and stamp.read_text(encoding="utf-8") == digest.hexdigest():
         session.log("readiness: the environment already has this install; skipping it")
         return
@@ -348,7 +348,7 @@ def _run_wine_cell(cell: orchestrate.PlannedCell, winecells: Any, rules: policy.
         winecells.run_cell(cell, py, root=root, run_dir=run_dir, requirements=requirements,
                            constraints=constraints, suite=suite, env=cell_env, timeout=args.cell_timeout,
                            coverage_source=rules.coverage.source)
-    except Exception as exc:  # noqa: BLE001 - one broken cell must not stop the verdict
+    except Exception as exc:
         winecells.record_crash(run_dir, cell, f"the Wine cell failed to run: {exc!r}")
 
 
@@ -367,7 +367,7 @@ def _interpreters(pythons: List[str]) -> Dict[str, Optional[str]]:
 
         found = interpreters.discover()
         return {i.minor: i.executable for i in found.chosen if i.lane == "native"}
-    except Exception:  # noqa: BLE001 - fall back to what PATH (and pyenv's shims) offer
+    except Exception:
         import shutil
 
         return {p: shutil.which(f"python{p}") for p in pythons}
@@ -411,7 +411,7 @@ class _redis:
             from readiness import services
 
             self.server = services.start_redis()
-        except Exception as exc:  # noqa: BLE001 - no Redis: checks needing it say so (INCOMPLETE)
+        except Exception as exc:
             print(f"readiness: no Redis for this run ({exc}); checks that need it will not run")
             return None
         return str(self.server.url)

@@ -269,8 +269,8 @@ def judge(run_dir: Path, *, mixed_from: Sequence[str], config: Optional[str], pr
           root: Path, color: bool, baseline: Optional[str] = None) -> int:
     """Merge the run's documents, apply the policy (against `baseline`, a saved name or a path,
     when given), write every report; return the exit code."""
-    from readiness import coverage_merge, merge, policy, render, verdict
     from readiness import baseline as baselines
+    from readiness import coverage_merge, merge, policy, render, verdict
 
     rules = policy.load_policy(config, profile, cwd=root)
     matrix = merge.merge_paths([str(run_dir / "envs")], mixed_from=mixed_from)

@@ -234,7 +234,7 @@ class _Tally:
         if isinstance(attached, dict):
             self.evidence = attached.get("evidence", self.evidence)
             self.measurements = attached.get("measurements", self.measurements)
-        if report.outcome == "rerun":
+        if str(report.outcome) == "rerun":  # pytest-rerunfailures' own outcome
             self.attempts += 1
             if self.first_failure is None:
                 self.first_failure = _bounded(redactor.text(report.longreprtext), document.LONGREPR_LIMIT)
@@ -279,7 +279,7 @@ class _Tally:
 
 def _phase_outcome(report: pytest.TestReport, info: Dict[str, Any]) -> Optional[Outcome]:
     xfail = hasattr(report, "wasxfail")
-    if report.when == "???":  # pytest-xdist: the worker died while running this check
+    if str(report.when) == "???":  # pytest-xdist: the worker died while running this check
         return Outcome.ERROR
     if report.when in ("setup", "teardown"):
         if report.failed:
@@ -442,7 +442,7 @@ class Recorder:
         if tally is None:
             tally = self.tallies[report.nodeid] = _Tally(self._info(report.nodeid))
         tally.add(report, self.redactor)
-        if report.when == "teardown" or report.when == "???":
+        if str(report.when) in ("teardown", "???"):
             self.progress.finished(tally.outcome)
 
     def pytest_keyboard_interrupt(self) -> None:

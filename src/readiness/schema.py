@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import re
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 
@@ -21,11 +21,11 @@ Schema = Mapping[str, Any]
 _ANNOTATIONS = frozenset({"$schema", "$id", "$defs", "title", "description"})
 
 
-@lru_cache(maxsize=None)
+@cache
 def shipped(kind: str, version: int) -> Dict[str, Any]:
     """The shipped schema of `kind` (e.g. "env") at `version`."""
     name = f"{kind}-{version}.schema.json"
-    text = resources.files("readiness").joinpath("schemas", name).read_text(encoding="utf-8")
+    text = resources.files("readiness").joinpath("schemas").joinpath(name).read_text(encoding="utf-8")
     schema: Dict[str, Any] = json.loads(text)
     return schema
 

@@ -61,9 +61,9 @@ def installed_packages(paths: Iterable[str] = ()) -> Dict[str, str]:
             found.setdefault(name, version)
     for dist in metadata.distributions():
         if not str(getattr(dist, "_path", "")).endswith(".dist-info"):
-            name = dist.metadata["Name"] if dist.metadata else None
-            if name:
-                found.setdefault(_normalise(name), dist.version or "")
+            other: Optional[str] = dist.metadata["Name"] if dist.metadata else None
+            if other:
+                found.setdefault(_normalise(other), dist.version or "")
     return dict(sorted(found.items()))
 
 

@@ -23,8 +23,14 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
 from readiness import __version__
-from readiness.compare import (MAX_SAMPLES_ESTIMATE, BaselineDiff, MeasuredChange, RunHistory, baseline_diff,
-                               measured_change)
+from readiness.compare import (
+    MAX_SAMPLES_ESTIMATE,
+    BaselineDiff,
+    MeasuredChange,
+    RunHistory,
+    baseline_diff,
+    measured_change,
+)
 from readiness.document import CellState, CheckRecord, EnvDocument, Outcome, Severity
 from readiness.measure import percentile
 from readiness.merge import Matrix, Row

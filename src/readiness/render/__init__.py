@@ -37,7 +37,7 @@ FORMATS = tuple(RENDERERS)
 # What `readiness report -o DIR` writes when no --format is given.
 FILE_FORMATS = ("md", "html", "junit", "ctrf", "json")
 
-__all__ = ["FORMATS", "FILE_FORMATS", "Context", "Output", "render", "write_reports"]
+__all__ = ["FILE_FORMATS", "FORMATS", "Context", "Output", "render", "write_reports"]
 
 
 def render(name: str, matrix: Matrix, verdict: Verdict, *, generated_at: Optional[str] = None,

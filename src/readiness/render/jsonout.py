@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import List
 
-from readiness import merge, verdict as verdict_module
+from readiness import merge
+from readiness import verdict as verdict_module
 from readiness.merge import Matrix
 from readiness.render.common import Context, Output
 from readiness.verdict import Verdict

@@ -10,8 +10,16 @@ from typing import List, Sequence
 
 from readiness.document import Outcome
 from readiness.merge import Matrix
-from readiness.render.common import (LEGEND, SYMBOLS, Context, Output, coverage_lines, one_line, problem_rows,
-                                     scope_lines)
+from readiness.render.common import (
+    LEGEND,
+    SYMBOLS,
+    Context,
+    Output,
+    coverage_lines,
+    one_line,
+    problem_rows,
+    scope_lines,
+)
 from readiness.verdict import Effect, State, Verdict
 
 _RED, _GREEN, _YELLOW, _DIM, _BOLD, _RESET = "\x1b[31m", "\x1b[32m", "\x1b[33m", "\x1b[2m", "\x1b[1m", "\x1b[0m"
