@@ -25,6 +25,10 @@ from .contracts import (
     write_snapshot,
 )
 
+# Every check here shares these; each test's own marker adds its id and title.
+pytestmark = pytest.mark.check(category="api_contracts")
+
+
 OPENAPI_SNAPSHOT = SNAPSHOTS / "openapi.json"
 PYTHON_API_SNAPSHOT = SNAPSHOTS / "python_api.json"
 
@@ -37,7 +41,6 @@ def _refresh(path: Path, document: Any) -> None:
 @pytest.mark.check(
     id="api_contracts.openapi",
     title="OpenAPI document has no breaking change against the snapshot",
-    category="api_contracts",
     severity="critical",
 )
 def test_openapi(app: Starlette, evidence: Any) -> None:
@@ -54,7 +57,6 @@ def test_openapi(app: Starlette, evidence: Any) -> None:
 @pytest.mark.check(
     id="api_contracts.python_api",
     title="Public Python API has no breaking change against the snapshot (griffe)",
-    category="api_contracts",
     severity="major",
 )
 def test_python_api(evidence: Any) -> None:
@@ -103,7 +105,6 @@ SNAPSHOT_FIXTURE: Dict[str, Any] = {
 @pytest.mark.check(
     id="api_contracts.openapi_differ",
     title="The OpenAPI differ flags each kind of breaking change",
-    category="api_contracts",
     severity="minor",
 )
 def test_openapi_differ_flags_breaking_changes() -> None:

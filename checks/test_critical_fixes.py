@@ -15,14 +15,16 @@ from readiness_demo import configure_event_loop_policy
 from readiness_demo.app import SESSION_COOKIE
 from starlette.testclient import TestClient
 
+# Every check here shares these; each test's own marker adds its id and title.
+pytestmark = pytest.mark.check(category="critical_fixes", severity="critical")
+
+
 ROUND_TRIP_TIMEOUT_S = 30.0
 
 
 @pytest.mark.check(
     id="critical_fixes.session_cookie_round_trip",
     title="A session cookie set by one request is read back by the next",
-    category="critical_fixes",
-    severity="critical",
 )
 def test_session_cookie_round_trip(client: TestClient, evidence: Any) -> None:
     written = client.post("/session", json={"user": "ada"})
@@ -47,8 +49,6 @@ def _session_user(client: TestClient, cookie: str) -> Any:
 @pytest.mark.check(
     id="critical_fixes.windows_proactor_loop",
     title="Windows: Proactor loop policy; subprocess and socket round trip do not hang",
-    category="critical_fixes",
-    severity="critical",
     platforms=["windows"],
 )
 def test_windows_proactor_loop(evidence: Any) -> None:

@@ -14,12 +14,13 @@ from starlette.applications import Starlette
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.testclient import TestClient
 
+# Every check here shares these; each test's own marker adds its id and title.
+pytestmark = pytest.mark.check(category="health", severity="critical")
+
 
 @pytest.mark.check(
     id="health.app_builds",
     title="The app imports, builds and answers /health",
-    category="health",
-    severity="critical",
 )
 def test_app_builds(app: Starlette, client: TestClient, settings: Settings, evidence: Any) -> None:
     response = client.get("/health")
@@ -33,8 +34,6 @@ def test_app_builds(app: Starlette, client: TestClient, settings: Settings, evid
 @pytest.mark.check(
     id="health.configuration",
     title="Configuration validates for this environment",
-    category="health",
-    severity="critical",
 )
 def test_configuration(settings: Settings, evidence: Any) -> None:
     validate(settings)
@@ -49,8 +48,6 @@ def test_configuration(settings: Settings, evidence: Any) -> None:
 @pytest.mark.check(
     id="health.session_middleware",
     title="SessionMiddleware is in the stack with the configured settings",
-    category="health",
-    severity="critical",
 )
 def test_session_middleware(app: Starlette, settings: Settings, evidence: Any) -> None:
     declared = [m for m in app.user_middleware if m.cls is SessionMiddleware]

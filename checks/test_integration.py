@@ -10,12 +10,13 @@ from readiness_demo import RedisStore, Settings, TokenSigner, open_database
 from sqlalchemy.engine import make_url
 from starlette.testclient import TestClient
 
+# Every check here shares these; each test's own marker adds its id and title.
+pytestmark = pytest.mark.check(category="integration", severity="critical")
+
 
 @pytest.mark.check(
     id="integration.websocket_round_trip",
     title="WebSocket: echo to the sender and broadcast to every connection",
-    category="integration",
-    severity="critical",
 )
 def test_websocket_round_trip(client: TestClient, evidence: Any) -> None:
     with client.websocket_connect("/ws") as sender, client.websocket_connect("/ws") as listener:
@@ -29,8 +30,6 @@ def test_websocket_round_trip(client: TestClient, evidence: Any) -> None:
 @pytest.mark.check(
     id="integration.redis",
     title="Redis: PING, SET, GET and session store on a real server",
-    category="integration",
-    severity="critical",
 )
 def test_redis(redis_url: Optional[str], key_prefix: str, evidence: Any) -> None:
     if redis_url is None:
@@ -61,8 +60,6 @@ def test_redis(redis_url: Optional[str], key_prefix: str, evidence: Any) -> None
 @pytest.mark.check(
     id="integration.auth_tokens",
     title="Auth: a token is issued, verified, and rejected when forged or expired",
-    category="integration",
-    severity="critical",
 )
 def test_auth_tokens(client: TestClient, settings: Settings, evidence: Any) -> None:
     issued = client.post("/auth/token", json={"subject": "ada"})
@@ -86,8 +83,6 @@ def _me(client: TestClient, token: str) -> tuple[int, Any]:
 @pytest.mark.check(
     id="integration.database",
     title="Database: create, write and read back",
-    category="integration",
-    severity="critical",
 )
 def test_database(settings: Settings, evidence: Any) -> None:
     evidence["database_module"] = settings.database_module

@@ -213,37 +213,22 @@ class _Compiler:
 
         return check_items
 
+    # The bounds share one check: what it applies to, what it measures, when that breaks it, what to say.
     def k_minItems(self, arg: Any, node: Schema) -> Check:
-        def check_min_items(value: Any) -> Optional[Error]:
-            if isinstance(value, list) and len(value) < arg:
-                return [], f"needs at least {arg} item(s), found {len(value)}"
-            return None
-
-        return check_min_items
+        return _bound(lambda v: isinstance(v, list), len, lambda n: n < arg,
+                      lambda n: f"needs at least {arg} item(s), found {n}")
 
     def k_minimum(self, arg: Any, node: Schema) -> Check:
-        def check_minimum(value: Any) -> Optional[Error]:
-            if _is_type(value, "number") and value < arg:
-                return [], f"must be at least {arg}, found {value}"
-            return None
-
-        return check_minimum
+        return _bound(lambda v: _is_type(v, "number"), lambda v: v, lambda n: n < arg,
+                      lambda n: f"must be at least {arg}, found {n}")
 
     def k_minLength(self, arg: Any, node: Schema) -> Check:
-        def check_min_length(value: Any) -> Optional[Error]:
-            if isinstance(value, str) and len(value) < arg:
-                return [], f"must be at least {arg} character(s) long"
-            return None
-
-        return check_min_length
+        return _bound(lambda v: isinstance(v, str), len, lambda n: n < arg,
+                      lambda n: f"must be at least {arg} character(s) long")
 
     def k_maxLength(self, arg: Any, node: Schema) -> Check:
-        def check_max_length(value: Any) -> Optional[Error]:
-            if isinstance(value, str) and len(value) > arg:
-                return [], f"must be at most {arg} characters long, found {len(value)}"
-            return None
-
-        return check_max_length
+        return _bound(lambda v: isinstance(v, str), len, lambda n: n > arg,
+                      lambda n: f"must be at most {arg} characters long, found {n}")
 
     def k_pattern(self, arg: Any, node: Schema) -> Check:
         pattern = re.compile(arg)
@@ -254,6 +239,20 @@ class _Compiler:
             return None
 
         return check_pattern
+
+
+def _bound(applies: Callable[[Any], bool], size: Callable[[Any], Any], broken: Callable[[Any], bool],
+           problem: Callable[[Any], str]) -> Check:
+    """A check of one bound (minItems, minimum, minLength, maxLength) on the values it applies to."""
+
+    def check_bound(value: Any) -> Optional[Error]:
+        if applies(value):
+            measured = size(value)
+            if broken(measured):
+                return [], problem(measured)
+        return None
+
+    return check_bound
 
 
 def _is_type(value: Any, name: str) -> bool:
