@@ -27,7 +27,7 @@ from readiness import document, environment
 from readiness.document import CellState, EnvDocument
 from readiness.errors import DocumentError
 from readiness.output import write_text
-from readiness.redact import Redactor
+from readiness.redact import Redactor, StreamRedactor
 
 LOG_TAIL_LINES = 40
 
@@ -174,12 +174,21 @@ def _run(argv: List[str], log: Path, timeout: Optional[float]) -> "tuple[CellSta
 
 
 def _copy(stream: Optional[IO[bytes]], sink: IO[bytes]) -> None:
+    # Redacted on the way: what a check prints outside pytest's capture (an atexit handler,
+    # the warnings summary, `-s`) reaches the log and nox's output as well.
     assert stream is not None
+    scrub = StreamRedactor(Redactor.from_environment())
+
+    def write(data: bytes) -> None:
+        if data:
+            sink.write(data)
+            sink.flush()
+            sys.stdout.buffer.write(data)
+            sys.stdout.flush()
+
     for chunk in iter(lambda: stream.read1(65536) if hasattr(stream, "read1") else stream.read(65536), b""):
-        sink.write(chunk)
-        sink.flush()
-        sys.stdout.buffer.write(chunk)
-        sys.stdout.flush()
+        write(scrub.feed(chunk))
+    write(scrub.flush())
 
 
 def _note(sink: IO[bytes], text: str) -> None:

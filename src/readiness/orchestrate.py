@@ -177,20 +177,38 @@ def session_results(report: Path) -> Dict[str, str]:
 
 
 def run_child(argv: Sequence[str], env: Mapping[str, str], log: Path, board: Board) -> int:
-    """Run the child nox with its output in `log`, showing the board until it ends."""
+    """Run the child nox with its output in `log` (redacted), showing the board until it ends."""
+    import threading
+
     log.parent.mkdir(parents=True, exist_ok=True)
-    with log.open("ab") as sink:
-        process = subprocess.Popen(list(argv), env=dict(env), stdin=subprocess.DEVNULL, stdout=sink,
-                                   stderr=subprocess.STDOUT, **_new_group())
-        try:
-            while process.poll() is None:
-                board.refresh()
-                time.sleep(0.5)
-        except KeyboardInterrupt:
-            _stop(process)
-            raise
+    process = subprocess.Popen(list(argv), env=dict(env), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, **_new_group())
+    copier = threading.Thread(target=_copy_redacted, args=(process.stdout, log, env), daemon=True)
+    copier.start()
+    try:
+        while process.poll() is None:
+            board.refresh()
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        _stop(process)
+        copier.join(5)
+        raise
+    copier.join(10)  # a process the cells left behind may hold the pipe: the log is kept anyway
     board.refresh()
     return process.returncode
+
+
+def _copy_redacted(stream: Any, log: Path, env: Mapping[str, str]) -> None:
+    """Copy the child's output into `log` as it arrives, with every secret it knows of masked."""
+    from readiness.redact import Redactor, StreamRedactor
+
+    scrub = StreamRedactor(Redactor.from_environment(env))
+    with log.open("ab") as sink:
+        for chunk in iter(lambda: stream.read1(65536), b""):
+            sink.write(scrub.feed(chunk))
+            sink.flush()
+        sink.write(scrub.flush())
+    stream.close()
 
 
 def _new_group() -> Dict[str, Any]:

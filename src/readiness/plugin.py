@@ -383,15 +383,17 @@ class Recorder:
 
     def _prepare(self, report: pytest.TestReport) -> None:
         """Redact the report and attach the check's evidence, where the check ran."""
-        self._redact_report(report)
         record = self.evidence.get(report.nodeid)
         if record is not None:
+            # Evidence first: a value under a secret-looking key is learnt before the check's
+            # captured output, which may print it, is redacted.
             report.readiness = {  # type: ignore[attr-defined]
                 "evidence": self.redactor.mapping(record.facts()),
                 "measurements": {k: m.to_dict() for k, m in record.measurements.items()},
             }
             if report.when == "teardown":
                 del self.evidence[report.nodeid]
+        self._redact_report(report)
 
     def _redact_object(self, obj: Any, depth: int = 0) -> Any:
         """Redact the strings inside pytest's failure representation, keeping its structure."""

@@ -36,9 +36,11 @@ _TOKEN_SHAPES = re.compile(
     r"|\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*"
     r"|(?i:\bbearer\s+)[A-Za-z0-9._~+/-]{8,}=*"
 )
-# `password=hunter2`, `"api_key": "abc"`, `secret_key  = 'abc'` (as --showlocals prints it).
+# `password=hunter2`, `"api_key": "abc"`, `secret_key  = 'a b c'` (as --showlocals prints it).
+# A quoted value runs to its closing quote, spaces and escaped quotes included.
 _ASSIGNMENT = re.compile(
-    rf"(?i)(\b[\w.-]*(?:{_SECRET_WORDS})[\w.-]*)(['\"]?\s*(?:=(?!=)|:)\s*)(b?['\"]?)(?!\[REDACTED\])([^'\"\s,;}}\])]+)"
+    rf"(?i)(\b[\w.-]*(?:{_SECRET_WORDS})[\w.-]*)(['\"]?\s*(?:=(?!=)|:)\s*)(b?['\"]?)(?!\[REDACTED\])"
+    r"((?<=')(?:[^'\\\n]|\\.)+|(?<=\")(?:[^\"\\\n]|\\.)+|[^'\"\s,;}\])]+)"
 )
 
 
@@ -134,3 +136,42 @@ class Redactor:
         result = self.value(dict(data))
         assert isinstance(result, dict)
         return result
+
+
+_OPEN_PRIVATE_KEY = re.compile(rb"-----BEGIN [A-Z ]*PRIVATE KEY-----(?![\s\S]*-----END [A-Z ]*PRIVATE KEY-----)")
+
+
+class StreamRedactor:
+    """Redacts a byte stream (a child's output on its way to a log) a line at a time.
+
+    A line is held until its end arrives, so a secret split across two reads is still seen
+    whole; so is a private key block until its END line. `limit` bounds what is held: a longer
+    run without a line end is redacted and let through as it is.
+    """
+
+    def __init__(self, redactor: Redactor, limit: int = 65536) -> None:
+        self.redactor = redactor
+        self.limit = limit
+        self._pending = b""
+
+    def feed(self, chunk: bytes) -> bytes:
+        """What of the stream so far can be written, redacted."""
+        data = self._pending + chunk
+        end = data.rfind(b"\n") + 1
+        if len(data) >= self.limit:
+            end = len(data)
+        elif end and _OPEN_PRIVATE_KEY.search(data, 0, end):
+            end = 0
+        self._pending = data[end:]
+        return self._redact(data[:end])
+
+    def flush(self) -> bytes:
+        """The rest of the stream, redacted: call once it has ended."""
+        data, self._pending = self._pending, b""
+        return self._redact(data)
+
+    def _redact(self, data: bytes) -> bytes:
+        if not data:
+            return b""
+        text = data.decode("utf-8", "surrogateescape")
+        return self.redactor.text(text).encode("utf-8", "surrogateescape")

@@ -366,16 +366,33 @@ def run(
     """
     environ = _launch_environ(py, env, pythonpath)
     with contextlib.ExitStack() as stack:
-        sinks: List[Callable[[bytes], object]] = []
+        writers: List[Callable[[bytes], object]] = []
         if log_path is not None:
             Path(log_path).parent.mkdir(parents=True, exist_ok=True)
             log = stack.enter_context(Path(log_path).open("ab"))
-            sinks.append(_writer(log))
+            writers.append(_writer(log))
         if echo is not None:
-            sinks.append(_writer(echo))
+            writers.append(_writer(echo))
+        sinks = [_redacting(writers, environ, stack)] if writers else []
         return launch_and_copy([py.wine, str(py.executable), *argv], environ,
                                cwd=Path(cwd) if cwd else None, timeout=timeout, sinks=sinks,
                                what=_describe(py, argv))
+
+
+def _redacting(writers: Sequence[Callable[[bytes], object]], environ: Mapping[str, str],
+               stack: contextlib.ExitStack) -> Callable[[bytes], None]:
+    """One sink that redacts a launch's output for every writer; the rest is written on exit."""
+    from readiness.redact import Redactor, StreamRedactor
+
+    scrub = StreamRedactor(Redactor.from_environment(environ))
+
+    def write(data: bytes) -> None:
+        if data:
+            for writer in writers:
+                writer(data)
+
+    stack.callback(lambda: write(scrub.flush()))
+    return lambda chunk: write(scrub.feed(chunk))
 
 
 def capture(
@@ -432,7 +449,7 @@ def install_packages(
     with contextlib.ExitStack() as stack:
         if log_path is not None:
             log = stack.enter_context(Path(log_path).open("ab"))
-            sinks.append(log.write)
+            sinks.append(_redacting([log.write], os.environ, stack))
         code = launch_and_copy([*argv, *requirements], dict(os.environ), timeout=timeout,
                                sinks=sinks)
     if code != 0:
