@@ -39,13 +39,22 @@ URL_PASSWORD = "Url-Pa55&31337!"  # credentials inside a URL in the environment
 EVIDENCE_PASSWORD = "ev<pw>'777&co"  # only ever in evidence (and printed by the check)
 NESTED_KEY = "nest-key-123/abc+def"
 LOCAL_PASSPHRASE = "quartz walrus 42 hinge"  # a local with spaces, shown by --showlocals
-PLANTED = [ENV_TOKEN, ENV_PASSWORD, URL_PASSWORD, EVIDENCE_PASSWORD, NESTED_KEY, LOCAL_PASSPHRASE]
+REDIS_PASSWORD = "Redis-Pw~7731"  # in REDIS_URL, which readiness hands to the cells itself
+ARG_PASSWORD = "Arg-Pa55$9911"  # in a URL given to the checks on validate's command line
+PLANTED = [ENV_TOKEN, ENV_PASSWORD, URL_PASSWORD, EVIDENCE_PASSWORD, NESTED_KEY, LOCAL_PASSPHRASE,
+           REDIS_PASSWORD, ARG_PASSWORD]
 
 ENVIRONMENT = {
     "DEMO_API_TOKEN": ENV_TOKEN,
     "DEMO_PASSWORD": ENV_PASSWORD,
     "DATABASE_URL": f"postgres://admin:{URL_PASSWORD}@db.internal:5432/billing",
+    "REDIS_URL": f"redis://:{REDIS_PASSWORD}@127.0.0.1:1/0",  # nothing listens: no check needs it
 }
+
+CONFTEST = """
+def pytest_addoption(parser):
+    parser.addoption("--replica-url", default=None)
+"""
 
 SUITE = f'''
 import atexit, os, sys, warnings
@@ -84,7 +93,8 @@ def test_login_with_the_configured_credentials():
 
 
 @pytest.mark.check(id="db.connect", category="integration", severity="major")
-def test_database_connects():
+def test_database_connects(request):
+    print("replica", request.config.getoption("--replica-url"), "redis", os.environ["REDIS_URL"])
     raise ConnectionError(os.environ["DEMO_PASSWORD"], DATABASE_URL, {{"api_key": {NESTED_KEY!r}}})
 
 
@@ -108,6 +118,7 @@ register()
 def _make_project(path: Path, wine: bool) -> Path:
     (path / "checks").mkdir(parents=True)
     (path / "checks" / "test_suite.py").write_text(SUITE, encoding="utf-8")
+    (path / "checks" / "conftest.py").write_text(CONFTEST, encoding="utf-8")
     (path / "noxfile.py").write_text(NOXFILE, encoding="utf-8")
     (path / "target").mkdir()
     (path / "target" / "pyproject.toml").write_text(textwrap.dedent("""
@@ -153,10 +164,10 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Run:
     project = _make_project(tmp / "p", wine)
     summary = tmp / "step-summary.md"
     environ = {k: v for k, v in os.environ.items() if not k.startswith(("READINESS_", "NOX_", "COV"))}
-    environ.update(ENVIRONMENT, GITHUB_STEP_SUMMARY=str(summary), REDIS_URL="redis://127.0.0.1:1/0")
+    environ.update(ENVIRONMENT, GITHUB_STEP_SUMMARY=str(summary))
     done = subprocess.run(
         [sys.executable, "-m", "nox", "-f", str(project / "noxfile.py"), "-s", "validate", "--",
-         "--showlocals", "-rA"],
+         "--showlocals", "-rA", f"--replica-url=postgres://replica:{ARG_PASSWORD}@db-ro.internal/billing"],
         cwd=project, env=environ, capture_output=True, stdin=subprocess.DEVNULL, timeout=1200, check=False,
     )
     output = (done.stdout + done.stderr).decode("utf-8", "replace")
@@ -237,6 +248,20 @@ def test_the_ordinary_evidence_and_the_failure_are_still_there(run: Run) -> None
     for name in ("report.html", "matrix.json", *(f"ctrf/{cell}.json" for cell in docs)):
         text = (run.folder / name).read_text(encoding="utf-8")
         assert "billing-api" in text and "https://billing.example.com/healthz" in text, name
+    planted_lines = [  # each channel did carry its secret, masked, into the cell's log
+        f"db_password = '{MASK}'",  # --showlocals
+        f"connecting to postgres://admin:{MASK}@db.internal:5432/billing as {MASK}",  # evidence, printed
+        f"with token {MASK}",  # captured stderr
+        f"UserWarning: deprecated auth scheme for token {MASK}",  # the warnings summary
+        f"replica postgres://replica:{MASK}@db-ro.internal/billing redis redis://:{MASK}@127.0.0.1:1/0",
+        f"closing pool postgres://admin:{MASK}@db.internal:5432/billing {MASK}",  # atexit, uncaptured
+    ]
+    for cell in docs:
+        log = (run.folder / "logs" / f"{cell}.log").read_text(encoding="utf-8")
+        for line in planted_lines:
+            assert line in log, (cell, line)
+    nox_log = (run.folder / "logs" / "nox.log").read_text(encoding="utf-8")
+    assert f"--replica-url=postgres://replica:{MASK}@db-ro.internal/billing" in nox_log
     assert "auth.login" in run.summary.read_text(encoding="utf-8")
     assert "VERDICT: NO-GO" in run.output and "auth.login" in run.output
 
