@@ -274,3 +274,23 @@ def test_a_secret_split_across_reads_of_a_cell_output_is_still_masked() -> None:
         scrub = StreamRedactor(Redactor.from_environment({"DEMO_PASSWORD": ENV_PASSWORD}))
         out = scrub.feed(text[:cut]) + scrub.feed(text[cut:]) + scrub.flush()
         assert out == f"first line\nconnecting with {MASK} now\n{MASK}\nlast line without end".encode(), cut
+
+
+def test_a_wine_cell_that_could_not_install_names_no_credential_in_its_document(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # uv's error quotes the requirement it could not fetch, credentials and all.
+    from readiness import orchestrate, winecells
+
+    monkeypatch.setenv("DEMO_API_TOKEN", ENV_TOKEN)
+    cell = orchestrate.PlannedCell(WINE_CELL, WINE_PYTHON, None, lane="wine")
+    winecells.record_crash(tmp_path, cell, (
+        "the cell's packages could not be installed: installing git+https://ci:"
+        f"{ARG_PASSWORD}@git.example.com/billing.git failed; uv: token {ENV_TOKEN} was refused"))
+    path = tmp_path / "envs" / f"{WINE_CELL}.json"
+    doc = read_document(path)
+    assert doc["state"] == "crashed"
+    assert doc["reason"] == (f"the cell's packages could not be installed: installing git+https://ci:{MASK}"
+                             f"@git.example.com/billing.git failed; uv: token {MASK} was refused")
+    data = path.read_bytes()
+    assert not [form for secret in (ARG_PASSWORD, ENV_TOKEN) for _, form in _forms(secret) if form in data]

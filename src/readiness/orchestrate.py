@@ -104,8 +104,11 @@ def placeholder(run_id: str, cell: PlannedCell, state: CellState, reason: str) -
     if cell.lane == "wine":
         fingerprint["os"] = "windows"
     now = environment.utc_now()
+    from readiness.redact import Redactor
+
+    # A reason may quote a tool's output (uv's error, a log tail) that named a credential.
     return EnvDocument(run_id=run_id, cell_id=cell.id, fingerprint=fingerprint, state=state,
-                       reason=reason, started_at=now, finished_at=now)
+                       reason=Redactor.from_environment().text(reason), started_at=now, finished_at=now)
 
 
 def finished_cells(run_dir: Path) -> "set[str]":
