@@ -104,7 +104,8 @@ def test_environment_values_are_known_secrets_but_switches_and_paths_are_not() -
 @pytest.mark.parametrize(
     ("name", "secret"),
     [("password", True), ("DB_PASSWORD", True), ("api_key", True), ("secret_key_length", False),
-     ("token_present", False), ("author", False), ("AUTH_HEADER", False), ("auth_token", True)],
+     ("token_present", False), ("author", False), ("AUTH_HEADER", False), ("auth_token", True),
+     ("GPG_PASSPHRASE", True)],
 )
 def test_which_names_look_secret(name: str, secret: bool) -> None:
     assert looks_secret(name) is secret

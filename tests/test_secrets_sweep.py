@@ -85,11 +85,11 @@ def test_config_is_loaded(evidence):
 
 @pytest.mark.check(id="auth.login", category="security", severity="critical")
 def test_login_with_the_configured_credentials():
-    db_password = "{LOCAL_PASSPHRASE}"
+    passphrase = "{LOCAL_PASSPHRASE}"
     token = TOKEN
     print("trying", os.environ["DEMO_PASSWORD"])
     print("dsn", DATABASE_URL, file=sys.stderr)
-    assert token == db_password, "login rejected for admin using " + os.environ["DEMO_PASSWORD"]
+    assert token == passphrase, "login rejected for admin using " + os.environ["DEMO_PASSWORD"]
 
 
 @pytest.mark.check(id="db.connect", category="integration", severity="major")
@@ -249,7 +249,7 @@ def test_the_ordinary_evidence_and_the_failure_are_still_there(run: Run) -> None
         text = (run.folder / name).read_text(encoding="utf-8")
         assert "billing-api" in text and "https://billing.example.com/healthz" in text, name
     planted_lines = [  # each channel did carry its secret, masked, into the cell's log
-        f"db_password = '{MASK}'",  # --showlocals
+        f"passphrase = '{MASK}'",  # --showlocals
         f"connecting to postgres://admin:{MASK}@db.internal:5432/billing as {MASK}",  # evidence, printed
         f"with token {MASK}",  # captured stderr
         f"UserWarning: deprecated auth scheme for token {MASK}",  # the warnings summary

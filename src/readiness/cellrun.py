@@ -46,7 +46,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def cell_document_path(out: Path) -> Path:
-    return out / f"{environment.cell_id(environment.fingerprint())}.json"
+    return environment.cell_file(out, environment.cell_id(environment.fingerprint()), ".json")
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
@@ -54,7 +54,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     pytest_args = [a for a in args.pytest_args if a != "--"] if args.pytest_args[:1] == ["--"] else args.pytest_args
     out = Path(args.out)
     doc_path = cell_document_path(out)
-    log = Path(args.log_dir) / f"{doc_path.stem}.log"
+    log = environment.cell_file(args.log_dir, doc_path.stem, ".log")
     doc_path.unlink(missing_ok=True)  # a rerun into the same run id replaces this cell's result
     log.parent.mkdir(parents=True, exist_ok=True)
     started_at, started = environment.utc_now(), time.monotonic()
@@ -76,7 +76,7 @@ CELL_RCFILE = "[run]\nrelative_files = True\nbranch = False\nparallel = False\n"
 
 
 def coverage_data_path(template: str, cell: str) -> Path:
-    return Path(template.replace("{cell}", cell))
+    return Path(template.replace("{cell}", environment.check_cell_id(cell)))
 
 
 def _coverage_run(args: argparse.Namespace, cell: str) -> List[str]:

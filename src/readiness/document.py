@@ -12,6 +12,7 @@ from __future__ import annotations
 import enum
 import json
 import os
+import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple
@@ -306,10 +307,31 @@ def parse_json(name: str, raw: bytes) -> Dict[str, Any]:
         raise BrokenJSONError(name, "nested too deeply to read", _REWRITE) from None
     if not isinstance(data, dict):
         raise SchemaError(name, "$", "the document must be a JSON object", _REWRITE)
+    if _SURROGATE_ESCAPE.search(text):
+        _refuse_lone_surrogates(name, data)
     return data
 
 
 _REWRITE = "regenerate it by running the checks again, or replace the file"
+# UTF-8 cannot carry a lone UTF-16 surrogate, but a JSON escape can (`"\ud800"`); such a string
+# is no text and could not be written again. Only a file with such an escape is searched.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _refuse_lone_surrogates(name: str, data: Any) -> None:
+    stack: List[Tuple[str, Any]] = [("$", data)]
+    while stack:
+        where, value = stack.pop()
+        if isinstance(value, dict):
+            for key, item in value.items():
+                if _LONE_SURROGATE.search(key):
+                    raise BrokenJSONError(name, f"a key of {where} holds a lone UTF-16 surrogate, not text", _REWRITE)
+                stack.append((f"{where}.{key}", item))
+        elif isinstance(value, list):
+            stack.extend((f"{where}[{index}]", item) for index, item in enumerate(value))
+        elif isinstance(value, str) and _LONE_SURROGATE.search(value):
+            raise BrokenJSONError(name, f"field {where} holds a lone UTF-16 surrogate, not text", _REWRITE)
 
 
 class _DuplicateKey(ValueError):

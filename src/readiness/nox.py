@@ -225,6 +225,7 @@ def _validate(session: nox.Session, root: Path, rules: policy.Policy, pythons: L
 
         baseline.resolve(args.baseline, root=root)
     run_id = _latest(root) if args.rerun else (args.run_id or environment.run_id())
+    environment.check_run_id(run_id, "reports/latest" if args.rerun else "--run-id" if args.run_id else "the run id")
     run_dir = root / "reports" / "runs" / run_id
     found = _interpreters(pythons)
     wanted = args.python or pythons

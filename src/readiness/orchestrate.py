@@ -32,6 +32,9 @@ class PlannedCell:
     lane: str = "native"
     skip_reason: Optional[str] = None  # planned but cannot run: becomes a not_run document
 
+    def __post_init__(self) -> None:
+        environment.check_cell_id(self.id)  # it names envs/<id>.json, logs/<id>.log, ...
+
 
 @dataclass
 class Plan:
@@ -125,14 +128,14 @@ def finished_cells(run_dir: Path) -> "set[str]":
 def clear_cells(run_dir: Path, cells: Sequence[str]) -> None:
     """Remove the documents of cells about to run again, so none of them survives stale."""
     for cell in cells:
-        (run_dir / "envs" / f"{cell}.json").unlink(missing_ok=True)
+        environment.cell_file(run_dir / "envs", cell, ".json").unlink(missing_ok=True)
 
 
 def fill_missing(run_dir: Path, plan: Plan, session_results: Mapping[str, str]) -> List[str]:
     """Write a document for every planned cell that has none; return the cells written."""
     written = []
     for cell in plan.cells:
-        path = run_dir / "envs" / f"{cell.id}.json"
+        path = environment.cell_file(run_dir / "envs", cell.id, ".json")
         if path.is_file():
             continue
         state, reason = _why_missing(run_dir, cell, session_results.get(cell.python))

@@ -537,7 +537,7 @@ def _document_path(base: Path, out: str, cell_id: str) -> Path:
     path = Path(out)
     if not path.is_absolute():
         path = base / path
-    return path if path.suffix == ".json" else path / f"{cell_id}.json"
+    return path if path.suffix == ".json" else environment.cell_file(path, cell_id, ".json")
 
 
 class _Progress:

@@ -17,7 +17,7 @@ MASK = "[REDACTED]"
 MIN_SECRET_LENGTH = 4
 
 _SECRET_WORDS = (
-    r"secret|passw(?:or)?d|passwd|token|api[_-]?key|apikey|private[_-]?key|credential"
+    r"secret|passw(?:or)?d|passwd|passphrase|token|api[_-]?key|apikey|private[_-]?key|credential"
     r"|auth(?!or)|session[_-]?key|access[_-]?key|signing[_-]?key|cookie|dsn|bearer|salt"
 )
 SECRET_NAME = re.compile(rf"(?i)({_SECRET_WORDS})")
