@@ -33,6 +33,7 @@ TEST_REQUIREMENTS = [
 # What only the full suite needs (the plugin sessions run tests/test_plugin.py alone).
 TOOL_REQUIREMENTS = [
     "playwright>=1.40",  # drives the system's Chromium; no browser download
+    "markdown-it-py>=3",  # renders the Markdown reports, as a forge would, to prove them inert
     # The user-facing workflow and the tox route are tested for real.
     "check-jsonschema>=0.29",
     "zizmor>=1.32,<2",  # a new audit in a later major must not fail this CI by surprise

@@ -72,7 +72,7 @@ def from_matrix(matrix: Matrix, name: str, now: Optional[dt.datetime] = None) ->
 
 
 def check_name(name: str) -> str:
-    if not NAME_PATTERN.match(name):
+    if not NAME_PATTERN.fullmatch(name):
         raise UsageError(f"baseline name {name!r}: use letters, digits, '.', '_' and '-' "
                          "(at most 100, starting with a letter or digit)")
     return name
@@ -144,7 +144,7 @@ def resolve(spec: str, *, root: Optional[Path] = None) -> Baseline:
     `./NAME` for the latter.
     """
     path = Path(spec)
-    if NAME_PATTERN.match(spec) and path_of(spec, root).is_file():
+    if NAME_PATTERN.fullmatch(spec) and path_of(spec, root).is_file():
         return load(path_of(spec, root))
     if path.is_file() and is_baseline_file(path):
         return load(path)

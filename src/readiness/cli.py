@@ -146,7 +146,7 @@ def _merge(args: argparse.Namespace) -> int:
     matrix = merge.merge_paths(args.inputs, mixed_from=args.mixed_from)
     write_text(args.output, merge.dumps(matrix))
     for problem in matrix.problems:
-        sys.stderr.write(f"readiness: warning: {problem.message}\n")
+        sys.stderr.write(f"readiness: warning: {_printable(problem.message)}\n")
     return EXIT_OK
 
 
@@ -197,8 +197,15 @@ def _compare(args: argparse.Namespace) -> int:
     from readiness import compare, merge
 
     matrix = merge.merge_paths(args.inputs, mixed_from=args.mixed_from)
-    sys.stdout.write(compare.format_comparison(matrix, args.by))
+    sys.stdout.write(_printable(compare.format_comparison(matrix, args.by)))
     return EXIT_OK
+
+
+def _printable(text: object) -> str:
+    """Text from documents and files, inert on a terminal: control characters shown as escapes."""
+    from readiness.output import printable
+
+    return printable(text, keep_newlines=True)
 
 
 def use_colour() -> bool:
@@ -238,14 +245,14 @@ def _baseline(args: argparse.Namespace) -> int:
     if args.baseline_command == "save":
         matrix = merge.merge_paths(args.inputs)
         for problem in matrix.problems:
-            sys.stderr.write(f"readiness: warning: {problem.message}\n")
+            sys.stderr.write(f"readiness: warning: {_printable(problem.message)}\n")
         path = baseline.save(matrix, args.name)
         sys.stdout.write(f"saved baseline {args.name} (run {matrix.run_id}, {len(matrix.documents)} cell(s)) "
                          f"to {path.as_posix()}\n")
     elif args.baseline_command == "list":
-        sys.stdout.write(baseline.format_listing(baseline.list_baselines()))
+        sys.stdout.write(_printable(baseline.format_listing(baseline.list_baselines())))
     else:
-        sys.stdout.write(baseline.format_baseline(baseline.resolve(args.name)))
+        sys.stdout.write(_printable(baseline.format_baseline(baseline.resolve(args.name))))
     return EXIT_OK
 
 
@@ -264,7 +271,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             return EXIT_USAGE
         return COMMANDS[args.command](args)
     except ReadinessError as exc:
-        sys.stderr.write(f"readiness: error: {exc}\n")
+        sys.stderr.write(f"readiness: error: {_printable(exc)}\n")
         return EXIT_USAGE
     except KeyboardInterrupt:
         sys.stderr.write("readiness: interrupted\n")

@@ -13,11 +13,19 @@ import secrets
 import sys
 import sysconfig
 from datetime import datetime, timezone
-from typing import Any, Dict, Mapping, Optional
+from pathlib import Path
+from typing import Any, Dict, Mapping, Optional, Union
 
 from readiness.errors import UsageError
 
 RUN_ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
+# The schemas' `cell_id`. A cell id names files (envs/<cell>.json, logs/<cell>.log,
+# coverage/<cell>.coverage, ctrf/<cell>.json), so nothing else may pass for one: no separator,
+# no `..`, no drive, no control character can match.
+CELL_ID_PATTERN = re.compile(
+    r"(linux|windows|macos|[a-z][a-z0-9]{0,15})-[a-z0-9_]{1,16}(-wine)?-(cpython|pypy|[a-z][a-z0-9]{0,15})"
+    r"[0-9]{1,2}\.[0-9]{1,3}t?"
+)
 _ARCH_ALIASES = {
     "amd64": "x86_64",
     "x64": "x86_64",
@@ -142,6 +150,31 @@ def cell_id(print_: Mapping[str, Any]) -> str:
     return f"{print_['os']}-{print_['arch']}{wine}-{print_['implementation']}{major_minor}{threaded}"
 
 
+def check_cell_id(cell: Any) -> str:
+    """`cell` when it is a cell id; anything else (a path, `..`, a drive, a NUL) is refused."""
+    if not isinstance(cell, str) or not CELL_ID_PATTERN.fullmatch(cell):
+        raise UsageError(
+            f"cell id {cell!r} is not a cell id: it is <os>-<arch>[-wine]-<implementation><X.Y>[t], "
+            "e.g. linux-x86_64-cpython3.12, and names files in the run folder, so it cannot be a path"
+        )
+    return cell
+
+
+def cell_file(folder: Union[str, "os.PathLike[str]"], cell: Any, suffix: str) -> Path:
+    """The file `<folder>/<cell><suffix>` (say envs/<cell>.json), never one outside `folder`."""
+    return Path(folder) / f"{check_cell_id(cell)}{suffix}"
+
+
+def check_run_id(value: Any, source: str) -> str:
+    """`value` when it is a run id (it names the run folder); `source` says where it came from."""
+    if not isinstance(value, str) or not RUN_ID_PATTERN.fullmatch(value):
+        raise UsageError(
+            f"{source}={value!r} is not a valid run id: use up to 128 letters, "
+            "digits, '.', '_' or '-', starting with a letter or digit"
+        )
+    return value
+
+
 def run_id(environ: Mapping[str, str] = os.environ, now: Optional[datetime] = None) -> str:
     """The id tying the cells of one validation together.
 
@@ -149,18 +182,14 @@ def run_id(environ: Mapping[str, str] = os.environ, now: Optional[datetime] = No
     """
     explicit = environ.get("READINESS_RUN_ID")
     if explicit is not None:
-        if not RUN_ID_PATTERN.fullmatch(explicit):
-            raise UsageError(
-                f"READINESS_RUN_ID={explicit!r} is not a valid run id: use up to 128 letters, "
-                "digits, '.', '_' or '-', starting with a letter or digit"
-            )
-        return explicit
+        return check_run_id(explicit, "READINESS_RUN_ID")
     if environ.get("GITHUB_RUN_ID"):
-        return f"gh-{environ['GITHUB_RUN_ID']}-{environ.get('GITHUB_RUN_ATTEMPT', '1')}"
+        return check_run_id(f"gh-{environ['GITHUB_RUN_ID']}-{environ.get('GITHUB_RUN_ATTEMPT', '1')}",
+                            "the run id from GITHUB_RUN_ID and GITHUB_RUN_ATTEMPT")
     if environ.get("CI_PIPELINE_ID"):
-        return f"gl-{environ['CI_PIPELINE_ID']}"
+        return check_run_id(f"gl-{environ['CI_PIPELINE_ID']}", "the run id from CI_PIPELINE_ID")
     if environ.get("BUILD_BUILDID"):
-        return f"az-{environ['BUILD_BUILDID']}"
+        return check_run_id(f"az-{environ['BUILD_BUILDID']}", "the run id from BUILD_BUILDID")
     return new_run_id(now)
 
 

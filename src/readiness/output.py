@@ -1,12 +1,14 @@
-"""One writer for every file readiness produces: atomic replacement, UTF-8, `-` for stdout."""
+"""One writer for every file readiness produces: atomic replacement, UTF-8, `-` for stdout;
+and `printable`, which makes text from documents inert on a terminal."""
 
 from __future__ import annotations
 
 import os
+import re
 import sys
 import tempfile
 from pathlib import Path
-from typing import Union
+from typing import Any, Union
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -53,3 +55,24 @@ def _replace(tmp: str, path: Path) -> None:
             import time
 
             time.sleep(0.05)
+
+
+# What a terminal acts on instead of showing: C0 and C1 controls (ESC, CSI, BEL, CR, BS...),
+# DEL, lone surrogates, and the Unicode controls that reorder text or break lines (bidi marks,
+# embeddings, overrides and isolates; U+2028 and U+2029).
+_OTHER_CONTROLS = "\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069\ud800-\udfff"
+_UNPRINTABLE = re.compile(f"[\x00-\x1f{_OTHER_CONTROLS}]")
+_UNPRINTABLE_BUT_NEWLINE = re.compile(f"[\x00-\x09\x0b-\x1f{_OTHER_CONTROLS}]")
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def printable(text: Any, *, keep_newlines: bool = False) -> str:
+    """`text` with every control character shown as an escape (`\\x1b`, `\\u202e`): inert on a terminal."""
+    pattern = _UNPRINTABLE_BUT_NEWLINE if keep_newlines else _UNPRINTABLE
+    return pattern.sub(_escape, str(text))
+
+
+def _escape(match: "re.Match[str]") -> str:
+    char = match.group()
+    code = ord(char)
+    return _NAMED.get(char) or (f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")

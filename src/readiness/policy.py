@@ -32,6 +32,8 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import fnmatch
+import math
+import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -207,35 +209,51 @@ def _read_toml(path: Path) -> Dict[str, Any]:
         raise PolicyError(f"{path.as_posix()}: cannot be read: {exc.strerror or exc}") from None
     except tomllib.TOMLDecodeError as exc:
         raise PolicyError(f"{path.as_posix()}: not valid TOML: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise PolicyError(f"{path.as_posix()}: not UTF-8 text (byte {exc.start})") from None
+    except ValueError as exc:  # an integer of more digits than Python converts
+        raise PolicyError(f"{path.as_posix()}: not valid TOML: {str(exc).split(';')[0]}") from None
+    except RecursionError:
+        raise PolicyError(f"{path.as_posix()}: not valid TOML: arrays or tables nested too deeply") from None
 
 
 def _tool_table(data: Dict[str, Any], path: Path, *, required: bool) -> Optional[Dict[str, Any]]:
     """`[tool.readiness]` of a pyproject.toml, or the whole of a bare policy file."""
     if "tool" not in data and "project" not in data and "build-system" not in data:
         return data if required else None
-    table = data.get("tool", {}).get("readiness")
+    tool = data.get("tool", {})
+    if not isinstance(tool, dict):
+        raise PolicyError(f"{path.as_posix()}: tool must be a table, found {_kind(tool)}")
+    table = tool.get("readiness")
     if table is None and required:
         raise PolicyError(f"{path.as_posix()}: has no [tool.readiness] table")
     if table is not None and not isinstance(table, dict):
-        raise PolicyError(f"{path.as_posix()}: tool.readiness must be a table")
+        raise PolicyError(f"{path.as_posix()}: tool.readiness must be a table, found {_kind(table)}")
     return table
 
 
 def parse_policy(table: Mapping[str, Any], source: str, profile: Optional[str] = None) -> Policy:
     """Check a `[tool.readiness]` table and turn it into a Policy; PolicyError names the key."""
     where = f"{source} [tool.readiness]"
-    _check_keys(table, _TOP_KEYS, where)
+    values = _values(table, where, _TOP_KEYS)
     profiles = _table(table.get("profiles", {}), f"{where}.profiles")
+    # Every profile is checked, chosen or not, and its errors name the profile's own keys.
+    chosen = {}
     for name, body in profiles.items():
-        _check_keys(_table(body, f"{where}.profiles.{name}"), _PROFILE_KEYS, f"{where}.profiles.{name}")
-    merged = dict(table)
+        at = f"{where}.profiles.{_key(name)}"
+        chosen[name] = _values(_table(body, at), at, _PROFILE_KEYS)
     if profile is not None:
         if profile not in profiles:
             raise PolicyError(f"{where}: no profile {profile!r}{_hint(profile, list(profiles))}")
-        merged.update(profiles[profile])
-    values = {key: _PARSERS[key](merged[key], f"{where}.{key}") for key in merged if key in _PARSERS}
+        values.update(chosen[profile])
     return Policy(source=source, is_default=False, profile=profile,
                   profiles=tuple(sorted(profiles)), **values)
+
+
+def _values(table: Mapping[str, Any], where: str, allowed: Tuple[str, ...]) -> Dict[str, Any]:
+    """The typed values of the policy keys in `table`, each checked under its key path."""
+    _check_keys(table, allowed, where)
+    return {key: _PARSERS[key](value, f"{where}.{key}") for key, value in table.items() if key in _PARSERS}
 
 
 def _check_keys(table: Mapping[str, Any], allowed: Tuple[str, ...], where: str) -> None:
@@ -259,13 +277,37 @@ def _table(value: Any, where: str) -> Dict[str, Any]:
 
 
 def _kind(value: Any) -> str:
-    return {bool: "a boolean", str: "a string", int: "an integer", float: "a number",
-            list: "an array", dict: "a table"}.get(type(value), type(value).__name__)
+    return {bool: "a boolean", str: "a string", int: "an integer", float: "a number", list: "an array",
+            dict: "a table", dt.date: "a date", dt.datetime: "a date-time", dt.time: "a time of day",
+            }.get(type(value), type(value).__name__)
+
+
+_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
+_SHOWN_CHARS = 60
+
+
+def _key(name: str) -> str:
+    """A key as it appears in a key path: bare if TOML allows, else quoted with escapes (never raw control bytes)."""
+    return name if _BARE_KEY.fullmatch(name) else repr(name)
+
+
+def _shown(value: Any) -> str:
+    """A value as a message shows it: short scalars as written, long ones cut, anything else by its kind."""
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 64:
+        return f"an integer of {len(format(value, 'x'))} hex digits"
+    if not isinstance(value, (str, int, float)):
+        return _kind(value)
+    text = repr(value)
+    if len(text) <= _SHOWN_CHARS:
+        return text
+    return f"{text[:_SHOWN_CHARS - 5]}...{text[-1]} ({len(str(value))} characters)"
 
 
 def _str(value: Any, where: str) -> str:
-    if not isinstance(value, str) or not value.strip():
+    if not isinstance(value, str):
         raise PolicyError(f"{where}: expected a non-empty string, found {_kind(value)}")
+    if not value.strip():
+        raise PolicyError(f"{where}: expected a non-empty string, found {_shown(value)}")
     return value
 
 
@@ -282,14 +324,18 @@ def _bool(value: Any, where: str) -> bool:
 
 
 def _number(value: Any, where: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
-        raise PolicyError(f"{where}: expected a number of at least 0, found {value!r}")
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise PolicyError(f"{where}: expected a number of at least 0, found {_kind(value)}")
+    if value < 0 or (isinstance(value, float) and not math.isfinite(value)) or value > sys.float_info.max:
+        raise PolicyError(f"{where}: expected a finite number of at least 0, found {_shown(value)}")
     return float(value)
 
 
 def _count(value: Any, where: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise PolicyError(f"{where}: expected a whole number of at least 0, found {value!r}")
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise PolicyError(f"{where}: expected a whole number of at least 0, found {_kind(value)}")
+    if value < 0:
+        raise PolicyError(f"{where}: expected a whole number of at least 0, found {_shown(value)}")
     return value
 
 
@@ -303,7 +349,7 @@ def _date(value: Any, where: str) -> dt.date:
             return dt.date.fromisoformat(value)
         except ValueError:
             pass
-    raise PolicyError(f"{where}: expected a date such as 2026-12-31, found {value!r}")
+    raise PolicyError(f"{where}: expected a date such as 2026-12-31, found {_shown(value)}")
 
 
 def _severity_map(value: Any, where: str) -> Tuple[Tuple[str, Severity], ...]:
@@ -311,7 +357,8 @@ def _severity_map(value: Any, where: str) -> Tuple[Tuple[str, Severity], ...]:
     result = []
     for pattern, name in _table(value, where).items():
         if name not in names:
-            raise PolicyError(f"{where}.{pattern!r}: {name!r} is not a severity{_hint(str(name), names)}")
+            hint = _hint(name, names) if isinstance(name, str) else f" (known: {', '.join(sorted(names))})"
+            raise PolicyError(f"{where}.{_key(pattern)}: {_shown(name)} is not a severity{hint}")
         result.append((pattern, Severity(name)))
     return tuple(result)
 
@@ -323,13 +370,13 @@ def _fields(value: Any, where: str, spec: Mapping[str, Callable[[Any, str], Any]
     _check_keys(table, tuple(spec), where)
     for key in required:
         if key not in table:
-            raise PolicyError(f"{where}: {key!r} is required")
+            raise PolicyError(f"{where}.{key}: is required (give {', '.join(required)})")
     return {key: spec[key](item, f"{where}.{key}") for key, item in table.items()}
 
 
 def _target(value: Any, where: str) -> TargetSettings:
-    return TargetSettings(**_fields(value, where, {"path": _str, "extras": _str_list, "requirements": _str, "constraints": _str, "name": _str,
-                                  "editable": _bool}))
+    return TargetSettings(**_fields(value, where, {"path": _str, "extras": _str_list, "requirements": _str,
+                                                   "constraints": _str, "name": _str, "editable": _bool}))
 
 
 def _suite(value: Any, where: str) -> SuiteSettings:
@@ -352,9 +399,9 @@ STATISTICS = ("median", "p95")
 
 
 def _statistic(value: Any, where: str) -> str:
-    if value not in STATISTICS:
-        raise PolicyError(f"{where}: {value!r} is not a statistic a budget can limit"
-                          f"{_hint(str(value), list(STATISTICS))}")
+    if not isinstance(value, str) or value not in STATISTICS:
+        hint = _hint(value, list(STATISTICS)) if isinstance(value, str) else f" (known: {', '.join(STATISTICS)})"
+        raise PolicyError(f"{where}: {_shown(value)} is not a statistic a budget can limit{hint}")
     return str(value)
 
 
@@ -367,9 +414,9 @@ _BUDGET_FIELDS: Dict[str, Callable[[Any, str], Any]] = {
 def _budgets(value: Any, where: str) -> Tuple[Budget, ...]:
     budgets = []
     for name, body in _table(value, where).items():
-        fields = _fields(body, f"{where}.{name}", _BUDGET_FIELDS)
+        fields = _fields(body, f"{where}.{_key(name)}", _BUDGET_FIELDS)
         if "max" not in fields and "max_increase_pct" not in fields:
-            raise PolicyError(f"{where}.{name}: give max (absolute) and/or max_increase_pct (relative)")
+            raise PolicyError(f"{where}.{_key(name)}: give max (absolute) and/or max_increase_pct (relative)")
         budgets.append(Budget(measurement=name, **fields))
     return tuple(budgets)
 

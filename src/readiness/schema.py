@@ -231,7 +231,10 @@ class _Compiler:
                       lambda n: f"must be at most {arg} characters long, found {n}")
 
     def k_pattern(self, arg: Any, node: Schema) -> Check:
-        pattern = re.compile(arg)
+        # ECMA-262, as JSON Schema says: a final `$` is the end of the string. Python's `$` also
+        # matches before a final newline, which would let "linux-x86_64-cpython3.12\n" pass for
+        # a cell id (and name a file).
+        pattern = re.compile(arg[:-1] + r"\Z" if arg.endswith("$") and not arg.endswith("\\$") else arg)
 
         def check_pattern(value: Any) -> Optional[Error]:
             if isinstance(value, str) and not pattern.search(value):

@@ -45,8 +45,8 @@ def run_cell(cell: orchestrate.PlannedCell, py: wine.WinePython, *, root: Path, 
     With `coverage_source` the suite runs under `coverage run` as in a native cell (coverage's
     Windows wheel loads its C tracer under Wine) and the document gets the cell's figures.
     """
-    doc = run_dir / "envs" / f"{cell.id}.json"
-    log = run_dir / "logs" / f"{cell.id}.log"
+    doc = environment.cell_file(run_dir / "envs", cell.id, ".json")
+    log = environment.cell_file(run_dir / "logs", cell.id, ".log")
     progress = run_dir / "progress" / f"{cell.python}-wine.json"
     doc.unlink(missing_ok=True)
     log.parent.mkdir(parents=True, exist_ok=True)
@@ -84,7 +84,7 @@ def run_cell(cell: orchestrate.PlannedCell, py: wine.WinePython, *, root: Path, 
 
 
 def _coverage_data(run_dir: Path, cell: orchestrate.PlannedCell) -> "tuple[Path, Path]":
-    return run_dir / "coverage" / f"{cell.id}.coverage", run_dir / "coverage" / "cell.coveragerc"
+    return environment.cell_file(run_dir / "coverage", cell.id, ".coverage"), run_dir / "coverage" / "cell.coveragerc"
 
 
 def _coverage_run(run_dir: Path, cell: orchestrate.PlannedCell, source: Sequence[str]) -> List[str]:
@@ -109,7 +109,7 @@ def _record_coverage(py: wine.WinePython, run_dir: Path, cell: orchestrate.Plann
         summary = cellrun.coverage_totals(reports[-1]) if reports else None
     if summary is not None:
         summary.update(data_file=f"coverage/{data.name}", source=list(source))
-    cellrun.set_document_coverage(run_dir / "envs" / f"{cell.id}.json", summary, log)
+    cellrun.set_document_coverage(environment.cell_file(run_dir / "envs", cell.id, ".json"), summary, log)
 
 
 def _reinstall_target(requirements: Sequence[str]) -> List[str]:
@@ -130,7 +130,7 @@ def _fallback(run_dir: Path, cell: orchestrate.PlannedCell, state: CellState, re
     placeholder = orchestrate.placeholder(run_dir.name, cell, state, reason[:20000])
     if started:
         placeholder.started_at = started
-    document.dump(placeholder, run_dir / "envs" / f"{cell.id}.json")
+    document.dump(placeholder, environment.cell_file(run_dir / "envs", cell.id, ".json"))
 
 
 def record_crash(run_dir: Path, cell: orchestrate.PlannedCell, reason: str) -> None:
@@ -141,7 +141,7 @@ def record_unavailable(run_dir: Path, run_id: str, cells: Sequence[orchestrate.P
     """Cells of a lane that cannot run here: not_run documents naming the command that enables it."""
     for cell in cells:
         document.dump(orchestrate.placeholder(run_id, cell, CellState.NOT_RUN, cell.skip_reason or "not run"),
-                      run_dir / "envs" / f"{cell.id}.json")
+                      environment.cell_file(run_dir / "envs", cell.id, ".json"))
 
 
 def target_requirements(root: Path, path: Optional[str], extras: Sequence[str], readiness_source: Sequence[str]) -> List[str]:

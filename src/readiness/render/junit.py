@@ -12,7 +12,7 @@ from readiness.render.common import Context, Output
 from readiness.verdict import Verdict
 
 # XML 1.0 cannot hold most control characters, even escaped.
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 def clean(text: Any) -> str:

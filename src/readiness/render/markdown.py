@@ -13,6 +13,7 @@ from typing import Any, Dict, List, Sequence, Tuple
 from readiness import __version__
 from readiness.document import Outcome
 from readiness.merge import Matrix, Row
+from readiness.output import printable
 from readiness.render.common import Context, Output, coverage_lines, one_line, scope_lines
 from readiness.verdict import Effect, Finding, Verdict
 
@@ -23,9 +24,13 @@ CATEGORY_SECTIONS: Tuple[Tuple[str, Tuple[str, ...]], ...] = (
     ("Integration", ("integration",)),
     ("API contracts", ("api", "contract", "contracts", "api-contracts")),
 )
-# One pass over the text: HTML made inert, Markdown's own syntax escaped.
+# One pass over the text: HTML made inert, Markdown's own syntax escaped, and control
+# characters (terminal escapes, bidi overrides) shown as escapes such as `\x1b`.
+_CONTROLS = [*range(0x20), *range(0x7F, 0xA0), 0x61C, 0x200E, 0x200F, *range(0x2028, 0x202F),
+             *range(0x2066, 0x206A), *range(0xD800, 0xE000)]
 _ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;",
-                          **{char: "\\" + char for char in "\\`*_[]|#"}})
+                          **{char: "\\" + char for char in "\\`*_[]|#~"},
+                          **{code: printable(chr(code)) for code in _CONTROLS}})
 
 
 def md(text: Any) -> str:

@@ -10,6 +10,7 @@ from typing import List, Sequence
 
 from readiness.document import Outcome
 from readiness.merge import Matrix
+from readiness.output import printable
 from readiness.render.common import (
     LEGEND,
     SYMBOLS,
@@ -52,13 +53,14 @@ def _paint(text: str, colour: str, on: bool) -> str:
 def matrix_lines(matrix: Matrix, color: bool) -> List[str]:
     """Cells numbered in a legend; one row per check with a problem; a count of the rest."""
     cells = matrix.cells
-    lines = ["cells:"] + [f"  {index + 1:>2} {cell}" for index, cell in enumerate(cells)]
+    lines = ["cells:"] + [f"  {index + 1:>2} {printable(cell)}" for index, cell in enumerate(cells)]
     rows = problem_rows(matrix)
-    width = min(60, max([len("check")] + [len(row.id) for row in rows[:MAX_ROWS]]))
+    ids = [printable(row.id) for row in rows[:MAX_ROWS]]
+    width = min(60, max([len("check")] + [len(check) for check in ids]))
     lines += ["", "check".ljust(width) + " " + _header(len(cells))]
-    for row in rows[:MAX_ROWS]:
+    for row, check in zip(rows[:MAX_ROWS], ids):
         marks = " ".join(" " + _mark(row.outcome(cell), color) for cell in cells)
-        lines.append(_fit(row.id, width) + " " + marks)
+        lines.append(_fit(check, width) + " " + marks)
     if len(rows) > MAX_ROWS:
         lines.append(f"... and {len(rows) - MAX_ROWS} more check(s) with problems (see report.md or report.html)")
     clean = len(matrix.rows) - len(rows)
@@ -85,14 +87,15 @@ def verdict_lines(verdict: Verdict, color: bool, coverage: Sequence[str] = ()) -
     for effect, title in _SECTIONS:
         found = verdict.by_effect(effect)
         if found:
-            lines += [_paint(f"{title}:", _BOLD, color)] + [f"  - {one_line(f.message, 400)}" for f in found] + [""]
-    lines += waiver_lines(verdict)
-    lines += ["Scope:"] + [f"  {line}" for line in scope_lines(verdict)]
-    lines += [f"  {coverage[0]}"] + [f"    {line}" for line in coverage[1:]] if coverage else []
+            lines += [_paint(f"{title}:", _BOLD, color)] + [f"  - {printable(one_line(f.message, 400))}"
+                                                             for f in found] + [""]
+    lines += [printable(line) for line in waiver_lines(verdict)]
+    lines += ["Scope:"] + [f"  {printable(line)}" for line in scope_lines(verdict)]
+    lines += [f"  {printable(coverage[0])}"] + [f"    {printable(line)}" for line in coverage[1:]] if coverage else []
     lines += [""]
     state = verdict.state
     lines.append(_paint(f"VERDICT: {state.value}", _BOLD + _STATE_COLOUR[state], color)
-                 + f"  ({verdict.policy_label}; exit code {verdict.exit_code})")
+                 + f"  ({printable(verdict.policy_label)}; exit code {verdict.exit_code})")
     return lines
 
 
