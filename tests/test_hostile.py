@@ -171,7 +171,7 @@ def test_markdown_reports_make_no_html_link_or_image(run: Path, name: str) -> No
         assert {len(re.findall(r"<t[hd]>", row)) for row in rows} == {5}  # check, category, severity, result, evidence
 
 
-def test_ordinary_markdown_renders_as_before(tmp_path: Path) -> None:
+def test_the_gold_markdown_report_renders_to_the_same_plain_tags() -> None:
     gold = (Path(__file__).parent / "gold" / "report.md").read_text(encoding="utf-8")
     parser = _Tags()
     parser.feed(markdown_html(gold))
@@ -346,7 +346,7 @@ def test_run_ids_and_baseline_names_that_are_paths_are_refused(tmp_path: Path) -
     for value in ["../../escaped", "a/b", "x\n", "C:\\x", ""]:
         with pytest.raises(UsageError, match="is not a valid run id"):
             environment.check_run_id(value, "--run-id")
-        with pytest.raises(UsageError, match="READINESS_RUN_ID=.* is not a valid run id"):
+        with pytest.raises(UsageError, match=r"READINESS_RUN_ID=.* is not a valid run id"):
             environment.run_id({"READINESS_RUN_ID": value})
     with pytest.raises(UsageError, match="GITHUB_RUN_ID"):
         environment.run_id({"GITHUB_RUN_ID": "1/../../x"})
