@@ -44,8 +44,17 @@ KNOWN_KINDS = (
     "readiness/verdict",
     "readiness/baseline",
 )
-# Reading is bounded: a larger file is refused before it is read.
-DEFAULT_MAX_BYTES = 256 * 1024 * 1024
+# Reading is bounded: a larger file is refused by its size, before it is read. An env or plan
+# document may hold 64 MiB (a cell of 2,000 checks writes about 1 MiB); a matrix or baseline,
+# which holds one merge's documents, as much as one merge reads (merge.MAX_MERGE_BYTES).
+DEFAULT_MAX_BYTES = 64 * 1024 * 1024
+COMBINED_MAX_BYTES = 256 * 1024 * 1024
+_COMBINED_KINDS = (b"readiness/matrix", b"readiness/baseline")
+# Readiness writes `kind` first; the head of a file tells a matrix or baseline before it is read.
+_HEAD = re.compile(rb'\A(?:\xef\xbb\xbf)?\s*\{\s*"kind"\s*:\s*"(readiness/[a-z]+)"')
+# Free-form values (evidence, coverage) nest at most this many lists and objects deep, so that
+# no reader, renderer or redaction pass can run out of stack on them.
+MAX_DEPTH = 32
 LONGREPR_LIMIT = 8000
 MESSAGE_LIMIT = 1000
 
@@ -269,22 +278,47 @@ def load(path: PathLike, *, max_bytes: Optional[int] = None) -> EnvDocument:
 
 def read_json(path: PathLike, *, max_bytes: Optional[int] = None) -> Dict[str, Any]:
     """Read a readiness JSON file: bounded in size, strict UTF-8 JSON, an object at the top."""
+    return parse_json(os.fspath(path), read_bytes(path, max_bytes=max_bytes))
+
+
+class NoRoom(Exception):
+    """A file within its own size limit, but larger than the room a caller has left for it."""
+
+
+def read_bytes(path: PathLike, *, max_bytes: Optional[int] = None, room: Optional[int] = None) -> bytes:
+    """The bytes of a readiness file, refused by its size before it is read when larger than
+    `max_bytes` (default: 64 MiB, or 256 MiB for a matrix or baseline); `NoRoom`, unread, when
+    within that but larger than `room`."""
     name = os.fspath(path)
-    limit = DEFAULT_MAX_BYTES if max_bytes is None else max_bytes
     try:
         with Path(path).open("rb") as handle:
+            size = os.fstat(handle.fileno()).st_size
+            limit = max_bytes
+            if limit is None:
+                limit = DEFAULT_MAX_BYTES
+                if size > limit:
+                    head = _HEAD.match(handle.read(256))
+                    if head is not None and head.group(1) in _COMBINED_KINDS:
+                        limit = COMBINED_MAX_BYTES
+                    handle.seek(0)
+            if room is not None and size <= limit and size > room:
+                raise NoRoom(name)
             # Size first: read(limit + 1) would set aside the whole limit for every file.
-            too_big = os.fstat(handle.fileno()).st_size > limit
-            raw = b"" if too_big else handle.read(limit + 1)
+            raw = b"" if size > limit else handle.read(limit + 1)
     except OSError as exc:
         raise DocumentError(name, f"cannot be read: {exc.strerror or exc}") from None
-    if too_big or len(raw) > limit:
+    if size > limit or len(raw) > limit:
         raise BrokenJSONError(
             name,
-            f"larger than the {limit // (1024 * 1024)} MiB readiness reads",
+            f"larger than the {limit // (1024 * 1024)} MiB readiness reads "
+            f"({_mib(max(size, len(raw)))}); it was not read",
             "check that this is a readiness document; split the run if it really is one",
         )
-    return parse_json(name, raw)
+    return raw
+
+
+def _mib(size: int) -> str:
+    return f"{size / (1024 * 1024):,.1f} MiB"
 
 
 def parse_json(name: str, raw: bytes) -> Dict[str, Any]:
@@ -386,7 +420,39 @@ def validate(name: str, data: Dict[str, Any], expected_kind: Optional[str] = Non
         raise SchemaError(name, where, what, _REWRITE)
     if kind == ENV_KIND:
         _check_unique_ids(name, data["checks"])
+    _check_depth(name, data, str(kind))
     return str(kind), int(version)
+
+
+def _check_depth(name: str, data: Dict[str, Any], kind: str) -> None:
+    """Refuse a free-form value (evidence, coverage) nested more than MAX_DEPTH deep."""
+    places: List[Tuple[str, Any]] = [("$.coverage", data.get("coverage"))]
+    if kind == ENV_KIND:
+        for index, check in enumerate(data["checks"]):
+            places.extend((f"$.checks[{index}].evidence.{key}", value) for key, value in check["evidence"].items()
+                          if isinstance(value, (dict, list)))
+    elif kind == "readiness/baseline":
+        places.extend((f"$.machines.{cell}", value) for cell, value in (data.get("machines") or {}).items())
+    for where, value in places:
+        if too_deep(value):
+            raise SchemaError(
+                name, where, f"nested more than {MAX_DEPTH} lists and objects deep",
+                "record flatter evidence; readiness reads no deeper values",
+            )
+
+
+def too_deep(value: Any, limit: int = MAX_DEPTH) -> bool:
+    """True when `value` nests more than `limit` lists and objects (walked without recursion)."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else None
+        if children is None:
+            continue
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+    return False
 
 
 def _check_unique_ids(name: str, checks: List[Dict[str, Any]]) -> None:

@@ -11,6 +11,10 @@ Library API (the CLI and `nox -s validate` call the same functions):
 Nothing is dropped quietly: an unreadable document, two different documents for one cell, or
 a document of another run is an `InputProblem` in the matrix, and the verdict is INCOMPLETE.
 Byte-identical duplicates are dropped and listed.
+
+Reading is bounded: each file by its size (`document.read_bytes`), and one merge by `Limits`
+(256 MiB of files, 500,000 check results, 20,000 files). The files past a limit, in path order,
+are not merged; they are one `over-limit` problem naming them all, and the verdict is INCOMPLETE.
 """
 
 from __future__ import annotations
@@ -40,13 +44,25 @@ PLAN_SCHEMA = 1
 # Kinds a folder search takes in; a run folder also holds the products of earlier merges.
 _FOLDER_KINDS = (document.ENV_KIND, PLAN_KIND)
 _SEVERITY_ORDER = {severity: index for index, severity in enumerate(Severity)}
+MAX_MERGE_BYTES = document.COMBINED_MAX_BYTES  # the sizes of every file one merge reads
+MAX_MERGE_RESULTS = 500_000  # check results (a check in a cell) one merge holds
+MAX_MERGE_FILES = 20_000  # files one merge reads
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one merge reads at most; past a limit, files are listed as not read."""
+
+    bytes: int = MAX_MERGE_BYTES
+    results: int = MAX_MERGE_RESULTS
+    files: int = MAX_MERGE_FILES
 
 
 @dataclass(frozen=True)
 class InputProblem:
     """An input that could not be used as evidence; it makes the verdict INCOMPLETE."""
 
-    kind: str  # "unreadable", "conflict", "foreign-run", "wrong-kind"
+    kind: str  # "unreadable", "over-limit", "conflict", "foreign-run", "wrong-kind"
     paths: Tuple[str, ...]
     message: str
 
@@ -225,20 +241,28 @@ class _Loaded:
     mixed: bool = False
     raw: Dict[int, Dict[str, Any]] = field(default_factory=dict)  # id(document) -> data as read
     coverage: List[Dict[str, Any]] = field(default_factory=list)  # combined figures of merged matrices
+    limits: Limits = field(default_factory=Limits)
+    bytes_read: int = 0
+    files_read: int = 0
+    results_read: int = 0
+    over: str = ""  # the limit reached, once reached
+    unread: List[str] = field(default_factory=list)  # the files not read since
 
 
-def merge_paths(inputs: Sequence[str], *, mixed_from: Sequence[str] = ()) -> Matrix:
+def merge_paths(inputs: Sequence[str], *, mixed_from: Sequence[str] = (), limits: Optional[Limits] = None) -> Matrix:
     """Merge env documents (files, folders, globs, matrix files) into one matrix.
 
     Raises UsageError only when there is nothing to merge at all; every bad document becomes
     an `InputProblem` instead, so the verdict says INCOMPLETE and names the file.
     """
-    loaded = _Loaded()
+    loaded = _Loaded(limits=limits or Limits())
     hashes: Dict[str, str] = {}
     for specs, is_from in ((inputs, False), (mixed_from, True)):
         for path, named in find_inputs(specs):
             _load_one(loaded, path, named, is_from, hashes)
     _add_run_folder_plans(loaded, hashes)
+    if loaded.unread:
+        loaded.problems.append(_not_read(loaded))
     if not loaded.inputs and not loaded.problems:
         raise UsageError("no readiness documents found in the inputs")
     return _assemble(loaded)
@@ -246,8 +270,24 @@ def merge_paths(inputs: Sequence[str], *, mixed_from: Sequence[str] = ()) -> Mat
 
 def _load_one(loaded: _Loaded, path: Path, named: bool, is_from: bool, hashes: Dict[str, str]) -> None:
     name = path.as_posix()
+    limits = loaded.limits
+    if not loaded.over and loaded.files_read >= limits.files:
+        loaded.over = f"{limits.files:,} files"
+    if loaded.over:
+        loaded.unread.append(name)
+        return
     try:
-        raw = _read_bytes(path)
+        raw = document.read_bytes(path, room=limits.bytes - loaded.bytes_read)
+    except document.NoRoom:
+        loaded.over = f"{limits.bytes / 2**20:,.0f} MiB of files"
+        loaded.unread.append(name)
+        return
+    except DocumentError as exc:
+        loaded.problems.append(InputProblem("unreadable", (name,), str(exc)))
+        return
+    loaded.files_read += 1
+    loaded.bytes_read += len(raw)
+    try:
         data = document.parse_json(name, raw)
     except DocumentError as exc:
         loaded.problems.append(InputProblem("unreadable", (name,), str(exc)))
@@ -258,6 +298,12 @@ def _load_one(loaded: _Loaded, path: Path, named: bool, is_from: bool, hashes: D
     if digest in hashes:
         loaded.duplicates.append(f"{name} (same bytes as {hashes[digest]})")
         return
+    results = _count_results(data)
+    if loaded.results_read + results > limits.results:
+        loaded.over = f"{limits.results:,} check results (a check in a cell)"
+        loaded.unread.append(name)
+        return
+    loaded.results_read += results
     hashes[digest] = name
     loaded.inputs.append(name)
     try:
@@ -266,19 +312,20 @@ def _load_one(loaded: _Loaded, path: Path, named: bool, is_from: bool, hashes: D
         loaded.problems.append(InputProblem("unreadable", (name,), str(exc)))
 
 
-def _read_bytes(path: Path) -> bytes:
-    limit = document.DEFAULT_MAX_BYTES
-    try:
-        with path.open("rb") as handle:
-            # Check the size first: read(limit + 1) would reserve the whole limit in memory.
-            if os.fstat(handle.fileno()).st_size > limit:
-                raise DocumentError(path.as_posix(), f"larger than the {limit // 2**20} MiB readiness reads")
-            raw = handle.read()
-    except OSError as exc:
-        raise DocumentError(path.as_posix(), f"cannot be read: {exc.strerror or exc}") from None
-    if len(raw) > limit:
-        raise DocumentError(path.as_posix(), f"larger than the {limit // 2**20} MiB readiness reads")
-    return raw
+def _count_results(data: Mapping[str, Any]) -> int:
+    """The check results (a check in a cell) an env document or a matrix holds, before validation."""
+    cells = data.get("cells") if data.get("kind") == MATRIX_KIND else [{"document": data}]
+    documents = [cell.get("document") for cell in cells if isinstance(cell, dict)] if isinstance(cells, list) else []
+    return sum(len(doc["checks"]) for doc in documents if isinstance(doc, dict) and isinstance(doc.get("checks"), list))
+
+
+def _not_read(loaded: _Loaded) -> InputProblem:
+    unread = loaded.unread
+    return InputProblem(
+        "over-limit", tuple(unread),
+        f"{len(unread):,} input file(s) not merged, from {unread[0]} on: one merge reads at most {loaded.over}; "
+        f"judge fewer cells at a time, or remove files that are not readiness documents from the inputs",
+    )
 
 
 def _is_readiness_file(data: Mapping[str, Any], kinds: Sequence[str]) -> bool:

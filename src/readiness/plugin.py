@@ -112,20 +112,25 @@ class Evidence(MutableMapping[str, Any]):
         return dict(self._facts)
 
 
-def json_safe(value: Any, where: str) -> Any:
-    """`value` as plain JSON data (tuples become lists), or TypeError naming where it failed."""
+def json_safe(value: Any, where: str, depth: int = 1) -> Any:
+    """`value` as plain JSON data (tuples become lists), or TypeError naming where it failed.
+
+    Lists and dicts nest at most `document.MAX_DEPTH` deep: readers refuse deeper evidence.
+    """
     if value is None or isinstance(value, (bool, int, str)):
         return value
     if isinstance(value, float):
         if not math.isfinite(value):
             raise TypeError(f"{where} is {value}, which JSON cannot hold")
         return value
+    if isinstance(value, (list, tuple, dict)) and depth > document.MAX_DEPTH:
+        raise TypeError(f"{where} nests more than {document.MAX_DEPTH} lists and dicts deep; record flatter evidence")
     if isinstance(value, (list, tuple)):
-        return [json_safe(item, f"{where}[{index}]") for index, item in enumerate(value)]
+        return [json_safe(item, f"{where}[{index}]", depth + 1) for index, item in enumerate(value)]
     if isinstance(value, dict):
         if not all(isinstance(k, str) for k in value):
             raise TypeError(f"{where} has a key that is not a string")
-        return {k: json_safe(v, f"{where}[{k!r}]") for k, v in value.items()}
+        return {k: json_safe(v, f"{where}[{k!r}]", depth + 1) for k, v in value.items()}
     raise TypeError(
         f"{where} is a {type(value).__name__}; evidence holds str, int, float, bool, None, "
         "and lists or dicts of those"
