@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -109,6 +111,15 @@ def test_a_bad_policy_exits_2_with_the_message(tmp_path: Path, capsys: pytest.Ca
     config = write_config(tmp_path, "[tool.readiness]\nrequired_checkz = []\n")
     assert cli.main(["verdict", str(tmp_path), "--config", config]) == 2
     assert "did you mean 'required_checks'" in capsys.readouterr().err
+
+
+def test_a_bad_policy_stops_nox_with_the_message_not_a_traceback(tmp_path: Path) -> None:
+    (tmp_path / "noxfile.py").write_text("from readiness.nox import register\nregister()\n", encoding="utf-8")
+    write_config(tmp_path, "[project]\nname = 'svc'\n\n[tool.readiness]\npythons = '3.12'\n")
+    done = subprocess.run([sys.executable, "-m", "nox", "-f", str(tmp_path / "noxfile.py"), "-l"], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert done.stderr.endswith("[tool.readiness].pythons: expected an array of strings, found a string\n")
 
 
 def test_without_a_policy_the_default_applies_and_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -18,6 +18,7 @@ from typing import Any, Dict, List, Optional, Sequence
 import nox
 
 from readiness import environment, orchestrate, policy, target
+from readiness.errors import ReadinessError
 
 DEFAULT_PYTHONS = ("3.9", "3.10", "3.11", "3.12", "3.13")
 
@@ -29,7 +30,11 @@ def register(root: Optional[Path] = None) -> None:
     os.environ.setdefault("UV_COMPILE_BYTECODE", "1")
     _activate_pyenv()
     nox.options.default_venv_backend = "uv"
-    rules = policy.load_policy(cwd=root)
+    try:
+        rules = policy.load_policy(cwd=root)
+    except ReadinessError as exc:  # a bad [tool.readiness]: its message and 2, as the CLI does, not a traceback
+        print(f"readiness: error: {exc}", file=sys.stderr, flush=True)
+        raise SystemExit(2) from None
     pythons = list(rules.pythons) or _found_pythons() or list(DEFAULT_PYTHONS)
 
     @nox.session(name="checks", python=pythons, reuse_venv=True, allow_parallel=True)
