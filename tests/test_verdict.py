@@ -139,7 +139,10 @@ def test_required_checks_must_run(tmp_path: Path) -> None:
     assert messages(result, Effect.INCOMPLETE) == ["required check db is in no document"]
 
 
-def test_waivers_expired_stale_and_expiring_are_reported(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_waivers_expired_stale_and_expiring_are_reported(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1795996800")  # today is 2026-11-30 for the policy
     write(tmp_path / "envs", env(LINUX, [check("a", "failed"), check("b", "failed")]))
     (tmp_path / "policy.toml").write_text(
         "[[waivers]]\ncheck='a'\nreason='r'\nowner='ana'\nexpires=2026-12-05\n"
