@@ -17,7 +17,7 @@ from typing import Any, Dict, List, Optional, Sequence
 
 import nox
 
-from readiness import environment, orchestrate, policy, target
+from readiness import environment, orchestrate, policy, runlock, target
 from readiness.errors import ReadinessError
 
 DEFAULT_PYTHONS = ("3.9", "3.10", "3.11", "3.12", "3.13")
@@ -45,7 +45,12 @@ def register(root: Optional[Path] = None) -> None:
     @nox.session(name="validate", python=False, allow_parallel=False)  # type: ignore[call-overload,misc,unused-ignore]
     def validate(session: nox.Session) -> None:
         """Every cell in parallel, then one matrix verdict; exits 0 GO, 1 NO-GO, 3 INCOMPLETE."""
-        raise SystemExit(_validate(session, root, rules, pythons))
+        try:
+            code = _validate(session, root, rules, pythons)
+        except ReadinessError as exc:  # bad options, a run id in use: a message and 2, as the CLI does
+            print(f"readiness: error: {exc}", file=sys.stderr, flush=True)
+            code = 2
+        raise SystemExit(code)
 
 
 def _activate_pyenv() -> None:
@@ -232,6 +237,12 @@ def _validate(session: nox.Session, root: Path, rules: policy.Policy, pythons: L
     run_id = _latest(root) if args.rerun else (args.run_id or environment.run_id())
     environment.check_run_id(run_id, "reports/latest" if args.rerun else "--run-id" if args.run_id else "the run id")
     run_dir = root / "reports" / "runs" / run_id
+    with runlock.claim_run(run_dir, run_id):  # a second run with this id is refused, never mixed in
+        return _validate_run(root, rules, pythons, args, pytest_args, run_id, run_dir)
+
+
+def _validate_run(root: Path, rules: policy.Policy, pythons: List[str], args: argparse.Namespace,
+                  pytest_args: List[str], run_id: str, run_dir: Path) -> int:
     found = _interpreters(pythons)
     wanted = args.python or pythons
     plan = orchestrate.make_plan(run_id, {p: found.get(p) for p in wanted if p in found},
@@ -246,6 +257,48 @@ def _validate(session: nox.Session, root: Path, rules: policy.Policy, pythons: L
     done = orchestrate.finished_cells(run_dir) if args.rerun else set()
     runnable = [c.python for c in plan.cells if not c.skip_reason and c.id not in done and c.lane == "native"]
     orchestrate.clear_cells(run_dir, [c.id for c in plan.cells if c.id not in done])
+    board = orchestrate.Board(run_dir, plan)
+    results: Dict[str, str] = {}
+    try:
+        shared = _hold_environments(root, run_id)
+    except KeyboardInterrupt:  # Ctrl-C or SIGTERM while waiting: nothing ran, the cells are not_run
+        shared, interrupted = None, True
+    if shared is not None:
+        with shared:  # the OS releases it if this process dies
+            results, interrupted = _run_cells(root, rules, run_dir, run_id, plan, runnable, done, args,
+                                              pytest_args, board)
+            _combine_coverage(root, rules, run_dir, args.mixed_from)  # may use a cell's interpreter
+    from readiness import winecells
+
+    winecells.record_unavailable(run_dir, run_id, wine_unavailable)
+    orchestrate.fill_missing(run_dir, plan, results)
+    board.refresh()
+    code = orchestrate.judge(run_dir, mixed_from=args.mixed_from, config=args.config, profile=args.profile,
+                             root=root, baseline=args.baseline, color=sys.stdout.isatty() and not os.environ.get("NO_COLOR"))
+    # Only now, with the verdict and reports written: `latest` names the run that finished last.
+    orchestrate.mark_latest(root / "reports", run_id)
+    print(f"readiness: run {run_id}: reports in {run_dir.relative_to(root).as_posix()}/")
+    return 130 if interrupted else code
+
+
+def _hold_environments(root: Path, run_id: str) -> runlock.HeldLock:
+    """This repository's cell environments for this run alone; another run holding them is waited for."""
+    where = runlock.REPOSITORY_LOCK.parent.as_posix()
+
+    def waiting(found: Dict[str, Any]) -> None:
+        print(f"readiness: run {run_id} waits for {runlock.describe(found)}, which is using this "
+              f"repository's cell environments ({where}/)", flush=True)
+
+    def going_on() -> None:
+        print(f"readiness: run {run_id}: the cell environments are free; its cells start now", flush=True)
+
+    return runlock.hold(root / runlock.REPOSITORY_LOCK, run_id, waiting, going_on)
+
+
+def _run_cells(root: Path, rules: policy.Policy, run_dir: Path, run_id: str, plan: orchestrate.Plan,
+               runnable: List[str], done: "set[str]", args: argparse.Namespace, pytest_args: List[str],
+               board: orchestrate.Board) -> "tuple[Dict[str, str], bool]":
+    """The native cells through a child nox, then the Wine cells: (nox's session results, interrupted)."""
     with _redis(run_dir) as redis_url:
         env = _child_env(run_dir, run_id, redis_url, args)
         report = run_dir / "nox-report.json"
@@ -257,7 +310,6 @@ def _validate(session: nox.Session, root: Path, rules: policy.Policy, pythons: L
                 *(["-R"] if "-R" in sys.argv or "--reuse-existing-virtualenvs" in sys.argv else [])]
         if pytest_args:
             argv += ["--", *pytest_args]
-        board = orchestrate.Board(run_dir, plan)
         interrupted = False
         if runnable:
             try:
@@ -270,18 +322,7 @@ def _validate(session: nox.Session, root: Path, rules: policy.Policy, pythons: L
                                 env, args, pytest_args, board)
             except KeyboardInterrupt:
                 interrupted = True
-        results = orchestrate.session_results(report)
-    from readiness import winecells
-
-    winecells.record_unavailable(run_dir, run_id, wine_unavailable)
-    orchestrate.fill_missing(run_dir, plan, results)
-    board.refresh()
-    _combine_coverage(root, rules, run_dir, args.mixed_from)
-    orchestrate.mark_latest(root / "reports", run_id)
-    code = orchestrate.judge(run_dir, mixed_from=args.mixed_from, config=args.config, profile=args.profile,
-                             root=root, baseline=args.baseline, color=sys.stdout.isatty() and not os.environ.get("NO_COLOR"))
-    print(f"readiness: run {run_id}: reports in {run_dir.relative_to(root).as_posix()}/")
-    return 130 if interrupted else code
+        return orchestrate.session_results(report), interrupted
 
 
 def _combine_coverage(root: Path, rules: policy.Policy, run_dir: Path, mixed_from: Sequence[str]) -> None:

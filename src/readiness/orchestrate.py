@@ -297,7 +297,7 @@ def judge(run_dir: Path, *, mixed_from: Sequence[str], config: Optional[str], pr
     from readiness import coverage_merge, merge, policy, render, verdict
 
     rules = policy.load_policy(config, profile, cwd=root)
-    matrix = merge.merge_paths([str(run_dir / "envs")], mixed_from=mixed_from)
+    matrix = merge.merge_paths([_shown(run_dir / "envs")], mixed_from=mixed_from)
     matrix.coverage = coverage_merge.read_summary(run_dir)
     base = None if baseline is None else baselines.resolve(baseline, root=root)
     result = verdict.decide(matrix, rules, today=verdict.today_from_environment(),
@@ -309,5 +309,15 @@ def judge(run_dir: Path, *, mixed_from: Sequence[str], config: Optional[str], pr
     return int(result.exit_code)
 
 
+def _shown(path: Path) -> str:
+    """`path` relative to the working folder when inside it, so the matrix names no home folder
+    and the same run judged in another checkout gives the same files."""
+    try:
+        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return str(path)
+
+
 def mark_latest(reports: Path, run_id: str) -> None:
+    """`reports/latest` names this run, replaced in one step (readers see the old or the new id)."""
     write_text(reports / "latest", run_id + "\n")
