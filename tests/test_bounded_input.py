@@ -1,8 +1,10 @@
 """Bounded input, end to end: huge, numerous and deeply nested documents through the command.
 
 Each case runs `python -m readiness ...` in a child process under an address-space limit and
-measures the child's peak resident memory (os.wait4), so a case that reads what it must not, or
-recurses where it must not, fails here instead of on a user's machine. The limits are stated in
+measures the child's peak resident memory (VmHWM, which the child reads from /proc at exit: the
+ru_maxrss of os.wait4 would also count the pages of this process the child was forked from), so
+a case that reads what it must not, or recurses where it must not, fails here instead of on a
+user's machine. The limits are stated in
 README ("Limits"): a document of 64 MiB, a matrix or baseline of 256 MiB, one merge 256 MiB,
 500,000 check results and 20,000 files, evidence nested 32 deep.
 """
@@ -24,13 +26,23 @@ from envdocs import check, env, write
 from readiness import document, merge, policy, verdict
 from readiness.document import MAX_DEPTH
 
-pytestmark = pytest.mark.skipif(not hasattr(os, "wait4"), reason="measures the child with os.wait4 (POSIX)")
+pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="measures the child through /proc")
 
 MiB = 1024 * 1024
 CELL = "linux-x86_64-cpython3.12"
 # The child may map this much address space at most: a regression that reads a huge file
 # fails with MemoryError here rather than taking the machine's memory.
 ADDRESS_SPACE = 2048 * MiB
+# `python -m readiness ARGS` that writes its peak resident memory (kB) to the file named first.
+MEASURED = """
+import atexit, runpy, sys
+out, sys.argv = sys.argv[1], ["readiness", *sys.argv[2:]]
+def peak():
+    with open("/proc/self/status", encoding="utf-8") as status, open(out, "w", encoding="utf-8") as handle:
+        handle.write(next(line.split()[1] for line in status if line.startswith("VmHWM:")))
+atexit.register(peak)
+runpy.run_module("readiness", run_name="__main__", alter_sys=True)
+"""
 
 
 @dataclass
@@ -48,15 +60,13 @@ def readiness(tmp_path: Path, *args: str, address_space: int = ADDRESS_SPACE) ->
     def limit() -> None:
         resource.setrlimit(resource.RLIMIT_AS, (address_space, address_space))
 
-    out, err = tmp_path / "stdout.txt", tmp_path / "stderr.txt"
+    out, err, peak = tmp_path / "stdout.txt", tmp_path / "stderr.txt", tmp_path / "peak.txt"
     with out.open("wb") as stdout, err.open("wb") as stderr:
-        child = subprocess.Popen([sys.executable, "-m", "readiness", *args], stdin=subprocess.DEVNULL,
-                                 stdout=stdout, stderr=stderr, cwd=tmp_path, preexec_fn=limit,
-                                 env={**os.environ, "NO_COLOR": "1"})
-        _, status, usage = os.wait4(child.pid, 0)
-        child.returncode = os.waitstatus_to_exitcode(status)
-    run = Run(child.returncode, out.read_text(encoding="utf-8"), err.read_text(encoding="utf-8"),
-              usage.ru_maxrss / 1024)  # kilobytes on Linux
+        code = subprocess.call([sys.executable, "-c", MEASURED, str(peak), *args], stdin=subprocess.DEVNULL,
+                               stdout=stdout, stderr=stderr, cwd=tmp_path, preexec_fn=limit,
+                               env={**os.environ, "NO_COLOR": "1"})
+    run = Run(code, out.read_text(encoding="utf-8"), err.read_text(encoding="utf-8"),
+              int(peak.read_text(encoding="utf-8")) / 1024)
     assert "Traceback" not in run.stderr, run.stderr
     return run
 
