@@ -8,11 +8,14 @@ Library API:
     FORMATS: the format names (terminal, md, html, junit, ctrf, json, github)
 
 Every renderer is a pure function of (matrix, verdict, context) returning `Output`s: a path
-relative to the output folder and the text. `SOURCE_DATE_EPOCH` fixes the generated time.
+relative to the output folder and the text. The generated time is `SOURCE_DATE_EPOCH` when set,
+else the time the newest document finished (now only when there is none): the same evidence
+renders to the same bytes, in any folder, process or day.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence
@@ -45,8 +48,26 @@ def render(name: str, matrix: Matrix, verdict: Verdict, *, generated_at: Optiona
     """The files format `name` makes for this matrix and verdict."""
     if name not in RENDERERS:
         raise UsageError(f"unknown report format {name!r} (known: {', '.join(FORMATS)})")
-    context = Context(generated_at or generated_at_from_environment(), color)
+    context = Context(generated_at or _generated_at(matrix), color)
     return RENDERERS[name](matrix, verdict, context)
+
+
+def _generated_at(matrix: Matrix) -> str:
+    """SOURCE_DATE_EPOCH when set, else when the newest of the matrix's documents finished."""
+    if os.environ.get("SOURCE_DATE_EPOCH", "").strip().isdigit():
+        return generated_at_from_environment()
+    newest: Optional[dt.datetime] = None
+    for doc in matrix.documents.values():
+        try:
+            finished = dt.datetime.fromisoformat(str(doc.finished_at).replace("Z", "+00:00"))
+        except ValueError:
+            continue
+        if finished.tzinfo is None:
+            finished = finished.replace(tzinfo=dt.timezone.utc)
+        newest = finished if newest is None else max(newest, finished)
+    if newest is None:
+        return generated_at_from_environment()
+    return newest.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def write_reports(matrix: Matrix, verdict: Verdict, out_dir: PathLike, formats: Sequence[str], *,
