@@ -152,7 +152,7 @@ def test_two_runs_started_at_once_keep_apart_and_latest_names_the_one_that_finis
     waiter = next(run for run in runs if waiting[0] in run.lines)
     holder = runs[1 - runs.index(waiter)]
     assert f"readiness: run {waiter.run_id} waits for run {holder.run_id} (pid {holder.process.pid}," in waiting[0]
-    assert "the cell environments are free" in waiter.output
+    assert f"readiness: run {waiter.run_id}: its turn; the cells start now" in waiter.output
     latest = (project / "reports" / "latest").read_text(encoding="utf-8").strip()
     assert latest == finished[-1].run_id, [run.run_id for run in finished]
 

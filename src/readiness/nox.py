@@ -9,6 +9,7 @@ pyproject.toml for what to install (`target`) and what to run (`suite`).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import signal
 import sys
@@ -260,37 +261,40 @@ def _validate_run(root: Path, rules: policy.Policy, pythons: List[str], args: ar
     board = orchestrate.Board(run_dir, plan)
     results: Dict[str, str] = {}
     try:
-        shared = _hold_environments(root, run_id)
+        turn: Optional[runlock.HeldLock] = _take_turn(root, run_id)
     except KeyboardInterrupt:  # Ctrl-C or SIGTERM while waiting: nothing ran, the cells are not_run
-        shared, interrupted = None, True
-    if shared is not None:
-        with shared:  # the OS releases it if this process dies
+        turn, interrupted = None, True
+    with turn or contextlib.nullcontext():  # the OS releases it if this process dies
+        if turn is not None:
             results, interrupted = _run_cells(root, rules, run_dir, run_id, plan, runnable, done, args,
                                               pytest_args, board)
             _combine_coverage(root, rules, run_dir, args.mixed_from)  # may use a cell's interpreter
-    from readiness import winecells
+        from readiness import winecells
 
-    winecells.record_unavailable(run_dir, run_id, wine_unavailable)
-    orchestrate.fill_missing(run_dir, plan, results)
-    board.refresh()
-    code = orchestrate.judge(run_dir, mixed_from=args.mixed_from, config=args.config, profile=args.profile,
-                             root=root, baseline=args.baseline, color=sys.stdout.isatty() and not os.environ.get("NO_COLOR"))
-    # Only now, with the verdict and reports written: `latest` names the run that finished last.
-    orchestrate.mark_latest(root / "reports", run_id)
+        winecells.record_unavailable(run_dir, run_id, wine_unavailable)
+        orchestrate.fill_missing(run_dir, plan, results)
+        board.refresh()
+        code = orchestrate.judge(run_dir, mixed_from=args.mixed_from, config=args.config, profile=args.profile,
+                                 root=root, baseline=args.baseline,
+                                 color=sys.stdout.isatty() and not os.environ.get("NO_COLOR"))
+        # Only now, with the verdict and reports written: `latest` names the run that finished last.
+        orchestrate.mark_latest(root / "reports", run_id)
     print(f"readiness: run {run_id}: reports in {run_dir.relative_to(root).as_posix()}/")
     return 130 if interrupted else code
 
 
-def _hold_environments(root: Path, run_id: str) -> runlock.HeldLock:
-    """This repository's cell environments for this run alone; another run holding them is waited for."""
+def _take_turn(root: Path, run_id: str) -> runlock.HeldLock:
+    """This repository to this run alone, from its first cell to its verdict: runs share the cell
+    environments (.nox/) and would skew each other's timings. Another run's turn is waited for."""
     where = runlock.REPOSITORY_LOCK.parent.as_posix()
 
     def waiting(found: Dict[str, Any]) -> None:
-        print(f"readiness: run {run_id} waits for {runlock.describe(found)}, which is using this "
-              f"repository's cell environments ({where}/)", flush=True)
+        print(f"readiness: run {run_id} waits for {runlock.describe(found)}: runs in one repository take "
+              f"turns (they share the cell environments in {where}/ and would skew each other's timings)",
+              flush=True)
 
     def going_on() -> None:
-        print(f"readiness: run {run_id}: the cell environments are free; its cells start now", flush=True)
+        print(f"readiness: run {run_id}: its turn; the cells start now", flush=True)
 
     return runlock.hold(root / runlock.REPOSITORY_LOCK, run_id, waiting, going_on)
 

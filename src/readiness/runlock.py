@@ -1,10 +1,10 @@
 """Locks between validate runs in one repository; the OS releases them when their holder exits.
 
-Two locks keep concurrent runs apart. The repository's lock on its shared environments
-(`.nox/readiness.lock`: the cells' venvs, the Wine lane's package folders) is held by a run
-while its cells build and run; a second run waits for it and says for whom. A run folder's own
-lock (`reports/runs/<id>/.validate.lock`) is held by its run from start to end; a second run
-with the same id is refused instead of writing into the same folder.
+Two locks keep concurrent runs apart. The repository's lock (`.nox/readiness.lock`) is held by
+a run from its first cell to its verdict: runs share the cells' venvs and the Wine lane's package
+folders, and would skew each other's timings; a second run waits for it and says for whom. A run
+folder's own lock (`reports/runs/<id>/.validate.lock`) is held by its run from start to end; a
+second run with the same id is refused instead of writing into the same folder.
 
 Each lock file has a note beside it (`<lock>.json`: run id, pid, since) that names the holder
 in messages; only the OS lock decides who holds it, so a crashed holder never leaves a stale lock.
