@@ -189,6 +189,38 @@ def test_a_run_id_in_use_is_refused_and_a_run_waiting_for_the_environments_can_b
     assert (project / "reports" / "latest").read_text(encoding="utf-8").strip() == "shared"
 
 
+HOLD_AND_SLEEP = """
+import sys, time
+from pathlib import Path
+from readiness import runlock
+held = runlock.try_hold(Path(sys.argv[1]), "crashed")
+assert held is not None
+print("held", flush=True)
+time.sleep(600)
+"""
+
+
+def test_a_killed_run_leaves_no_stale_lock(tmp_path: Path) -> None:
+    from readiness import runlock
+
+    lock = tmp_path / ".nox" / "readiness.lock"
+    holder = subprocess.Popen([sys.executable, "-c", HOLD_AND_SLEEP, str(lock)], stdout=subprocess.PIPE,
+                              stdin=subprocess.DEVNULL, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "held\n"
+        assert runlock.try_hold(lock, "second") is None  # held by another process
+        assert runlock.holder(lock)["run_id"] == "crashed" and runlock.holder(lock)["pid"] == holder.pid
+    finally:
+        holder.kill()  # SIGKILL: no cleanup runs, its note stays behind
+        holder.wait(30)
+        holder.stdout.close()  # type: ignore[union-attr]
+    taken = runlock.try_hold(lock, "second")
+    assert taken is not None
+    with taken:
+        assert runlock.holder(lock)["run_id"] == "second" and runlock.holder(lock)["pid"] == os.getpid()
+    assert runlock.holder(lock) == {}  # released: no note names a holder any more
+
+
 def _merge_scale() -> object:
     spec = importlib.util.spec_from_file_location("merge_scale", ROOT / "benchmarks" / "merge_scale.py")
     assert spec is not None and spec.loader is not None
