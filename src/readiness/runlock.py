@@ -12,6 +12,7 @@ in messages; only the OS lock decides who holds it, so a crashed holder never le
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import time
@@ -42,7 +43,10 @@ class HeldLock:
             return
         try:
             if holder(self.path).get("pid") == os.getpid():
-                _note(self.path).unlink(missing_ok=True)  # before unlocking: the next holder writes its own
+                # Before unlocking: the next holder writes its own. On Windows a waiter reading it
+                # just now keeps it; the note is only informative.
+                with contextlib.suppress(OSError):
+                    _note(self.path).unlink(missing_ok=True)
             _unlock(handle)
         finally:
             handle.close()
