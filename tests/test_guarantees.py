@@ -1,4 +1,4 @@
-"""Every test README's "What readiness guarantees" table names exists and is collected."""
+"""README's "What readiness guarantees" table: every row names a test, and every test named exists and is collected."""
 
 from __future__ import annotations
 
@@ -8,11 +8,24 @@ import sys
 
 from conftest import ROOT
 
+TEST = r"`(tests/test_\w+\.py::test_\w+)`"
+
+
+def _section() -> str:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    return readme.split("## What readiness guarantees", 1)[1].split("\n## ", 1)[0]
+
 
 def _named_tests() -> list:
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    section = readme.split("## What readiness guarantees", 1)[1].split("\n## ", 1)[0]
-    return re.findall(r"`(tests/test_\w+\.py::test_\w+)`", section)
+    return re.findall(TEST, _section())
+
+
+def test_every_row_of_the_guarantees_table_names_a_test() -> None:
+    rows = [line for line in _section().splitlines()
+            if line.startswith("|") and not line.startswith(("|---", "| fault or bad input |"))]
+    assert len(rows) >= 40
+    unproved = [row for row in rows if not re.search(TEST + r" \|$", row)]
+    assert not unproved, f"rows that name no test in their last column: {unproved}"
 
 
 def test_every_test_the_guarantees_table_names_is_collected() -> None:
