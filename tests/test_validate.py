@@ -38,6 +38,11 @@ def test_fault():
         assert False, "the database is down"
     if fault == "abort":
         os.abort()
+    if fault == "flaky":  # fails on its first attempt only
+        marker = os.environ["FLAKY_MARKER"]
+        if not os.path.exists(marker):
+            open(marker, "w").close()
+            assert False, "the first attempt fails"
     if fault == "hang":
         child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
         with open(os.environ["PID_FILE"], "w", encoding="utf-8") as handle:
@@ -136,13 +141,16 @@ def test_a_check_that_aborts_leaves_a_crashed_cell(tmp_path: Path) -> None:
     assert "VERDICT: INCOMPLETE" in done.stdout
 
 
-def test_a_hanging_cell_is_killed_with_its_whole_process_group(tmp_path: Path) -> None:
-    project = make_project(tmp_path / "p", [PYTHON])
+@pytest.mark.parametrize("given_by", ["option", "policy"])
+def test_a_hanging_cell_is_killed_with_its_whole_process_group(tmp_path: Path, given_by: str) -> None:
+    # The policy's cell_timeout is the default; --cell-timeout overrides it.
+    project = make_project(tmp_path / "p", [PYTHON], extra="cell_timeout = 20\n" if given_by == "policy" else "")
     pid_file = tmp_path / "pids"
-    done = validate(project, "--cell-timeout", "20", env={"FAULT": "hang", "PID_FILE": str(pid_file)})
+    option = ["--cell-timeout", "20"] if given_by == "option" else []
+    done = validate(project, *option, env={"FAULT": "hang", "PID_FILE": str(pid_file)})
     assert done.returncode == 3, done.stdout + done.stderr
     (doc,) = documents(project).values()
-    assert doc["state"] == "timed_out"
+    assert doc["state"] == "timed_out" and "20" in doc["reason"]
     for pid in map(int, pid_file.read_text(encoding="utf-8").split()):
         assert not _alive(pid)  # neither the check's process nor its child survived
 
@@ -155,6 +163,30 @@ def _alive(pid: int) -> bool:
     stat = Path(f"/proc/{pid}/stat")
     # A killed process whose parent is gone waits as a zombie until init reaps it: dead.
     return not (stat.is_file() and stat.read_text(encoding="utf-8").split(")")[-1].split()[0] == "Z")
+
+
+def test_flaky_reruns_in_the_policy_retry_a_failing_check_in_the_cell(tmp_path: Path) -> None:
+    project = make_project(tmp_path / "p", [PYTHON], extra="flaky = {reruns = 1}\n")
+    done = validate(project, env={"FAULT": "flaky", "FLAKY_MARKER": str(tmp_path / "attempted")})
+    assert done.returncode == 0, done.stdout + done.stderr
+    (doc,) = documents(project).values()
+    record = next(c for c in doc["checks"] if c["id"] == "fault.maybe")
+    assert record["outcome"] == "flaky" and record["attempts"] == 2
+    assert "the first attempt fails" in record["first_failure"]
+    assert "VERDICT: GO" in done.stdout
+
+
+@pytest.mark.parametrize(("option", "message"), [
+    (["--python", "three"], "'three' is not a Python version: give X.Y"),
+    (["--cell-timeout", "-5"], "'-5' is not a number of seconds above 0"),
+    (["-j", "0"], "'0' is not a number of cells"),
+])
+def test_a_bad_validate_option_exits_2_with_a_message(tmp_path: Path, option: List[str], message: str) -> None:
+    project = make_project(tmp_path / "p", [PYTHON])
+    done = validate(project, *option)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert message in done.stderr and "Traceback" not in done.stderr
+    assert not (project / "reports").exists()
 
 
 def test_a_python_that_is_not_installed_is_a_not_run_cell(tmp_path: Path) -> None:

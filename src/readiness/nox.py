@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import math
 import os
+import re
 import signal
 import sys
 from pathlib import Path
@@ -125,10 +127,10 @@ def _checks(session: nox.Session, root: Path, rules: policy.Policy) -> None:
     from readiness.output import write_text
 
     write_text(progress, '{"phase": "building"}')
-    _install(session, [*_target_spec(root, rules), *_readiness_spec(), *_coverage_spec(rules)])
+    _install(session, [*_target_spec(root, rules), *_readiness_spec(), *_coverage_spec(rules), *_reruns_spec(rules)])
     env = _cell_env(root, rules, run_dir, progress)
     timeout = os.environ.get("READINESS_CELL_TIMEOUT")
-    suite = [rules.suite.path, *rules.suite.pytest_args]
+    suite = [rules.suite.path, *rules.suite.pytest_args, *_reruns_args(rules)]
     session.run(
         "python", "-m", "readiness.cellrun", "--out", str(run_dir / "envs"),
         "--log-dir", str(run_dir / "logs"), *(["--timeout", timeout] if timeout else []),
@@ -136,6 +138,15 @@ def _checks(session: nox.Session, root: Path, rules: policy.Policy) -> None:
         "--", *suite, "-p", "no:cacheprovider", *session.posargs,
         env=env, success_codes=[0, 1],
     )
+
+
+def _reruns_spec(rules: policy.Policy) -> List[str]:
+    """`flaky.reruns` retries a failing check with pytest-rerunfailures; a pass on a retry is `flaky`."""
+    return ["pytest-rerunfailures>=14"] if rules.flaky.reruns else []
+
+
+def _reruns_args(rules: policy.Policy) -> List[str]:
+    return ["--reruns", str(rules.flaky.reruns)] if rules.flaky.reruns else []
 
 
 def _coverage_spec(rules: policy.Policy) -> List[str]:
@@ -210,10 +221,11 @@ def _cell_env(root: Path, rules: policy.Policy, run_dir: Path, progress: Path) -
 
 def _options(argv: Sequence[str]) -> "tuple[argparse.Namespace, List[str]]":
     parser = argparse.ArgumentParser(prog="nox -s validate --", add_help=True)
-    parser.add_argument("--python", action="append", default=[], help="run only these Pythons (X.Y)")
+    parser.add_argument("--python", action="append", default=[], type=_minor, help="run only these Pythons (X.Y)")
     parser.add_argument("--cells", action="append", default=[], help="run only these cell ids")
-    parser.add_argument("--cell-timeout", type=float, default=None, help="seconds before a cell is killed")
-    parser.add_argument("-j", "--jobs", type=int, default=None, help="cells at once (default: two per core)")
+    parser.add_argument("--cell-timeout", type=_seconds, default=None,
+                        help="seconds before a cell is killed (default: the policy's cell_timeout, else none)")
+    parser.add_argument("-j", "--jobs", type=_jobs, default=None, help="cells at once (default: two per core)")
     parser.add_argument("--from", dest="mixed_from", action="append", default=[],
                         help="also merge documents from this folder (e.g. CI artifacts)")
     parser.add_argument("--profile", default=None, help="policy profile")
@@ -227,10 +239,34 @@ def _options(argv: Sequence[str]) -> "tuple[argparse.Namespace, List[str]]":
     return parser.parse_known_args(list(argv))
 
 
+def _minor(text: str) -> str:
+    if not re.fullmatch(r"[0-9]+\.[0-9]+", text):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a Python version: give X.Y, e.g. 3.12")
+    return text
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds above 0")
+    return value
+
+
+def _jobs(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of cells (1 or more)")
+    return int(text)
+
+
 def _validate(session: nox.Session, root: Path, rules: policy.Policy, pythons: List[str]) -> int:
     args, pytest_args = _options(session.posargs)
     if args.profile or args.config:
         rules = policy.load_policy(args.config, args.profile, cwd=root)
+    if args.cell_timeout is None:
+        args.cell_timeout = rules.cell_timeout
     if args.baseline:  # a wrong name fails now, not after every cell has run
         from readiness import baseline
 
@@ -367,9 +403,10 @@ def _run_wine_cells(root: Path, rules: policy.Policy, run_dir: Path, cells: List
     cell_env = dict(env, **_cell_env(root, rules, run_dir, run_dir / "progress" / "unused.json"))
     # Copied into the Wine cell's target folder: an in-place install would point at a Linux path.
     readiness_spec = [item for item in _readiness_spec() if item != "-e"]
-    requirements = winecells.target_requirements(root, rules.target.path, rules.target.extras, readiness_spec)
+    requirements = winecells.target_requirements(root, rules.target.path, rules.target.extras,
+                                                 [*readiness_spec, *_reruns_spec(rules)])
     constraints = str(root / rules.target.constraints) if rules.target.constraints else None
-    suite = [rules.suite.path, *rules.suite.pytest_args, *pytest_args]
+    suite = [rules.suite.path, *rules.suite.pytest_args, *_reruns_args(rules), *pytest_args]
     import threading
 
     stop = threading.Event()
