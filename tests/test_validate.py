@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Dict, List
 
 import pytest
-
 from conftest import ROOT, read_document
 
 PYTHON = f"{sys.version_info[0]}.{sys.version_info[1]}"
