@@ -5,11 +5,10 @@ from __future__ import annotations
 import os
 import shutil
 from pathlib import Path
-from typing import Optional
+from typing import Any, Iterator, Optional
 
 import hypothesis  # noqa: F401  (imported once here: pytester runs would import it each time)
 import pytest
-
 from hypothesis import settings
 
 # No per-example deadline: on a shared 2-core machine under xdist a slow example is load, not
@@ -48,3 +47,27 @@ def read_document(path: Path) -> dict:
     jsonschema.Draft202012Validator(schema.shipped("env", data["schema"])).validate(data)
     document.load(path)
     return data
+
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+@pytest.fixture
+def page() -> Iterator[Any]:
+    """A page in Debian's Chromium driven by Playwright (no browser download)."""
+    require_tool("chromium", CHROMIUM if Path(CHROMIUM).exists() else None)
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        message = "the playwright package is not installed (pip install playwright; no browser download)"
+        if IN_CI:
+            pytest.fail(f"{message}; under CI a test never skips for a missing tool")
+        pytest.skip(message)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield browser.new_page()
+        finally:
+            browser.close()

@@ -9,10 +9,9 @@ import re
 import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Set, Tuple
+from typing import Any, Dict, List, Set, Tuple
 
 import pytest
-from conftest import IN_CI, require_tool
 from envdocs import check, env, write
 from markdown_it import MarkdownIt
 
@@ -20,9 +19,6 @@ from readiness import baseline, cellrun, cli, environment, merge, orchestrate, p
 from readiness.errors import ReadinessError, UsageError
 from readiness.render import terminal
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
 CELLS = ["linux-x86_64-cpython3.12", "windows-x86_64-wine-cpython3.11"]
 
 # Each kind of hostile text; every check carries one in its id, title, category, message,
@@ -92,24 +88,6 @@ def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureF
 
 
 # --- HTML: in a real browser --------------------------------------------------------------
-
-
-@pytest.fixture
-def page(run: Path) -> Iterator[Any]:
-    require_tool("chromium", CHROMIUM if Path(CHROMIUM).exists() else None)
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        message = "the playwright package is not installed (pip install playwright; no browser download)"
-        if IN_CI:
-            pytest.fail(f"{message}; under CI a test never skips for a missing tool")
-        pytest.skip(message)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        try:
-            yield browser.new_page()
-        finally:
-            browser.close()
 
 
 def test_hostile_text_stays_text_in_the_html_report_in_a_browser(run: Path, page: Any) -> None:

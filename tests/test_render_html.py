@@ -4,18 +4,14 @@ no network, and a hostile check name that stays text."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Iterator, List
+from typing import List
 
 import pytest
-from conftest import IN_CI, require_tool
 from envdocs import check, env, write
 
 from readiness import cli
 
-CHROMIUM = "/usr/bin/chromium"
 HOSTILE = "<script>window.pwned=1</script>"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
 
 
 @pytest.fixture
@@ -34,24 +30,6 @@ def report(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.Captu
     assert cli.main(["report", "envs", "--format", "html", "-o", "out"]) == 1
     capsys.readouterr()
     return tmp_path / "out" / "report.html"
-
-
-@pytest.fixture
-def page(report: Path) -> Iterator[object]:
-    require_tool("chromium", CHROMIUM if Path(CHROMIUM).exists() else None)
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        message = "the playwright package is not installed (pip install playwright; no browser download)"
-        if IN_CI:
-            pytest.fail(f"{message}; under CI a test never skips for a missing tool")
-        pytest.skip(message)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        try:
-            yield browser.new_page()
-        finally:
-            browser.close()
 
 
 def test_the_report_works_in_a_browser(report: Path, page: object, tmp_path: Path) -> None:
