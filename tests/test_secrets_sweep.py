@@ -16,13 +16,13 @@ import os
 import shutil
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 from typing import Dict, Iterator, List, Tuple
 from urllib.parse import quote, quote_plus
 
 import pytest
-from conftest import IN_CI, ROOT, read_document, require_tool
+from conftest import IN_CI, read_document, require_tool
+from test_validate import make_project
 
 from readiness.redact import MASK, Redactor, StreamRedactor
 
@@ -107,39 +107,12 @@ def test_health(evidence):
     evidence["endpoint"] = "https://billing.example.com/healthz"
 '''
 
-NOXFILE = f"""
-import sys
-sys.path.insert(0, {str(ROOT / "src")!r})
-from readiness.nox import register
-register()
-"""
-
-
 def _make_project(path: Path, wine: bool) -> Path:
-    (path / "checks").mkdir(parents=True)
+    """test_validate's small project, with this suite, its conftest, coverage and the Wine lane."""
+    lane = f'wine = {{enabled = true, pythons = ["{WINE_PYTHON}"]}}\n' if wine else ""
+    make_project(path, [PYTHON], extra='coverage = {source = ["tiny_target"]}\n' + lane)
     (path / "checks" / "test_suite.py").write_text(SUITE, encoding="utf-8")
     (path / "checks" / "conftest.py").write_text(CONFTEST, encoding="utf-8")
-    (path / "noxfile.py").write_text(NOXFILE, encoding="utf-8")
-    (path / "target").mkdir()
-    (path / "target" / "pyproject.toml").write_text(textwrap.dedent("""
-        [build-system]
-        requires = ["hatchling"]
-        build-backend = "hatchling.build"
-        [project]
-        name = "tiny-target"
-        version = "1.0"
-        requires-python = ">=3.9"
-        dependencies = []
-        """), encoding="utf-8")
-    (path / "target" / "tiny_target.py").write_text("VALUE = 1\n", encoding="utf-8")
-    lane = f'wine = {{enabled = true, pythons = ["{WINE_PYTHON}"]}}\n' if wine else ""
-    (path / "pyproject.toml").write_text(textwrap.dedent(f"""
-        [tool.readiness]
-        pythons = ["{PYTHON}"]
-        target = {{path = "target", name = "tiny-target"}}
-        suite = {{path = "checks"}}
-        coverage = {{source = ["tiny_target"]}}
-        """) + lane, encoding="utf-8")
     return path
 
 
