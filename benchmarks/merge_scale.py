@@ -19,9 +19,11 @@ import tracemalloc
 from pathlib import Path
 from typing import Callable, Dict, List, Tuple, TypeVar
 
-from readiness import document, merge, policy, render, verdict
-from readiness.output import write_text
-from readiness.document import CellState, CheckRecord, EnvDocument, Measurement, Outcome, Severity
+from readiness import render
+from readiness.judge import merge, policy, verdict
+from readiness.model import document
+from readiness.model.document import CellState, CheckRecord, EnvDocument, Measurement, Outcome, Severity
+from readiness.model.output import write_text
 
 OSES = ("linux", "windows", "macos")
 PYTHONS = ("3.9", "3.10", "3.11", "3.12", "3.13", "3.14")

@@ -42,8 +42,8 @@ def _compare(folder: Path, label: str, workers: list[str], repeat: int) -> None:
 
 
 def _time_write(checks: int, repeat: int) -> None:
-    from readiness import document
-    from readiness.document import CellState, CheckRecord, EnvDocument, Outcome
+    from readiness.model import document
+    from readiness.model.document import CellState, CheckRecord, EnvDocument, Outcome
 
     doc = EnvDocument(
         run_id="bench", cell_id="linux-x86_64-cpython3.12", fingerprint={}, state=CellState.COMPLETE,

@@ -9,7 +9,7 @@ Two steps:
     python benchmarks/stats_power.py [--rounds 2000] [--n 15] [--budget 5]
         resamples the recorded samples into a baseline run and a current run of `n` samples
         each (as checks/test_performance.py takes), multiplies the current run by a known
-        shift (0, 2, 5 and 10 %), judges each pair with readiness.compare.judge_relative and
+        shift (0, 2, 5 and 10 %), judges each pair with readiness.judge.compare.judge_relative and
         prints the rates of NO-GO, INCONCLUSIVE and PASS per shift.
 
 Targets: at most 1 % false NO-GO at a 0 % shift, at least 90 % detection (NO-GO) at 10 %.
@@ -124,7 +124,7 @@ def load_samples(path: Path) -> Dict[str, List[float]]:
 def rates(pools: Sequence[List[float]], cross: bool, shift: float, n: int, rounds: int,
           budget: float, min_effect: float, seed: int) -> Dict[str, float]:
     """Per cent of pairs judged fail (NO-GO), inconclusive and pass at a known shift."""
-    from readiness.compare import measured_change
+    from readiness.judge.compare import measured_change
 
     rng = random.Random(seed)
     counts = {"fail": 0, "inconclusive": 0, "pass": 0}
@@ -149,7 +149,7 @@ def _draw(rng: random.Random, pool: List[float], n: int) -> List[float]:
 
 
 def report(pools: Dict[str, List[float]], n: int, rounds: int, budget: float, min_effect: float) -> None:
-    from readiness.compare import RELATIVE_TEST
+    from readiness.judge.compare import RELATIVE_TEST
 
     for name, pool in pools.items():
         ordered = sorted(pool)

@@ -41,7 +41,7 @@ def read_document(path: Path) -> dict:
 
     import jsonschema
 
-    from readiness import document, schema
+    from readiness.model import document, schema
 
     data = json.loads(Path(path).read_text(encoding="utf-8"))
     jsonschema.Draft202012Validator(schema.shipped("env", data["schema"])).validate(data)

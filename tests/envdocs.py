@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, Optional
 
-from readiness import document
-from readiness.document import CellState, CheckRecord, EnvDocument, Measurement, Outcome, Severity
+from readiness.model import document
+from readiness.model.document import CellState, CheckRecord, EnvDocument, Measurement, Outcome, Severity
 
 RUN = "run-1"
 

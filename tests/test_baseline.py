@@ -14,10 +14,12 @@ from envdocs import check, env, write
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from readiness import baseline, cli, compare, merge, policy, schema, verdict
-from readiness.document import CheckRecord, EnvDocument, Target
-from readiness.errors import PolicyError, SchemaVersionError, UsageError
-from readiness.verdict import Effect, State
+from readiness import cli
+from readiness.judge import baseline, compare, merge, policy, verdict
+from readiness.judge.verdict import Effect, State
+from readiness.model import schema
+from readiness.model.document import CheckRecord, EnvDocument, Target
+from readiness.model.errors import PolicyError, SchemaVersionError, UsageError
 
 LINUX = "linux-x86_64-cpython3.12"
 TODAY = dt.date(2026, 11, 30)
@@ -361,7 +363,7 @@ def test_any_samples_give_a_judgement_and_no_exception(base: List[float], now: L
 
 
 def test_validate_judges_its_run_against_a_saved_baseline(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from readiness import orchestrate
+    from readiness.run import orchestrate
 
     save(tmp_path, doc([check("a"), check("b")], run_id="old"))
     run_dir = tmp_path / "reports" / "runs" / "run-1"

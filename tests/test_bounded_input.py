@@ -25,8 +25,9 @@ import pytest
 from conftest import ROOT
 from envdocs import check, env, write
 
-from readiness import document, merge, policy, verdict
-from readiness.document import MAX_DEPTH
+from readiness.judge import merge, policy, verdict
+from readiness.model import document
+from readiness.model.document import MAX_DEPTH
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="measures the child through /proc")
 
@@ -242,7 +243,7 @@ def test_evidence_nested_to_the_limit_goes_through_every_reader_and_renderer(tmp
 
 
 def test_a_check_recording_too_deep_evidence_is_told_where() -> None:
-    from readiness.plugin import Evidence
+    from readiness.cell.plugin import Evidence
 
     evidence = Evidence()
     evidence["ok"] = nested(MAX_DEPTH)

@@ -31,7 +31,7 @@ def run_cell(tmp_path: Path, fault: str, *extra: str) -> Dict[str, object]:
     env = {k: v for k, v in __import__("os").environ.items() if not k.startswith(("READINESS_", "COV"))}
     env.update(FAULT=fault, READINESS_RUN_ID="cellrun-test")
     done = subprocess.run(
-        [sys.executable, "-m", "readiness.cellrun", "--out", str(tmp_path / "envs"),
+        [sys.executable, "-m", "readiness.run.cellrun", "--out", str(tmp_path / "envs"),
          "--log-dir", str(tmp_path / "logs"), *extra, "--", "test_suite.py", "-p", "no:cacheprovider"],
         cwd=tmp_path, env=env, stdin=subprocess.DEVNULL, capture_output=True, timeout=300, check=False,
     )

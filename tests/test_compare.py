@@ -9,7 +9,8 @@ from envdocs import check, env, write
 from hypothesis import given
 from hypothesis import strategies as st
 
-from readiness import cli, compare
+from readiness import cli
+from readiness.judge import compare
 
 LINUX12 = "linux-x86_64-cpython3.12"
 LINUX9 = "linux-x86_64-cpython3.9"
@@ -60,7 +61,7 @@ def test_compare_with_a_bad_option_exits_2(envs: Path, capsys: pytest.CaptureFix
 
 
 def test_baseline_diff_sorts_failures(tmp_path: Path) -> None:
-    from readiness import merge
+    from readiness.judge import merge
 
     write(tmp_path / "old", env(LINUX12, [check("a", "failed"), check("b", "failed"), check("c")], run_id="old"))
     write(tmp_path / "new", env(LINUX12, [check("a", "failed"), check("b"), check("c", "error"), check("d", "flaky")]))

@@ -192,7 +192,7 @@ def test_a_run_id_in_use_is_refused_and_a_run_waiting_for_the_environments_can_b
 HOLD_AND_SLEEP = """
 import sys, time
 from pathlib import Path
-from readiness import runlock
+from readiness.run import runlock
 held = runlock.try_hold(Path(sys.argv[1]), "crashed")
 assert held is not None
 print("held", flush=True)
@@ -201,7 +201,7 @@ time.sleep(600)
 
 
 def test_a_killed_run_leaves_no_stale_lock(tmp_path: Path) -> None:
-    from readiness import runlock
+    from readiness.run import runlock
 
     lock = tmp_path / ".nox" / "readiness.lock"
     holder = subprocess.Popen([sys.executable, "-c", HOLD_AND_SLEEP, str(lock)], stdout=subprocess.PIPE,

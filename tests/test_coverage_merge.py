@@ -12,8 +12,10 @@ from typing import Any, Dict, List
 import pytest
 from envdocs import check, env, write
 
-from readiness import cli, coverage_merge, policy
-from readiness.errors import PolicyError
+from readiness import cli
+from readiness.judge import policy
+from readiness.model.errors import PolicyError
+from readiness.run import coverage as coverage_merge
 
 coverage = pytest.importorskip("coverage")
 
@@ -47,7 +49,7 @@ def run_cell(root: Path) -> Dict[str, Any]:
     env.update(READINESS_RUN_ID="run-1", PYTHONPATH=str(root / "src"))
     run = root / "reports" / "runs" / "run-1"
     done = subprocess.run(
-        [sys.executable, "-m", "readiness.cellrun", "--out", str(run / "envs"), "--log-dir", str(run / "logs"),
+        [sys.executable, "-m", "readiness.run.cellrun", "--out", str(run / "envs"), "--log-dir", str(run / "logs"),
          "--coverage-data", str(run / "coverage" / "{cell}.coverage"), "--coverage-source", "tinypkg",
          "--", "checks", "-p", "no:cacheprovider"],
         cwd=root, env=env, stdin=subprocess.DEVNULL, capture_output=True, timeout=300, check=False,

@@ -13,9 +13,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis_jsonschema import from_schema
 
-from readiness import document, schema
-from readiness.document import CellState, CheckRecord, EnvDocument, Measurement, Outcome, Severity
-from readiness.errors import (
+from readiness.model import document, schema
+from readiness.model.document import CellState, CheckRecord, EnvDocument, Measurement, Outcome, Severity
+from readiness.model.errors import (
     BrokenJSONError,
     DocumentError,
     ReadinessError,

@@ -8,8 +8,9 @@ from typing import Any, Dict
 
 import pytest
 
-from readiness import environment
-from readiness.errors import UsageError
+from readiness.cell import fingerprint
+from readiness.model import ids
+from readiness.model.errors import UsageError
 
 
 def _print(**changes: Any) -> Dict[str, Any]:
@@ -29,7 +30,7 @@ def _print(**changes: Any) -> Dict[str, Any]:
     ],
 )
 def test_cell_id_grammar(changes: Dict[str, Any], cell: str) -> None:
-    assert environment.cell_id(_print(**changes)) == cell
+    assert ids.cell_id(_print(**changes)) == cell
 
 
 @pytest.mark.parametrize(
@@ -38,7 +39,7 @@ def test_cell_id_grammar(changes: Dict[str, Any], cell: str) -> None:
      ("ppc64le", "ppc64le"), ("i686", "i686")],
 )
 def test_arch_is_normalised(machine: str, arch: str) -> None:
-    assert environment.normalise_arch(machine) == arch
+    assert ids.normalise_arch(machine) == arch
 
 
 @pytest.mark.parametrize(
@@ -47,15 +48,15 @@ def test_arch_is_normalised(machine: str, arch: str) -> None:
      ("freebsd14", "freebsd14")],
 )
 def test_os_family(platform: str, family: str) -> None:
-    assert environment.os_family(platform) == family
+    assert ids.os_family(platform) == family
 
 
 def test_the_running_cell_matches_the_schema_pattern() -> None:
-    from readiness import schema
+    from readiness.model import schema
 
     pattern = schema.shipped("env", 1)["$defs"]["cell"]["properties"]["id"]["pattern"]
-    print_ = environment.fingerprint({})
-    assert re.search(pattern, environment.cell_id(print_))
+    print_ = fingerprint.fingerprint({})
+    assert re.search(pattern, ids.cell_id(print_))
     assert print_["runner"] == "plain" and print_["ci"] is None
 
 
@@ -65,7 +66,7 @@ def test_the_running_cell_matches_the_schema_pattern() -> None:
      ({}, "plain"), ({"READINESS_RUNNER": "tox", "NOX_CURRENT_SESSION": "x"}, "tox")],
 )
 def test_runner(environ: Dict[str, str], runner: str) -> None:
-    assert environment.runner(environ) == runner
+    assert fingerprint.runner(environ) == runner
 
 
 @pytest.mark.parametrize(
@@ -79,24 +80,24 @@ def test_runner(environ: Dict[str, str], runner: str) -> None:
     ],
 )
 def test_ci_job(environ: Dict[str, str], job: Any) -> None:
-    assert environment.ci_job(environ) == job
+    assert fingerprint.ci_job(environ) == job
 
 
 def test_run_id_sources() -> None:
     now = datetime(2026, 11, 30, 12, 0, 0, tzinfo=timezone.utc)
-    assert environment.run_id({"READINESS_RUN_ID": "rc-1"}) == "rc-1"
-    assert environment.run_id({"GITHUB_RUN_ID": "991", "GITHUB_RUN_ATTEMPT": "2"}) == "gh-991-2"
-    assert environment.run_id({"CI_PIPELINE_ID": "5"}) == "gl-5"
-    assert re.fullmatch(r"20261130T120000Z-[0-9a-f]{6}", environment.run_id({}, now))
-    assert environment.run_id({}, now) != environment.run_id({}, now)
+    assert fingerprint.run_id({"READINESS_RUN_ID": "rc-1"}) == "rc-1"
+    assert fingerprint.run_id({"GITHUB_RUN_ID": "991", "GITHUB_RUN_ATTEMPT": "2"}) == "gh-991-2"
+    assert fingerprint.run_id({"CI_PIPELINE_ID": "5"}) == "gl-5"
+    assert re.fullmatch(r"20261130T120000Z-[0-9a-f]{6}", fingerprint.run_id({}, now))
+    assert fingerprint.run_id({}, now) != fingerprint.run_id({}, now)
 
 
 @pytest.mark.parametrize("bad", ["", "../x", "a/b", "a b", "x" * 129, "-lead"])
 def test_a_bad_run_id_is_refused(bad: str) -> None:
     with pytest.raises(UsageError, match="is not a valid run id"):
-        environment.run_id({"READINESS_RUN_ID": bad})
+        fingerprint.run_id({"READINESS_RUN_ID": bad})
 
 
 def test_wine_is_labelled_when_the_lane_says_so() -> None:
-    assert environment.is_wine({"READINESS_LANE": "wine"}) is True
-    assert environment.fingerprint({"READINESS_LANE": "wine"})["lane"] == "wine"
+    assert fingerprint.is_wine({"READINESS_LANE": "wine"}) is True
+    assert fingerprint.fingerprint({"READINESS_LANE": "wine"})["lane"] == "wine"

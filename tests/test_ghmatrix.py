@@ -8,7 +8,8 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from readiness import cli, schema
+from readiness import cli
+from readiness.model import schema
 
 POLICY = """
 [tool.readiness]

@@ -15,9 +15,13 @@ import pytest
 from envdocs import check, env, write
 from markdown_it import MarkdownIt
 
-from readiness import baseline, cellrun, cli, environment, merge, orchestrate, plugin, policy, render, schema, verdict
-from readiness.errors import ReadinessError, UsageError
+from readiness import cli, render
+from readiness.cell import fingerprint, plugin
+from readiness.judge import baseline, merge, policy, verdict
+from readiness.model import ids, schema
+from readiness.model.errors import ReadinessError, UsageError
 from readiness.render import terminal
+from readiness.run import cellrun, orchestrate
 
 CELLS = ["linux-x86_64-cpython3.12", "windows-x86_64-wine-cpython3.11"]
 
@@ -269,14 +273,14 @@ def test_the_cell_id_guard_is_the_schemas_pattern() -> None:
         node: Any = schema.shipped(kind, 1)
         for key in where:
             node = node[key]
-        assert node["pattern"] == f"^{environment.CELL_ID_PATTERN.pattern}$"
+        assert node["pattern"] == f"^{ids.CELL_ID_PATTERN.pattern}$"
     for cell in ["linux-x86_64-cpython3.12", "windows-x86_64-wine-cpython3.13t", "macos-arm64-pypy3.10"]:
-        assert environment.cell_file("envs", cell, ".json") == Path("envs") / f"{cell}.json"
+        assert ids.cell_file("envs", cell, ".json") == Path("envs") / f"{cell}.json"
 
 
 @pytest.mark.parametrize("cell", BAD_CELL_IDS)
 def test_a_cell_id_that_is_a_path_names_no_file(tmp_path: Path, cell: str) -> None:
-    for attempt in (lambda: environment.cell_file(tmp_path / "envs", cell, ".json"),
+    for attempt in (lambda: ids.cell_file(tmp_path / "envs", cell, ".json"),
                     lambda: cellrun.coverage_data_path(str(tmp_path / "coverage" / "{cell}.coverage"), cell),
                     lambda: plugin._document_path(tmp_path, "envs", cell),
                     lambda: orchestrate.PlannedCell(cell, "3.12", None),
@@ -323,11 +327,11 @@ def test_the_report_library_refuses_a_cell_id_that_is_a_path(tmp_path: Path, cel
 def test_run_ids_and_baseline_names_that_are_paths_are_refused(tmp_path: Path) -> None:
     for value in ["../../escaped", "a/b", "x\n", "C:\\x", ""]:
         with pytest.raises(UsageError, match="is not a valid run id"):
-            environment.check_run_id(value, "--run-id")
+            ids.check_run_id(value, "--run-id")
         with pytest.raises(UsageError, match=r"READINESS_RUN_ID=.* is not a valid run id"):
-            environment.run_id({"READINESS_RUN_ID": value})
+            fingerprint.run_id({"READINESS_RUN_ID": value})
     with pytest.raises(UsageError, match="GITHUB_RUN_ID"):
-        environment.run_id({"GITHUB_RUN_ID": "1/../../x"})
+        fingerprint.run_id({"GITHUB_RUN_ID": "1/../../x"})
     matrix = merge.Matrix(run_id="run-1", documents={CELLS[0]: env(CELLS[0], [check("health")])})
     for name in ["../escaped", "x\n", "a/b"]:
         with pytest.raises(UsageError, match="baseline name"):

@@ -13,8 +13,8 @@ from typing import Dict, Mapping, Optional, Sequence
 
 import pytest
 
-from readiness import interpreters, wine
-from readiness.interpreters import CommandResult, Discovery
+from readiness.platform import interpreters, wine
+from readiness.platform.interpreters import CommandResult, Discovery
 
 # Recorded `py -0p` output: the launcher of Python 3.12+ (PEP 514 tags, uv-registered installs).
 PY_LAUNCHER_NEW = """\

@@ -8,15 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from readiness.measure import (
-    MeasurementError,
-    lock_path,
-    machine_load,
-    percentile,
-    sample_command,
-    summarize,
-    timing_lock,
-)
+from readiness.cell.measure import MeasurementError, lock_path, machine_load, sample_command, timing_lock
+from readiness.model.statistics import percentile, summarize
 
 PYTHON = sys.executable
 
@@ -71,7 +64,7 @@ def test_lock_path_comes_from_the_environment(tmp_path: Path) -> None:
 HOLDER = """
 import sys
 from pathlib import Path
-from readiness.measure import timing_lock
+from readiness.cell.measure import timing_lock
 with timing_lock(Path(sys.argv[1])):
     print("held", flush=True)
     sys.stdin.readline()
@@ -107,7 +100,7 @@ def test_the_lock_excludes_another_process_until_it_lets_go(tmp_path: Path) -> N
 WORKER = """
 import sys, time
 from pathlib import Path
-from readiness.measure import timing_lock
+from readiness.cell.measure import timing_lock
 log = Path(sys.argv[2])
 for _ in range(3):
     with timing_lock(Path(sys.argv[1])):

@@ -11,8 +11,9 @@ from envdocs import check, env, write, write_plan
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from readiness import cli, merge
-from readiness.errors import UsageError
+from readiness import cli
+from readiness.judge import merge
+from readiness.model.errors import UsageError
 
 LINUX = "linux-x86_64-cpython3.12"
 WINDOWS = "windows-x86_64-cpython3.12"

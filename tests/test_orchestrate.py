@@ -6,9 +6,9 @@ import json
 from pathlib import Path
 
 import pytest
-
 from conftest import read_document
-from readiness import orchestrate
+
+from readiness.run import orchestrate
 
 
 def test_the_plan_leaves_out_pythons_the_target_does_not_support_and_says_why() -> None:
@@ -58,7 +58,7 @@ def test_nox_report_results_are_read_per_python(tmp_path: Path) -> None:
 def test_a_written_plan_is_a_valid_plan_document(tmp_path: Path) -> None:
     import jsonschema
 
-    from readiness import schema
+    from readiness.model import schema
 
     path = orchestrate.write_plan(tmp_path, orchestrate.make_plan("run-1", {"3.12": "/py"}, [], None))
     data = json.loads(path.read_text(encoding="utf-8"))

@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any, Dict
 
 import pytest
-
 from conftest import read_document
 
 pytest_plugins = ["pytester"]

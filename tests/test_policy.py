@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 from envdocs import check, env, write
 
-from readiness import cli, policy
-from readiness.document import Severity
-from readiness.errors import PolicyError
+from readiness import cli
+from readiness.judge import policy
+from readiness.model.document import Severity
+from readiness.model.errors import PolicyError
 
 FULL = """
 [project]

@@ -20,9 +20,10 @@ from envdocs import check, env, write
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from readiness import cli, policy
-from readiness.document import Severity
-from readiness.errors import PolicyError
+from readiness import cli
+from readiness.judge import policy
+from readiness.model.document import Severity
+from readiness.model.errors import PolicyError
 
 FUZZ = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                                          HealthCheck.too_slow])

@@ -6,9 +6,9 @@ import json
 from pathlib import Path
 
 import pytest
-
 from conftest import read_document
-from readiness.redact import MASK, Redactor, looks_secret
+
+from readiness.cell.redact import MASK, Redactor, looks_secret
 
 ENV_TOKEN = "tok-9f8e7d6c5b4a"
 ENV_SECRET = 's3cr"et\\value-42'  # a quote and a backslash: its escaped forms differ

@@ -24,7 +24,7 @@ import pytest
 from conftest import IN_CI, read_document, require_tool
 from test_validate import make_project
 
-from readiness.redact import MASK, Redactor, StreamRedactor
+from readiness.cell.redact import MASK, Redactor, StreamRedactor
 
 pytestmark = pytest.mark.xdist_group("wine")
 
@@ -254,7 +254,7 @@ def test_a_wine_cell_that_could_not_install_names_no_credential_in_its_document(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # uv's error quotes the requirement it could not fetch, credentials and all.
-    from readiness import orchestrate, winecells
+    from readiness.run import orchestrate, winecells
 
     monkeypatch.setenv("DEMO_API_TOKEN", ENV_TOKEN)
     cell = orchestrate.PlannedCell(WINE_CELL, WINE_PYTHON, None, lane="wine")

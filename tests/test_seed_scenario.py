@@ -12,7 +12,7 @@ import pytest
 from envdocs import check, env, write
 
 from readiness import cli
-from readiness.document import CheckRecord
+from readiness.model.document import CheckRecord
 
 LINUX = "linux-x86_64-cpython3.12"
 WINDOWS = "windows-x86_64-cpython3.12"

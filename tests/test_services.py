@@ -8,17 +8,9 @@ import socket
 from pathlib import Path
 
 import pytest
-
 from conftest import require_tool
 
-from readiness.services import (
-    ServiceError,
-    find_redis_server,
-    ping,
-    redis_service,
-    start_redis,
-    stop_redis,
-)
+from readiness.run.services import ServiceError, find_redis_server, ping, redis_service, start_redis, stop_redis
 
 
 def _require_redis_server() -> Path:

@@ -13,8 +13,9 @@ from typing import Dict, Iterator
 import pytest
 from conftest import ROOT, require_tool
 
-from readiness import cli, document
-from readiness.services import ServiceError, start_redis, stop_redis
+from readiness import cli
+from readiness.model import document
+from readiness.run.services import ServiceError, start_redis, stop_redis
 
 PYTHON = "3.12"
 CELL = f"linux-x86_64-cpython{PYTHON}"

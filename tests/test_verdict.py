@@ -13,9 +13,11 @@ from envdocs import check, env, write, write_plan
 from hypothesis import given
 from hypothesis import strategies as st
 
-from readiness import cli, merge, policy, schema, verdict
-from readiness.document import Outcome
-from readiness.verdict import Effect, State
+from readiness import cli
+from readiness.judge import merge, policy, verdict
+from readiness.judge.verdict import Effect, State
+from readiness.model import schema
+from readiness.model.document import Outcome
 
 LINUX = "linux-x86_64-cpython3.12"
 WINDOWS = "windows-x86_64-cpython3.12"

@@ -22,7 +22,7 @@ from typing import Iterator, List
 import pytest
 from conftest import require_tool
 
-from readiness import interpreters, wine
+from readiness.platform import interpreters, wine
 
 heavy = pytest.mark.xdist_group("wine")
 LINUX_ONLY = pytest.mark.skipif(not sys.platform.startswith("linux"),
@@ -80,7 +80,7 @@ def test_pytest_from_a_linux_installed_target_with_output_to_a_file(
     caller = textwrap.dedent(f"""\
         import sys
         from pathlib import Path
-        from readiness import wine
+        from readiness.platform import wine
         py = wine.windows_python("3.11")
         sys.exit(wine.run(py, ["-m", "pytest", "-p", "no:cacheprovider", "test_on_windows.py"],
                           cwd={str(tmp_path)!r}, pythonpath=[Path({str(target)!r})],

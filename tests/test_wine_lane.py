@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT, read_document, require_tool
-from readiness import wine
+
+from readiness.platform import wine
 
 pytestmark = pytest.mark.xdist_group("wine")
 CELL = "windows-x86_64-wine-cpython3.11"

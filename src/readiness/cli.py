@@ -8,8 +8,8 @@ import sys
 from typing import Any, Callable, Dict, List, Optional, Sequence
 
 from readiness import __version__
-from readiness.errors import ReadinessError, UsageError
-from readiness.output import write_text
+from readiness.model.errors import ReadinessError, UsageError
+from readiness.model.output import write_text
 
 # Exit codes shared by every command (see README, "Exit codes").
 EXIT_OK = 0
@@ -40,7 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Print the shipped JSON Schema of a readiness file kind.",
     ).add_argument("kind", choices=["env", "plan", "matrix", "verdict", "baseline"], help="the file kind")
     _add_judging_commands(commands)
-    from readiness import ghmatrix
+    from readiness.run import matrix as ghmatrix
 
     ghmatrix.add_arguments(commands.add_parser(
         "matrix", help="print the planned CI matrix (a plan, or a GitHub Actions matrix)",
@@ -77,7 +77,7 @@ def _add_machine_commands(commands: "argparse._SubParsersAction[_Parser]") -> No
                                description="The Windows-under-Wine lane.")
     wine_commands = wine.add_subparsers(dest="wine_command", metavar="COMMAND", parser_class=_Parser,
                                         required=True)
-    from readiness import wine as wine_module
+    from readiness.platform import wine as wine_module
 
     wine_module.add_arguments(wine_commands.add_parser(
         "setup", help="provision Windows CPythons under Wine from pinned, hash-checked sdists",
@@ -130,8 +130,8 @@ def _add_judging_commands(commands: "argparse._SubParsersAction[_Parser]") -> No
 def _schema(args: argparse.Namespace) -> int:
     import json
 
-    from readiness import schema
-    from readiness.document import SCHEMA_VERSION
+    from readiness.model import schema
+    from readiness.model.document import SCHEMA_VERSION
 
     sys.stdout.write(json.dumps(schema.shipped(args.kind, SCHEMA_VERSION), indent=2) + "\n")
     return EXIT_OK
@@ -141,7 +141,7 @@ COMMANDS["schema"] = _schema
 
 
 def _merge(args: argparse.Namespace) -> int:
-    from readiness import merge
+    from readiness.judge import merge
 
     matrix = merge.merge_paths(args.inputs, mixed_from=args.mixed_from)
     write_text(args.output, merge.dumps(matrix))
@@ -152,13 +152,13 @@ def _merge(args: argparse.Namespace) -> int:
 
 def _judge(args: argparse.Namespace) -> "tuple[Any, Any]":
     """The matrix and its verdict, as `verdict` and `report` compute them."""
-    from readiness import merge, policy, verdict
+    from readiness.judge import merge, policy, verdict
 
     rules = policy.load_policy(args.config, args.profile)
     matrix = merge.merge_paths(args.inputs, mixed_from=args.mixed_from)
     if not args.baseline:
         return matrix, verdict.decide(matrix, rules, today=verdict.today_from_environment())
-    from readiness import baseline
+    from readiness.judge import baseline
 
     base = baseline.resolve(args.baseline)
     return matrix, verdict.decide(matrix, rules, today=verdict.today_from_environment(),
@@ -166,7 +166,7 @@ def _judge(args: argparse.Namespace) -> "tuple[Any, Any]":
 
 
 def _verdict(args: argparse.Namespace) -> int:
-    from readiness import verdict as verdict_module
+    from readiness.judge import verdict as verdict_module
     from readiness.render import terminal
 
     _, result = _judge(args)
@@ -194,7 +194,7 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def _compare(args: argparse.Namespace) -> int:
-    from readiness import compare, merge
+    from readiness.judge import compare, merge
 
     matrix = merge.merge_paths(args.inputs, mixed_from=args.mixed_from)
     sys.stdout.write(_printable(compare.format_comparison(matrix, args.by)))
@@ -203,7 +203,7 @@ def _compare(args: argparse.Namespace) -> int:
 
 def _printable(text: object) -> str:
     """Text from documents and files, inert on a terminal: control characters shown as escapes."""
-    from readiness.output import printable
+    from readiness.model.output import printable
 
     return printable(text, keep_newlines=True)
 
@@ -219,7 +219,7 @@ COMMANDS.update({"merge": _merge, "verdict": _verdict, "report": _report, "compa
 
 
 def _matrix(args: argparse.Namespace) -> int:
-    from readiness import ghmatrix
+    from readiness.run import matrix as ghmatrix
 
     return ghmatrix.command(args)
 
@@ -228,19 +228,19 @@ COMMANDS["matrix"] = _matrix
 
 
 def _interpreters(args: argparse.Namespace) -> int:
-    from readiness import interpreters
+    from readiness.platform import interpreters
 
     return interpreters.command(args)
 
 
 def _wine(args: argparse.Namespace) -> int:
-    from readiness import wine
+    from readiness.platform import wine
 
     return wine.command(args)
 
 
 def _baseline(args: argparse.Namespace) -> int:
-    from readiness import baseline, merge
+    from readiness.judge import baseline, merge
 
     if args.baseline_command == "save":
         matrix = merge.merge_paths(args.inputs)

@@ -20,8 +20,11 @@ from typing import Any, Dict, List, Optional, Sequence
 
 import nox
 
-from readiness import environment, orchestrate, policy, runlock, target
-from readiness.errors import ReadinessError
+from readiness.cell import fingerprint, target
+from readiness.judge import policy
+from readiness.model import ids
+from readiness.model.errors import ReadinessError
+from readiness.run import orchestrate, runlock
 
 DEFAULT_PYTHONS = ("3.9", "3.10", "3.11", "3.12", "3.13")
 
@@ -67,7 +70,7 @@ def _activate_pyenv() -> None:
 
 def _found_pythons() -> List[str]:
     try:
-        from readiness import interpreters
+        from readiness.platform import interpreters
 
         found = interpreters.discover()
     except Exception:
@@ -124,7 +127,7 @@ def _checks(session: nox.Session, root: Path, rules: policy.Policy) -> None:
     run_dir = _run_dir(root)
     python = str(session.python)
     progress = run_dir / "progress" / f"{python}.json"
-    from readiness.output import write_text
+    from readiness.model.output import write_text
 
     write_text(progress, '{"phase": "building"}')
     _install(session, [*_target_spec(root, rules), *_readiness_spec(), *_coverage_spec(rules), *_reruns_spec(rules)])
@@ -132,7 +135,7 @@ def _checks(session: nox.Session, root: Path, rules: policy.Policy) -> None:
     timeout = os.environ.get("READINESS_CELL_TIMEOUT")
     suite = [rules.suite.path, *rules.suite.pytest_args, *_reruns_args(rules)]
     session.run(
-        "python", "-m", "readiness.cellrun", "--out", str(run_dir / "envs"),
+        "python", "-m", "readiness.run.cellrun", "--out", str(run_dir / "envs"),
         "--log-dir", str(run_dir / "logs"), *(["--timeout", timeout] if timeout else []),
         *_coverage_args(rules, run_dir),
         "--", *suite, "-p", "no:cacheprovider", *session.posargs,
@@ -190,7 +193,7 @@ def _run_dir(root: Path) -> Path:
     explicit = os.environ.get("READINESS_RUN_DIR")
     if explicit:
         return Path(explicit)
-    run_id = environment.run_id()
+    run_id = fingerprint.run_id()
     os.environ["READINESS_RUN_ID"] = run_id
     return root / "reports" / "runs" / run_id
 
@@ -268,11 +271,11 @@ def _validate(session: nox.Session, root: Path, rules: policy.Policy, pythons: L
     if args.cell_timeout is None:
         args.cell_timeout = rules.cell_timeout
     if args.baseline:  # a wrong name fails now, not after every cell has run
-        from readiness import baseline
+        from readiness.judge import baseline
 
         baseline.resolve(args.baseline, root=root)
-    run_id = _latest(root) if args.rerun else (args.run_id or environment.run_id())
-    environment.check_run_id(run_id, "reports/latest" if args.rerun else "--run-id" if args.run_id else "the run id")
+    run_id = _latest(root) if args.rerun else (args.run_id or fingerprint.run_id())
+    ids.check_run_id(run_id, "reports/latest" if args.rerun else "--run-id" if args.run_id else "the run id")
     run_dir = root / "reports" / "runs" / run_id
     with runlock.claim_run(run_dir, run_id):  # a second run with this id is refused, never mixed in
         return _validate_run(root, rules, pythons, args, pytest_args, run_id, run_dir)
@@ -305,7 +308,7 @@ def _validate_run(root: Path, rules: policy.Policy, pythons: List[str], args: ar
             results, interrupted = _run_cells(root, rules, run_dir, run_id, plan, runnable, done, args,
                                               pytest_args, board)
             _combine_coverage(root, rules, run_dir, args.mixed_from)  # may use a cell's interpreter
-        from readiness import winecells
+        from readiness.run import winecells
 
         winecells.record_unavailable(run_dir, run_id, wine_unavailable)
         orchestrate.fill_missing(run_dir, plan, results)
@@ -369,7 +372,7 @@ def _combine_coverage(root: Path, rules: policy.Policy, run_dir: Path, mixed_fro
     """Archive and combine the cells' coverage data before any report is written."""
     if not rules.coverage.enabled:
         return
-    from readiness import coverage_merge
+    from readiness.run import coverage as coverage_merge
 
     summary = coverage_merge.combine_run(run_dir, root=root, source=rules.coverage.source,
                                          target_path=rules.target.path, mixed_from=mixed_from)
@@ -386,7 +389,7 @@ def _wine_lane(rules: policy.Policy, only: Optional[List[str]]) -> "tuple[List[o
     """The Wine cells: planned where wine is installed, else recorded not_run (not required)."""
     if not (rules.wine.enabled or rules.wine.pythons):
         return [], []
-    from readiness import winecells
+    from readiness.run import winecells
 
     pythons = [p for p in (rules.wine.pythons or winecells.DEFAULT_PYTHONS) if only is None or p in only]
     return winecells.plan_cells(pythons, os.environ)
@@ -396,7 +399,7 @@ def _run_wine_cells(root: Path, rules: policy.Policy, run_dir: Path, cells: List
                     env: Dict[str, str], args: argparse.Namespace, pytest_args: List[str],
                     board: orchestrate.Board) -> None:
     """After the native cells (two lanes at once would distort each other's timings)."""
-    from readiness import winecells
+    from readiness.run import winecells
 
     if not cells:
         return
@@ -441,7 +444,7 @@ def _run_wine_cell(cell: orchestrate.PlannedCell, winecells: Any, rules: policy.
 
 
 def _latest(root: Path) -> str:
-    from readiness.errors import UsageError
+    from readiness.model.errors import UsageError
 
     try:
         return (root / "reports" / "latest").read_text(encoding="utf-8").strip()
@@ -451,7 +454,7 @@ def _latest(root: Path) -> str:
 
 def _interpreters(pythons: List[str]) -> Dict[str, Optional[str]]:
     try:
-        from readiness import interpreters
+        from readiness.platform import interpreters
 
         found = interpreters.discover()
         return {i.minor: i.executable for i in found.chosen if i.lane == "native"}
@@ -496,7 +499,7 @@ class _redis:
         if os.environ.get("REDIS_URL"):
             return os.environ["REDIS_URL"]
         try:
-            from readiness import services
+            from readiness.run import services
 
             self.server = services.start_redis()
         except Exception as exc:
@@ -506,7 +509,7 @@ class _redis:
 
     def __exit__(self, *exc: Any) -> None:
         if self.server is not None:
-            from readiness import services
+            from readiness.run import services
 
             services.stop_redis(self.server)
 

@@ -20,12 +20,12 @@ import os
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence
 
-from readiness.errors import UsageError
-from readiness.merge import Matrix
-from readiness.output import PathLike, write_text
+from readiness.judge.merge import Matrix
+from readiness.judge.verdict import Verdict
+from readiness.model.errors import UsageError
+from readiness.model.output import PathLike, write_text
 from readiness.render import ctrf, github, html, jsonout, junit, markdown, terminal
 from readiness.render.common import Context, Output, Renderer, generated_at_from_environment
-from readiness.verdict import Verdict
 
 RENDERERS: Dict[str, Renderer] = {
     "terminal": terminal.render,

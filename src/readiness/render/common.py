@@ -8,9 +8,9 @@ import time
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Protocol, Sequence
 
-from readiness.document import Outcome
-from readiness.merge import Matrix, Row
-from readiness.verdict import Verdict
+from readiness.judge.merge import Matrix, Row
+from readiness.judge.verdict import Verdict
+from readiness.model.document import Outcome
 
 
 @dataclass(frozen=True)

@@ -7,11 +7,12 @@ import json
 import uuid
 from typing import Any, Dict, List
 
-from readiness import __version__, environment
-from readiness.document import CheckRecord, EnvDocument, Outcome
-from readiness.merge import Matrix
+from readiness import __version__
+from readiness.judge.merge import Matrix
+from readiness.judge.verdict import Verdict
+from readiness.model import ids
+from readiness.model.document import CheckRecord, EnvDocument, Outcome
 from readiness.render.common import Context, Output
-from readiness.verdict import Verdict
 
 SPEC_VERSION = "1.0.0"
 _STATUS = {
@@ -24,7 +25,7 @@ _NAMESPACE = uuid.UUID("6f1b3c2e-58a4-4d4e-9d35-2a41f6f0c001")
 
 def render(matrix: Matrix, verdict: Verdict, context: Context) -> List[Output]:
     run_id = matrix.run_id or "unknown"
-    return [Output(environment.cell_file("ctrf", doc.cell_id, ".json").as_posix(),
+    return [Output(ids.cell_file("ctrf", doc.cell_id, ".json").as_posix(),
                    _dumps(_report(doc, run_id, verdict, context)))
             for doc in matrix.documents.values()]
 

@@ -9,10 +9,10 @@ import os
 from pathlib import Path
 from typing import List
 
-from readiness.merge import Matrix
+from readiness.judge.merge import Matrix
+from readiness.judge.verdict import Effect, Verdict
 from readiness.render.common import Context, Output, scope_lines
 from readiness.render.markdown import md
-from readiness.verdict import Effect, Verdict
 
 LIMIT_BYTES = 1024 * 1024
 _NOTE = "\n\n_Summary cut to fit GitHub's 1 MiB limit: the full report is in report.md and report.html._\n"

@@ -11,10 +11,10 @@ import json
 from typing import Any, Dict, List
 
 from readiness import __version__
-from readiness.document import CheckRecord
-from readiness.merge import Matrix, Row
+from readiness.judge.merge import Matrix, Row
+from readiness.judge.verdict import Verdict
+from readiness.model.document import CheckRecord
 from readiness.render.common import Context, Output, coverage_lines, divergent_checks, scope_lines
-from readiness.verdict import Verdict
 
 _CSP = ("default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
         "img-src data:; base-uri 'none'; form-action 'none'")

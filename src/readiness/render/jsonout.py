@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import List
 
-from readiness import merge
-from readiness import verdict as verdict_module
-from readiness.merge import Matrix
+from readiness.judge import merge
+from readiness.judge import verdict as verdict_module
+from readiness.judge.merge import Matrix
+from readiness.judge.verdict import Verdict
 from readiness.render.common import Context, Output
-from readiness.verdict import Verdict
 
 
 def render(matrix: Matrix, verdict: Verdict, context: Context) -> List[Output]:

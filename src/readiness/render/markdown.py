@@ -11,11 +11,11 @@ import json
 from typing import Any, Dict, List, Sequence, Tuple
 
 from readiness import __version__
-from readiness.document import Outcome
-from readiness.merge import Matrix, Row
-from readiness.output import printable
+from readiness.judge.merge import Matrix, Row
+from readiness.judge.verdict import Effect, Finding, Verdict
+from readiness.model.document import Outcome
+from readiness.model.output import printable
 from readiness.render.common import Context, Output, coverage_lines, one_line, scope_lines
-from readiness.verdict import Effect, Finding, Verdict
 
 # Check categories shown in their own section; any other category goes to "Other checks".
 CATEGORY_SECTIONS: Tuple[Tuple[str, Tuple[str, ...]], ...] = (

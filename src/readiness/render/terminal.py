@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from typing import List, Sequence
 
-from readiness.document import Outcome
-from readiness.merge import Matrix
-from readiness.output import printable
+from readiness.judge.merge import Matrix
+from readiness.judge.verdict import Effect, State, Verdict
+from readiness.model.document import Outcome
+from readiness.model.output import printable
 from readiness.render.common import (
     LEGEND,
     SYMBOLS,
@@ -21,7 +22,6 @@ from readiness.render.common import (
     problem_rows,
     scope_lines,
 )
-from readiness.verdict import Effect, State, Verdict
 
 _RED, _GREEN, _YELLOW, _DIM, _BOLD, _RESET = "\x1b[31m", "\x1b[32m", "\x1b[33m", "\x1b[2m", "\x1b[1m", "\x1b[0m"
 _OUTCOME_COLOUR = {

@@ -1,6 +1,6 @@
 """The wrapper a cell's check suite runs under: it guarantees the cell ends with a document.
 
-`python -m readiness.cellrun --out ENVS --log-dir LOGS [--timeout S] -- PYTEST_ARGS...` runs pytest in
+`python -m readiness.run.cellrun --out ENVS --log-dir LOGS [--timeout S] -- PYTEST_ARGS...` runs pytest in
 its own process group, copies its output into the cell's log through a pipe, and when pytest
 dies without writing the env document (a crash, `os.abort()`, a hang past the timeout, an
 interrupt) writes one itself, in the state that explains why, with the tail of the log.
@@ -23,17 +23,18 @@ import time
 from pathlib import Path
 from typing import IO, Any, Dict, List, Optional, Sequence
 
-from readiness import document, environment
-from readiness.document import CellState, EnvDocument
-from readiness.errors import DocumentError
-from readiness.output import write_text
-from readiness.redact import Redactor, StreamRedactor
+from readiness.cell import fingerprint
+from readiness.cell.redact import Redactor, StreamRedactor
+from readiness.model import document, ids
+from readiness.model.document import CellState, EnvDocument
+from readiness.model.errors import DocumentError
+from readiness.model.output import write_text
 
 LOG_TAIL_LINES = 40
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m readiness.cellrun", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m readiness.run.cellrun", description=__doc__)
     parser.add_argument("--out", required=True, help="the run's envs/ folder")
     parser.add_argument("--log-dir", required=True, help="the run's logs/ folder: <cell>.log goes there")
     parser.add_argument("--timeout", type=float, default=None, help="seconds before the cell is killed")
@@ -46,7 +47,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def cell_document_path(out: Path) -> Path:
-    return environment.cell_file(out, environment.cell_id(environment.fingerprint()), ".json")
+    return ids.cell_file(out, ids.cell_id(fingerprint.fingerprint()), ".json")
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
@@ -54,10 +55,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     pytest_args = [a for a in args.pytest_args if a != "--"] if args.pytest_args[:1] == ["--"] else args.pytest_args
     out = Path(args.out)
     doc_path = cell_document_path(out)
-    log = environment.cell_file(args.log_dir, doc_path.stem, ".log")
+    log = ids.cell_file(args.log_dir, doc_path.stem, ".log")
     doc_path.unlink(missing_ok=True)  # a rerun into the same run id replaces this cell's result
     log.parent.mkdir(parents=True, exist_ok=True)
-    started_at, started = environment.utc_now(), time.monotonic()
+    started_at, started = ids.utc_now(), time.monotonic()
     coverage = _coverage_run(args, doc_path.stem)
     argv_ = [sys.executable, "-m", *coverage, "pytest", *pytest_args, "--readiness-out", str(doc_path)]
     state, code = _run(argv_, log, args.timeout)
@@ -76,7 +77,7 @@ CELL_RCFILE = "[run]\nrelative_files = True\nbranch = False\nparallel = False\n"
 
 
 def coverage_data_path(template: str, cell: str) -> Path:
-    return Path(template.replace("{cell}", environment.check_cell_id(cell)))
+    return Path(template.replace("{cell}", ids.check_cell_id(cell)))
 
 
 def _coverage_run(args: argparse.Namespace, cell: str) -> List[str]:
@@ -241,11 +242,11 @@ def _write_fallback(path: Path, state: CellState, code: int, log: Path, started_
         CellState.INTERRUPTED: "the run was interrupted before the cell finished",
     }[state]
     tail = Redactor.from_environment().text(_tail(log, LOG_TAIL_LINES))
-    fingerprint = environment.fingerprint()
+    print_ = fingerprint.fingerprint()
     doc = EnvDocument(
-        run_id=environment.run_id(), cell_id=environment.cell_id(fingerprint), fingerprint=fingerprint,
+        run_id=fingerprint.run_id(), cell_id=ids.cell_id(print_), fingerprint=print_,
         state=state, reason=f"{why}; last lines of {log.name}:\n{tail}"[:20000],
-        started_at=started_at, finished_at=environment.utc_now(), duration_s=round(duration, 3),
+        started_at=started_at, finished_at=ids.utc_now(), duration_s=round(duration, 3),
     )
     document.dump(doc, path)
 

@@ -24,8 +24,8 @@ import statistics
 from dataclasses import dataclass, field, replace
 from typing import Any, Dict, List, Optional, Sequence, Set, Tuple
 
-from readiness.document import CellState, CheckRecord, EnvDocument, Outcome, worst
-from readiness.merge import Matrix
+from readiness.judge.merge import Matrix
+from readiness.model.document import CellState, CheckRecord, EnvDocument, Outcome, worst
 
 FAILING = frozenset({Outcome.ERROR, Outcome.FAILED})
 ALPHA = 0.05

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
 from readiness import __version__
-from readiness.compare import (
+from readiness.judge.compare import (
     MAX_SAMPLES_ESTIMATE,
     BaselineDiff,
     MeasuredChange,
@@ -31,10 +31,10 @@ from readiness.compare import (
     baseline_diff,
     measured_change,
 )
-from readiness.document import CellState, CheckRecord, EnvDocument, Outcome, Severity
-from readiness.measure import percentile
-from readiness.merge import Matrix, Row
-from readiness.policy import EXPIRY_WARNING_DAYS, Budget, Policy, Waiver
+from readiness.judge.merge import Matrix, Row
+from readiness.judge.policy import EXPIRY_WARNING_DAYS, Budget, Policy, Waiver
+from readiness.model.document import CellState, CheckRecord, EnvDocument, Outcome, Severity
+from readiness.model.statistics import percentile
 
 VERDICT_KIND = "readiness/verdict"
 # Schema versions of `readiness/verdict`:

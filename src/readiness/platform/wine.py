@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import IO, Callable, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple
 
-from readiness.errors import ReadinessError
+from readiness.model.errors import ReadinessError
 
 ENABLE_COMMAND = "apt-get install -y --no-install-recommends wine wine64 && readiness wine setup"
 MANIFEST_KIND = "readiness/wine-python"
@@ -382,7 +382,7 @@ def run(
 def _redacting(writers: Sequence[Callable[[bytes], object]], environ: Mapping[str, str],
                stack: contextlib.ExitStack) -> Callable[[bytes], None]:
     """One sink that redacts a launch's output for every writer; the rest is written on exit."""
-    from readiness.redact import Redactor, StreamRedactor
+    from readiness.cell.redact import Redactor, StreamRedactor
 
     scrub = StreamRedactor(Redactor.from_environment(environ))
 
@@ -618,7 +618,7 @@ def ensure_prefix(home: Path, environ: Mapping[str, str] = os.environ,
 
 def verify(py: WinePython) -> Dict[str, object]:
     """Start the interpreter once under Wine and return its probe facts (it must say win32)."""
-    from readiness.interpreters import PROBE_SCRIPT
+    from readiness.platform.probe import PROBE_SCRIPT
 
     code, output = capture(py, ["-E", "-s", "-c", PROBE_SCRIPT], timeout=PROBE_TIMEOUT_S)
     try:

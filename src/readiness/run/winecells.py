@@ -10,9 +10,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import List, Mapping, Optional, Sequence
 
-from readiness import cellrun, document, environment, orchestrate, target, wine
-from readiness.document import CellState
-from readiness.output import write_text
+from readiness.cell import target
+from readiness.model import document, ids
+from readiness.model.document import CellState
+from readiness.model.output import write_text
+from readiness.platform import wine
+from readiness.run import cellrun, orchestrate
 
 DEFAULT_PYTHONS = ("3.11", "3.12", "3.13")
 
@@ -45,14 +48,14 @@ def run_cell(cell: orchestrate.PlannedCell, py: wine.WinePython, *, root: Path, 
     With `coverage_source` the suite runs under `coverage run` as in a native cell (coverage's
     Windows wheel loads its C tracer under Wine) and the document gets the cell's figures.
     """
-    doc = environment.cell_file(run_dir / "envs", cell.id, ".json")
-    log = environment.cell_file(run_dir / "logs", cell.id, ".log")
+    doc = ids.cell_file(run_dir / "envs", cell.id, ".json")
+    log = ids.cell_file(run_dir / "logs", cell.id, ".log")
     progress = run_dir / "progress" / f"{cell.python}-wine.json"
     doc.unlink(missing_ok=True)
     log.parent.mkdir(parents=True, exist_ok=True)
     write_text(progress, '{"phase": "building"}')
     site = root / ".nox" / f"wine-{cell.python}" / "site"
-    started = environment.utc_now()
+    started = ids.utc_now()
     try:
         wine.install_packages(py, site, [*requirements, *(["coverage>=7.10"] if coverage_source else []),
                                          "--reinstall-package", "readiness",
@@ -84,7 +87,7 @@ def run_cell(cell: orchestrate.PlannedCell, py: wine.WinePython, *, root: Path, 
 
 
 def _coverage_data(run_dir: Path, cell: orchestrate.PlannedCell) -> "tuple[Path, Path]":
-    return environment.cell_file(run_dir / "coverage", cell.id, ".coverage"), run_dir / "coverage" / "cell.coveragerc"
+    return ids.cell_file(run_dir / "coverage", cell.id, ".coverage"), run_dir / "coverage" / "cell.coveragerc"
 
 
 def _coverage_run(run_dir: Path, cell: orchestrate.PlannedCell, source: Sequence[str]) -> List[str]:
@@ -109,7 +112,7 @@ def _record_coverage(py: wine.WinePython, run_dir: Path, cell: orchestrate.Plann
         summary = cellrun.coverage_totals(reports[-1]) if reports else None
     if summary is not None:
         summary.update(data_file=f"coverage/{data.name}", source=list(source))
-    cellrun.set_document_coverage(environment.cell_file(run_dir / "envs", cell.id, ".json"), summary, log)
+    cellrun.set_document_coverage(ids.cell_file(run_dir / "envs", cell.id, ".json"), summary, log)
 
 
 def _reinstall_target(requirements: Sequence[str]) -> List[str]:
@@ -130,7 +133,7 @@ def _fallback(run_dir: Path, cell: orchestrate.PlannedCell, state: CellState, re
     placeholder = orchestrate.placeholder(run_dir.name, cell, state, reason[:20000])
     if started:
         placeholder.started_at = started
-    document.dump(placeholder, environment.cell_file(run_dir / "envs", cell.id, ".json"))
+    document.dump(placeholder, ids.cell_file(run_dir / "envs", cell.id, ".json"))
 
 
 def record_crash(run_dir: Path, cell: orchestrate.PlannedCell, reason: str) -> None:
@@ -141,7 +144,7 @@ def record_unavailable(run_dir: Path, run_id: str, cells: Sequence[orchestrate.P
     """Cells of a lane that cannot run here: not_run documents naming the command that enables it."""
     for cell in cells:
         document.dump(orchestrate.placeholder(run_id, cell, CellState.NOT_RUN, cell.skip_reason or "not run"),
-                      environment.cell_file(run_dir / "envs", cell.id, ".json"))
+                      ids.cell_file(run_dir / "envs", cell.id, ".json"))
 
 
 def target_requirements(root: Path, path: Optional[str], extras: Sequence[str], readiness_source: Sequence[str]) -> List[str]:

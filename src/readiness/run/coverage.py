@@ -20,7 +20,7 @@ import sys
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence
 
-from readiness.output import write_text
+from readiness.model.output import write_text
 
 COMBINED = "combined.coverage"
 SUMMARY = "combined.json"

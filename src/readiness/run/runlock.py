@@ -19,10 +19,10 @@ import time
 from pathlib import Path
 from typing import IO, Any, Callable, Dict, Optional
 
-from readiness import environment
-from readiness.errors import UsageError
-from readiness.measure import _try_lock, _unlock
-from readiness.output import write_text
+from readiness.cell.measure import _try_lock, _unlock
+from readiness.model import ids
+from readiness.model.errors import UsageError
+from readiness.model.output import write_text
 
 REPOSITORY_LOCK = Path(".nox") / "readiness.lock"
 RUN_LOCK = ".validate.lock"
@@ -66,7 +66,7 @@ def try_hold(path: Path, run_id: str) -> Optional[HeldLock]:
         if not _try_lock(handle):
             handle.close()
             return None
-        note = {"run_id": run_id, "pid": os.getpid(), "since": environment.utc_now()}
+        note = {"run_id": run_id, "pid": os.getpid(), "since": ids.utc_now()}
         write_text(_note(path), json.dumps(note) + "\n")
     except BaseException:
         handle.close()

@@ -27,10 +27,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Union
 
-from readiness import __version__, document, merge
-from readiness.errors import DocumentError, SchemaError, UsageError
-from readiness.merge import Matrix
-from readiness.output import write_text
+from readiness import __version__
+from readiness.judge import merge
+from readiness.judge.merge import Matrix
+from readiness.model import document
+from readiness.model.errors import DocumentError, SchemaError, UsageError
+from readiness.model.output import write_text
 
 BASELINE_KIND = "readiness/baseline"
 BASELINE_SCHEMA = 1

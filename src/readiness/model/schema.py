@@ -77,7 +77,7 @@ class _Compiler:
                 continue
             build = getattr(self, "k_" + keyword.replace("$", ""), None)
             if build is None:
-                raise ValueError(f"schema keyword {keyword!r} is not supported by readiness.schema")
+                raise ValueError(f"schema keyword {keyword!r} is not supported by readiness.model.schema")
             checks.append(build(node[keyword], node))
         if len(checks) == 1:
             return checks[0]

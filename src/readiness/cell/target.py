@@ -14,7 +14,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Dict, Iterable, List, Mapping, Optional, Tuple
 
-from readiness.document import Target
+from readiness.model.document import Target
 
 # Folders that never hold the target's sources.
 _SKIP_DIRS = frozenset({".git", ".hg", ".nox", ".tox", ".venv", "venv", "__pycache__", "build",

@@ -17,11 +17,12 @@ from typing import Any, Dict, Iterable, Iterator, List, MutableMapping, Optional
 
 import pytest
 
-from readiness import document, environment, target
-from readiness.document import CellState, CheckRecord, EnvDocument, Measurement, Outcome, Severity
-from readiness.errors import ReadinessError
-from readiness.output import write_text
-from readiness.redact import Redactor
+from readiness.cell import fingerprint, target
+from readiness.cell.redact import Redactor
+from readiness.model import document, ids
+from readiness.model.document import CellState, CheckRecord, EnvDocument, Measurement, Outcome, Severity
+from readiness.model.errors import ReadinessError
+from readiness.model.output import write_text
 
 PLATFORMS = ("linux", "windows", "macos")
 MARKER_HELP = (
@@ -341,12 +342,12 @@ class Recorder:
     def __init__(self, config: pytest.Config, out: str) -> None:
         self.config = config
         self.redactor = Redactor.from_environment()
-        self.fingerprint = environment.fingerprint()
-        self.cell_id = environment.cell_id(self.fingerprint)
+        self.fingerprint = fingerprint.fingerprint()
+        self.cell_id = ids.cell_id(self.fingerprint)
         self.cell_os = "windows" if self.fingerprint["lane"] == "wine" else self.fingerprint["os"]
-        self.run_id = environment.run_id()
+        self.run_id = fingerprint.run_id()
         self.path = _document_path(Path(config.invocation_params.dir), out, self.cell_id)
-        self.started_at = environment.utc_now()
+        self.started_at = ids.utc_now()
         self.started = time.monotonic()
         self.infos: Dict[str, Dict[str, Any]] = {}
         self.deselected: Set[str] = set()
@@ -461,7 +462,7 @@ class Recorder:
             return
         records = self._records()
         state, reason = self._state(exitstatus, records)
-        finished = environment.utc_now()
+        finished = ids.utc_now()
         doc = EnvDocument(
             run_id=self.run_id,
             cell_id=self.cell_id,
@@ -542,7 +543,7 @@ def _document_path(base: Path, out: str, cell_id: str) -> Path:
     path = Path(out)
     if not path.is_absolute():
         path = base / path
-    return path if path.suffix == ".json" else environment.cell_file(path, cell_id, ".json")
+    return path if path.suffix == ".json" else ids.cell_file(path, cell_id, ".json")
 
 
 class _Progress:

@@ -28,9 +28,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
-from readiness import __version__, document
-from readiness.document import CheckRecord, EnvDocument, Outcome, Severity
-from readiness.errors import DocumentError, SchemaError, UsageError
+from readiness import __version__
+from readiness.model import document
+from readiness.model.document import CheckRecord, EnvDocument, Outcome, Severity
+from readiness.model.errors import DocumentError, SchemaError, UsageError
 
 MATRIX_KIND = "readiness/matrix"
 PLAN_KIND = "readiness/plan"

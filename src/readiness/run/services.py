@@ -18,7 +18,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Iterator, Mapping, Optional, Type
 
-from readiness.errors import ReadinessError
+from readiness.model.errors import ReadinessError
 
 REDIS_URL_ENV = "REDIS_URL"
 LOOPBACK = "127.0.0.1"

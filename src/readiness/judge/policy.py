@@ -39,8 +39,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 
-from readiness.document import Severity
-from readiness.errors import PolicyError
+from readiness.model.document import Severity
+from readiness.model.errors import PolicyError
 
 if sys.version_info >= (3, 11):
     import tomllib

@@ -20,7 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
-from readiness.environment import normalise_arch, os_family
+from readiness.model.ids import normalise_arch, os_family
+from readiness.platform.probe import PROBE_SCRIPT
 
 MINIMUM = (3, 9)
 PROBE_TIMEOUT_S = 10.0
@@ -29,22 +30,6 @@ PROBE_TIMEOUT_S = 10.0
 SOURCES = ("pyenv", "uv", "py-launcher", "path", "wine")
 _RANK = {name: rank for rank, name in enumerate(SOURCES)}
 
-# Runs under any Python from 2.7 on, so that an old one is rejected for its version and not for
-# a syntax error.
-PROBE_SCRIPT = """\
-import json, platform, struct, sys, sysconfig
-print(json.dumps({
-    "version_info": list(sys.version_info[:5]),
-    "version": platform.python_version(),
-    "implementation": platform.python_implementation().lower(),
-    "free_threaded": bool(sysconfig.get_config_var("Py_GIL_DISABLED")),
-    "machine": platform.machine(),
-    "bits": struct.calcsize("P") * 8,
-    "platform": sys.platform,
-    "executable": sys.executable,
-    "venv": sys.prefix != getattr(sys, "base_prefix", sys.prefix),
-}))
-"""
 
 
 @dataclass(frozen=True)
@@ -443,7 +428,7 @@ def _cell_order(found: Interpreter) -> Tuple[int, str, Tuple[int, int, int], boo
 
 def wine_interpreters(environ: Mapping[str, str]) -> Tuple[List[Interpreter], List[Rejected]]:
     """The Windows CPythons `readiness wine setup` provisioned (verified when provisioned)."""
-    from readiness import wine
+    from readiness.platform import wine
 
     found = [
         Interpreter(

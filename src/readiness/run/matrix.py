@@ -13,8 +13,10 @@ import sys
 from dataclasses import dataclass
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
-from readiness import environment, policy
-from readiness.errors import UsageError
+from readiness.cell import fingerprint
+from readiness.judge import policy
+from readiness.model import ids
+from readiness.model.errors import UsageError
 
 PLAN_KIND = "readiness/plan"
 DEFAULT_PYTHONS = ("3.9", "3.10", "3.11", "3.12", "3.13")
@@ -84,7 +86,7 @@ def plan_document(cells: Sequence[CiCell], run_id: str, profile: Optional[str]) 
 
     return {
         "kind": PLAN_KIND, "schema": 1, "tool_version": __version__, "run_id": run_id,
-        "created_at": environment.utc_now(), "profile": profile,
+        "created_at": ids.utc_now(), "profile": profile,
         "cells": [
             {"id": c.cell, "python": c.python, "interpreter": None, "lane": "native"} for c in cells
         ],
@@ -109,6 +111,6 @@ def command(args: argparse.Namespace) -> int:
     if args.github:
         text = json.dumps(github_matrix(cells), separators=(",", ":"))
     else:
-        text = json.dumps(plan_document(cells, environment.run_id(), args.profile), indent=1)
+        text = json.dumps(plan_document(cells, fingerprint.run_id(), args.profile), indent=1)
     sys.stdout.write(text + "\n")
     return 0

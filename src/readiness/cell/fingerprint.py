@@ -1,56 +1,16 @@
-"""The cell fingerprint: which OS, architecture, Python and runner a check suite ran on.
-
-The cell id is derived from the fingerprint, `<os>-<arch>[-wine]-<impl><X.Y>[t]`, e.g.
-`linux-x86_64-cpython3.12` or `windows-x86_64-wine-cpython3.11`.
-"""
+"""The cell fingerprint: which OS, architecture, Python and runner a check suite ran on, and the
+run id that ties the cells of one validation together."""
 
 from __future__ import annotations
 
 import os
 import platform
-import re
-import secrets
 import sys
 import sysconfig
-from datetime import datetime, timezone
-from pathlib import Path
-from typing import Any, Dict, Mapping, Optional, Union
+from datetime import datetime
+from typing import Any, Dict, Mapping, Optional
 
-from readiness.errors import UsageError
-
-RUN_ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
-# The schemas' `cell_id`. A cell id names files (envs/<cell>.json, logs/<cell>.log,
-# coverage/<cell>.coverage, ctrf/<cell>.json), so nothing else may pass for one: no separator,
-# no `..`, no drive, no control character can match.
-CELL_ID_PATTERN = re.compile(
-    r"(linux|windows|macos|[a-z][a-z0-9]{0,15})-[a-z0-9_]{1,16}(-wine)?-(cpython|pypy|[a-z][a-z0-9]{0,15})"
-    r"[0-9]{1,2}\.[0-9]{1,3}t?"
-)
-_ARCH_ALIASES = {
-    "amd64": "x86_64",
-    "x64": "x86_64",
-    "x86_64": "x86_64",
-    "aarch64": "arm64",
-    "arm64": "arm64",
-    "armv8": "arm64",
-}
-
-
-def os_family(platform_name: str = sys.platform) -> str:
-    """`linux`, `windows`, `macos`, or the platform's own name for anything else."""
-    if platform_name.startswith("linux"):
-        return "linux"
-    if platform_name in ("win32", "cygwin"):
-        return "windows"
-    if platform_name == "darwin":
-        return "macos"
-    return re.sub(r"[^a-z0-9]", "", platform_name.lower())[:16] or "unknown"
-
-
-def normalise_arch(machine: str) -> str:
-    """`x86_64` or `arm64` for the common spellings; other machines keep a sanitised name."""
-    key = machine.lower()
-    return _ARCH_ALIASES.get(key, re.sub(r"[^a-z0-9_]", "", key)[:16] or "unknown")
+from readiness.model.ids import check_run_id, new_run_id, normalise_arch, os_family
 
 
 def is_wine(environ: Mapping[str, str] = os.environ) -> bool:
@@ -142,39 +102,6 @@ def fingerprint(environ: Mapping[str, str] = os.environ) -> Dict[str, Any]:
     }
 
 
-def cell_id(print_: Mapping[str, Any]) -> str:
-    """The cell id a fingerprint stands for."""
-    major_minor = ".".join(str(print_["python_version"]).split(".")[:2])
-    wine = "-wine" if print_["lane"] == "wine" else ""
-    threaded = "t" if print_["free_threaded"] else ""
-    return f"{print_['os']}-{print_['arch']}{wine}-{print_['implementation']}{major_minor}{threaded}"
-
-
-def check_cell_id(cell: Any) -> str:
-    """`cell` when it is a cell id; anything else (a path, `..`, a drive, a NUL) is refused."""
-    if not isinstance(cell, str) or not CELL_ID_PATTERN.fullmatch(cell):
-        raise UsageError(
-            f"cell id {cell!r} is not a cell id: it is <os>-<arch>[-wine]-<implementation><X.Y>[t], "
-            "e.g. linux-x86_64-cpython3.12, and names files in the run folder, so it cannot be a path"
-        )
-    return cell
-
-
-def cell_file(folder: Union[str, "os.PathLike[str]"], cell: Any, suffix: str) -> Path:
-    """The file `<folder>/<cell><suffix>` (say envs/<cell>.json), never one outside `folder`."""
-    return Path(folder) / f"{check_cell_id(cell)}{suffix}"
-
-
-def check_run_id(value: Any, source: str) -> str:
-    """`value` when it is a run id (it names the run folder); `source` says where it came from."""
-    if not isinstance(value, str) or not RUN_ID_PATTERN.fullmatch(value):
-        raise UsageError(
-            f"{source}={value!r} is not a valid run id: use up to 128 letters, "
-            "digits, '.', '_' or '-', starting with a letter or digit"
-        )
-    return value
-
-
 def run_id(environ: Mapping[str, str] = os.environ, now: Optional[datetime] = None) -> str:
     """The id tying the cells of one validation together.
 
@@ -191,14 +118,3 @@ def run_id(environ: Mapping[str, str] = os.environ, now: Optional[datetime] = No
     if environ.get("BUILD_BUILDID"):
         return check_run_id(f"az-{environ['BUILD_BUILDID']}", "the run id from BUILD_BUILDID")
     return new_run_id(now)
-
-
-def new_run_id(now: Optional[datetime] = None) -> str:
-    """A fresh local run id: UTC time (sortable) and a random suffix (unique)."""
-    stamp = (now or datetime.now(timezone.utc)).strftime("%Y%m%dT%H%M%SZ")
-    return f"{stamp}-{secrets.token_hex(3)}"
-
-
-def utc_now() -> str:
-    """The current time as the documents write it."""
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")

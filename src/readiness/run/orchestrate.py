@@ -16,9 +16,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Sequence
 
-from readiness import document, environment
-from readiness.document import CellState, EnvDocument
-from readiness.output import write_text
+from readiness.cell import fingerprint
+from readiness.model import document, ids
+from readiness.model.document import CellState, EnvDocument
+from readiness.model.output import write_text
 
 PLAN_KIND = "readiness/plan"
 MIN_PYTHON = (3, 9)
@@ -33,7 +34,7 @@ class PlannedCell:
     skip_reason: Optional[str] = None  # planned but cannot run: becomes a not_run document
 
     def __post_init__(self) -> None:
-        environment.check_cell_id(self.id)  # it names envs/<id>.json, logs/<id>.log, ...
+        ids.check_cell_id(self.id)  # it names envs/<id>.json, logs/<id>.log, ...
 
 
 @dataclass
@@ -47,7 +48,7 @@ class Plan:
 
         return {
             "kind": PLAN_KIND, "schema": 1, "tool_version": __version__, "run_id": self.run_id,
-            "created_at": environment.utc_now(), "profile": None,
+            "created_at": ids.utc_now(), "profile": None,
             "cells": [
                 {"id": c.id, "python": c.python, "interpreter": c.interpreter, "lane": c.lane}
                 for c in self.cells
@@ -57,9 +58,9 @@ class Plan:
 
 def host_cell(python: str, lane: str = "native") -> str:
     """The cell id a Python X.Y gets on this machine, before its interpreter is asked."""
-    fingerprint = environment.fingerprint({})
-    os_name = "windows" if lane == "wine" else fingerprint["os"]
-    return environment.cell_id(dict(fingerprint, os=os_name, lane=lane, python_version=python,
+    print_ = fingerprint.fingerprint({})
+    os_name = "windows" if lane == "wine" else print_["os"]
+    return ids.cell_id(dict(print_, os=os_name, lane=lane, python_version=python,
                                     implementation="cpython", free_threaded=False))
 
 
@@ -102,15 +103,15 @@ def write_plan(run_dir: Path, plan: Plan) -> Path:
 
 def placeholder(run_id: str, cell: PlannedCell, state: CellState, reason: str) -> EnvDocument:
     """The document of a cell that produced none: what happened instead, never a pass."""
-    fingerprint = dict(environment.fingerprint({}), python_version=cell.python, executable=cell.interpreter or "",
+    print_ = dict(fingerprint.fingerprint({}), python_version=cell.python, executable=cell.interpreter or "",
                        implementation="cpython", free_threaded=False, lane=cell.lane)
     if cell.lane == "wine":
-        fingerprint["os"] = "windows"
-    now = environment.utc_now()
-    from readiness.redact import Redactor
+        print_["os"] = "windows"
+    now = ids.utc_now()
+    from readiness.cell.redact import Redactor
 
     # A reason may quote a tool's output (uv's error, a log tail) that named a credential.
-    return EnvDocument(run_id=run_id, cell_id=cell.id, fingerprint=fingerprint, state=state,
+    return EnvDocument(run_id=run_id, cell_id=cell.id, fingerprint=print_, state=state,
                        reason=Redactor.from_environment().text(reason), started_at=now, finished_at=now)
 
 
@@ -128,14 +129,14 @@ def finished_cells(run_dir: Path) -> "set[str]":
 def clear_cells(run_dir: Path, cells: Sequence[str]) -> None:
     """Remove the documents of cells about to run again, so none of them survives stale."""
     for cell in cells:
-        environment.cell_file(run_dir / "envs", cell, ".json").unlink(missing_ok=True)
+        ids.cell_file(run_dir / "envs", cell, ".json").unlink(missing_ok=True)
 
 
 def fill_missing(run_dir: Path, plan: Plan, session_results: Mapping[str, str]) -> List[str]:
     """Write a document for every planned cell that has none; return the cells written."""
     written = []
     for cell in plan.cells:
-        path = environment.cell_file(run_dir / "envs", cell.id, ".json")
+        path = ids.cell_file(run_dir / "envs", cell.id, ".json")
         if path.is_file():
             continue
         state, reason = _why_missing(run_dir, cell, session_results.get(cell.python))
@@ -160,7 +161,7 @@ def _tail(path: Path, lines: int) -> str:
         text = path.read_bytes()[-65536:].decode("utf-8", errors="replace")
     except OSError:
         return ""
-    from readiness.redact import Redactor
+    from readiness.cell.redact import Redactor
 
     return Redactor.from_environment().text("\n".join(text.splitlines()[-lines:]))
 
@@ -206,7 +207,7 @@ def run_child(argv: Sequence[str], env: Mapping[str, str], log: Path, board: Boa
 
 def _copy_redacted(stream: Any, log: Path, env: Mapping[str, str]) -> None:
     """Copy the child's output into `log` as it arrives, with every secret it knows of masked."""
-    from readiness.redact import Redactor, StreamRedactor
+    from readiness.cell.redact import Redactor, StreamRedactor
 
     scrub = StreamRedactor(Redactor.from_environment(env))
     with log.open("ab") as sink:
@@ -293,8 +294,10 @@ def judge(run_dir: Path, *, mixed_from: Sequence[str], config: Optional[str], pr
           root: Path, color: bool, baseline: Optional[str] = None) -> int:
     """Merge the run's documents, apply the policy (against `baseline`, a saved name or a path,
     when given), write every report; return the exit code."""
-    from readiness import baseline as baselines
-    from readiness import coverage_merge, merge, policy, render, verdict
+    from readiness import render
+    from readiness.judge import baseline as baselines
+    from readiness.judge import merge, policy, verdict
+    from readiness.run import coverage as coverage_merge
 
     rules = policy.load_policy(config, profile, cwd=root)
     matrix = merge.merge_paths([_shown(run_dir / "envs")], mixed_from=mixed_from)

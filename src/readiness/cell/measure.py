@@ -1,0 +1,147 @@
+"""Timing measurements: repeated runs of a command in fresh subprocesses, and their statistics.
+
+Timing checks hold a lock shared by the cells of a run, so concurrent cells do not skew each other.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Iterator, List, Mapping, Optional, Sequence, Tuple
+
+if sys.platform == "win32":
+    import msvcrt
+else:
+    import fcntl
+
+from readiness.model.errors import ReadinessError
+
+LOCK_ENV = "READINESS_LOCK"
+DEFAULT_LOCK_NAME = "readiness-timing.lock"
+_POLL_S = 0.05
+_STDERR_TAIL = 2000
+
+
+class MeasurementError(ReadinessError):
+    """A measured command failed or did not finish, so its samples would mean nothing."""
+
+
+@dataclass(frozen=True)
+class LockHold:
+    """A held timing lock: where it lives and how long the holder waited for it."""
+
+    path: Path
+    waited_s: float
+
+
+def sample_command(
+    argv: Sequence[str],
+    n: int,
+    env: Optional[Mapping[str, str]] = None,
+    timeout: float = 120.0,
+    cwd: Optional[Path] = None,
+) -> List[float]:
+    """Wall-clock seconds of `n` runs of `argv`, each in a fresh process; any failed run raises.
+
+    stdin is closed and output goes to pipes: a Windows program under Wine dies at start when
+    given a regular file as a standard stream.
+    """
+    if n < 1:
+        raise ValueError(f"need at least one sample, got n={n}")
+    return [_time_once(argv, env, timeout, cwd) for _ in range(n)]
+
+
+def _time_once(
+    argv: Sequence[str], env: Optional[Mapping[str, str]], timeout: float, cwd: Optional[Path]
+) -> float:
+    started = time.perf_counter()
+    try:
+        completed = subprocess.run(
+            list(argv),
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            env=None if env is None else dict(env),
+            cwd=cwd,
+            timeout=timeout,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        raise MeasurementError(f"{_show(argv)} did not finish within {timeout} s") from None
+    except OSError as exc:
+        raise MeasurementError(f"{_show(argv)} could not start: {exc}") from None
+    elapsed = time.perf_counter() - started
+    if completed.returncode != 0:
+        tail = completed.stderr.decode("utf-8", errors="replace")[-_STDERR_TAIL:]
+        raise MeasurementError(f"{_show(argv)} exited with {completed.returncode}: {tail.strip()}")
+    return elapsed
+
+
+def _show(argv: Sequence[str]) -> str:
+    return subprocess.list2cmdline(list(argv)) if sys.platform == "win32" else " ".join(argv)
+
+
+def lock_path(environ: Optional[Mapping[str, str]] = None) -> Path:
+    """The run's timing lock: `READINESS_LOCK`, else one file in the system temp folder."""
+    env = os.environ if environ is None else environ
+    configured = env.get(LOCK_ENV)
+    return Path(configured) if configured else Path(tempfile.gettempdir()) / DEFAULT_LOCK_NAME
+
+
+@contextmanager
+def timing_lock(path: Optional[Path] = None, timeout: Optional[float] = None) -> Iterator[LockHold]:
+    """Hold the cross-process timing lock while the block runs; TimeoutError after `timeout` s."""
+    target = lock_path() if path is None else path
+    target.parent.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
+    with target.open("a+b") as handle:
+        _acquire(handle, started, timeout, target)
+        try:
+            yield LockHold(path=target, waited_s=time.monotonic() - started)
+        finally:
+            _unlock(handle)
+
+
+def _acquire(handle: IO[bytes], started: float, timeout: Optional[float], target: Path) -> None:
+    while not _try_lock(handle):
+        if timeout is not None and time.monotonic() - started >= timeout:
+            raise TimeoutError(
+                f"timing lock {target} still held by another process after {timeout} s"
+            )
+        time.sleep(_POLL_S)
+
+
+def _try_lock(handle: IO[bytes]) -> bool:
+    """One non-blocking attempt at an exclusive lock on the file's first byte."""
+    handle.seek(0)
+    try:
+        if sys.platform == "win32":
+            msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
+        else:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return False
+    return True
+
+
+def _unlock(handle: IO[bytes]) -> None:
+    handle.seek(0)
+    if sys.platform == "win32":
+        msvcrt.locking(handle.fileno(), msvcrt.LK_UNLCK, 1)
+    else:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+def machine_load() -> Optional[Tuple[float, float, float]]:
+    """The 1, 5 and 15 minute load averages, or None where the platform has none (Windows)."""
+    if sys.platform == "win32":
+        return None
+    try:
+        return os.getloadavg()
+    except OSError:
+        return None

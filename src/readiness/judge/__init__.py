@@ -1,0 +1,1 @@
+"""Pure functions over documents: merge, policy, baselines, comparison, verdict."""

@@ -1,0 +1,1 @@
+"""The host: processes, interpreter discovery, the Wine Pythons."""

@@ -1,0 +1,1 @@
+"""Running a validation: plans, the run folder, processes, lanes, services, coverage, validate."""
