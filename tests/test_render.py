@@ -129,7 +129,7 @@ def test_junit_has_one_suite_per_cell_with_the_fingerprint(scenario: Path, capsy
     cli.main(["report", str(scenario), "--format", "junit", "-o", "out"])
     root = ET.parse("out/junit.xml").getroot()
     suites = {s.get("name"): s for s in root.iter("testsuite")}
-    assert sorted(suites) == sorted([LINUX, OLD_LINUX, WINE, "readiness.judge.verdict"])
+    assert sorted(suites) == sorted([LINUX, OLD_LINUX, WINE, "readiness.verdict"])
     props = {p.get("name"): p.get("value") for p in suites[WINE].iter("property")}
     assert props["lane"] == "wine" and props["python_version"] == "3.11.1" and props["run_id"] == "run-1"
     assert suites[OLD_LINUX].get("failures") == "2"

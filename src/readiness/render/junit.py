@@ -83,16 +83,16 @@ def _case(record: CheckRecord) -> ET.Element:
 
 def _verdict_suite(verdict: Verdict, context: Context) -> ET.Element:
     reasons = verdict.reasons if verdict.state.exit_code else []
-    suite = ET.Element("testsuite", {"name": "readiness.judge.verdict", "tests": str(max(1, len(reasons))),
+    suite = ET.Element("testsuite", {"name": "readiness.verdict", "tests": str(max(1, len(reasons))),
                                      "failures": str(len(reasons)), "errors": "0", "skipped": "0",
                                      "time": "0", "timestamp": context.generated_at})
     properties = ET.SubElement(suite, "properties")
     ET.SubElement(properties, "property", name="state", value=verdict.state.value)
     ET.SubElement(properties, "property", name="policy", value=clean(verdict.policy_label))
     if not reasons:
-        ET.SubElement(suite, "testcase", classname="readiness.judge.verdict", name=verdict.state.value, time="0")
+        ET.SubElement(suite, "testcase", classname="readiness.verdict", name=verdict.state.value, time="0")
     for finding in reasons:
-        case = ET.SubElement(suite, "testcase", classname="readiness.judge.verdict",
+        case = ET.SubElement(suite, "testcase", classname="readiness.verdict",
                              name=clean(f"{finding.kind}: {', '.join(finding.checks) or '-'}"), time="0")
         ET.SubElement(case, "failure", message=clean(finding.message), type=finding.effect.value)
     return suite
