@@ -10,6 +10,7 @@ import os
 import re
 import secrets
 import sys
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Mapping, Optional, Union
@@ -51,12 +52,70 @@ def normalise_arch(machine: str) -> str:
     return _ARCH_ALIASES.get(key, re.sub(r"[^a-z0-9_]", "", key)[:16] or "unknown")
 
 
+@dataclass(frozen=True)
+class CellId:
+    """The parts of a cell id, `<os>-<arch>[-wine]-<impl><X.Y>[t]`: built and read here alone."""
+
+    os: str
+    arch: str
+    implementation: str
+    python: str  # X.Y
+    wine: bool = False
+    free_threaded: bool = False
+
+    def __str__(self) -> str:
+        lane = "-wine" if self.wine else ""
+        threaded = "t" if self.free_threaded else ""
+        return check_cell_id(f"{self.os}-{self.arch}{lane}-{self.implementation}{self.python}{threaded}")
+
+    @property
+    def os_group(self) -> str:
+        """`linux`, `windows-wine`: the OS column a cell falls in."""
+        return f"{self.os}-wine" if self.wine else self.os
+
+    @property
+    def python_group(self) -> str:
+        """`cpython3.12`: the Python column a cell falls in."""
+        return f"{self.implementation}{self.python}{'t' if self.free_threaded else ''}"
+
+    @property
+    def version_key(self) -> "tuple[int, int]":
+        return version_key(self.python)
+
+    @classmethod
+    def parse(cls, cell: Any) -> "CellId":
+        """The parts of a cell id; anything that is not one is refused (see `check_cell_id`)."""
+        match = _CELL_PARTS.fullmatch(check_cell_id(cell))
+        assert match is not None  # check_cell_id accepted it
+        return cls(match["os"], match["arch"], match["impl"], match["python"], bool(match["wine"]),
+                   bool(match["t"]))
+
+    @classmethod
+    def of(cls, print_: Mapping[str, Any]) -> "CellId":
+        """The cell a fingerprint stands for."""
+        return cls(str(print_["os"]), str(print_["arch"]), str(print_["implementation"]),
+                   ".".join(str(print_["python_version"]).split(".")[:2]), print_["lane"] == "wine",
+                   bool(print_["free_threaded"]))
+
+
+_CELL_PARTS = re.compile(
+    r"(?P<os>[a-z][a-z0-9]{0,15})-(?P<arch>[a-z0-9_]{1,16})(?P<wine>-wine)?-(?P<impl>[a-z][a-z0-9]{0,15}?)"
+    r"(?P<python>[0-9]{1,2}\.[0-9]{1,3})(?P<t>t?)"
+)
+
+
+def version_key(python: str) -> "tuple[int, int]":
+    """`3.9` < `3.10`: an X.Y (or X.Yt) as numbers, for ordering cells and Pythons."""
+    major, _, minor = python.rstrip("t").partition(".")
+    try:
+        return int(major), int(minor.split(".")[0])
+    except ValueError:
+        return (0, 0)
+
+
 def cell_id(print_: Mapping[str, Any]) -> str:
     """The cell id a fingerprint stands for."""
-    major_minor = ".".join(str(print_["python_version"]).split(".")[:2])
-    wine = "-wine" if print_["lane"] == "wine" else ""
-    threaded = "t" if print_["free_threaded"] else ""
-    return f"{print_['os']}-{print_['arch']}{wine}-{print_['implementation']}{major_minor}{threaded}"
+    return str(CellId.of(print_))
 
 
 def check_cell_id(cell: Any) -> str:
