@@ -363,13 +363,14 @@ def test_any_samples_give_a_judgement_and_no_exception(base: List[float], now: L
 
 
 def test_validate_judges_its_run_against_a_saved_baseline(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from readiness.run import orchestrate
+    from readiness.run.folder import RunFolder
+    from readiness.run.options import ValidateOptions
+    from readiness.run.validate import judge
 
     save(tmp_path, doc([check("a"), check("b")], run_id="old"))
     run_dir = tmp_path / "reports" / "runs" / "run-1"
     write(run_dir / "envs", doc([check("a"), check("b", "failed")]))
-    code = orchestrate.judge(run_dir, mixed_from=[], config=None, profile=None, root=tmp_path, color=False,
-                             baseline="main")
+    code = judge(RunFolder(tmp_path / "reports", "run-1"), tmp_path, ValidateOptions(baseline="main"))
     assert code == 1
     data = json.loads((run_dir / "verdict.json").read_text(encoding="utf-8"))
     assert data["baseline"] == "main (run old)"

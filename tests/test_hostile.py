@@ -20,8 +20,10 @@ from readiness.cell import fingerprint, plugin
 from readiness.judge import baseline, merge, policy, verdict
 from readiness.model import ids, schema
 from readiness.model.errors import ReadinessError, UsageError
+from readiness.model.plan import PlannedCell
 from readiness.render import terminal
-from readiness.run import cellrun, orchestrate
+from readiness.run import cellrun
+from readiness.run.folder import RunFolder
 
 CELLS = ["linux-x86_64-cpython3.12", "windows-x86_64-wine-cpython3.11"]
 
@@ -283,8 +285,8 @@ def test_a_cell_id_that_is_a_path_names_no_file(tmp_path: Path, cell: str) -> No
     for attempt in (lambda: ids.cell_file(tmp_path / "envs", cell, ".json"),
                     lambda: cellrun.coverage_data_path(str(tmp_path / "coverage" / "{cell}.coverage"), cell),
                     lambda: plugin._document_path(tmp_path, "envs", cell),
-                    lambda: orchestrate.PlannedCell(cell, "3.12", None),
-                    lambda: orchestrate.clear_cells(tmp_path, [cell])):
+                    lambda: PlannedCell(cell, "3.12", None),
+                    lambda: RunFolder(tmp_path, "run-1").document(cell)):
         with pytest.raises(UsageError, match=r"cell id .* is not a cell id: .* cannot be a path"):
             attempt()
     assert _files(tmp_path) == set()

@@ -1,4 +1,4 @@
-"""The steps around the cells: the plan, and documents for cells that wrote none."""
+"""The steps around the cells: the native lane's plan, and documents for cells that wrote none."""
 
 from __future__ import annotations
 
@@ -8,11 +8,14 @@ from pathlib import Path
 import pytest
 from conftest import read_document
 
-from readiness.run import orchestrate
+from readiness.model import plan as plans
+from readiness.run import fallback, orchestrate
+from readiness.run.folder import RunFolder
+from readiness.run.lanes.native import NativeLane, plan_pythons
 
 
 def test_the_plan_leaves_out_pythons_the_target_does_not_support_and_says_why() -> None:
-    plan = orchestrate.make_plan("run-1", {"3.9": "/py39", "3.12": "/py312"}, ["3.9", "3.12", "3.13"], ">=3.10")
+    plan = plan_pythons({"3.9": "/py39", "3.12": "/py312"}, ["3.9", "3.12", "3.13"], ">=3.10")
     assert [c.python for c in plan.cells] == ["3.12", "3.13"]
     assert plan.excluded == ["3.9: the target requires Python >=3.10"]
     missing = plan.cells[1]
@@ -20,7 +23,7 @@ def test_the_plan_leaves_out_pythons_the_target_does_not_support_and_says_why() 
 
 
 def test_pythons_older_than_3_9_are_never_planned() -> None:
-    plan = orchestrate.make_plan("run-1", {"3.8": "/py38", "3.11": "/py311"}, [], None)
+    plan = plan_pythons({"3.8": "/py38", "3.11": "/py311"}, [], None)
     assert [c.python for c in plan.cells] == ["3.11"]
 
 
@@ -35,12 +38,14 @@ def test_pythons_older_than_3_9_are_never_planned() -> None:
 def test_a_cell_without_a_document_gets_one_that_says_why(
     tmp_path: Path, result: str, state: str, reason: str
 ) -> None:
-    plan = orchestrate.make_plan("run-1", {"3.12": "/py312"}, ["3.12"], None)
-    (tmp_path / "logs").mkdir()
-    (tmp_path / "logs" / "nox.log").write_text("uv: no solution for no-such-dist\n", encoding="utf-8")
-    results = {} if result is None else {"3.12": result}
-    assert orchestrate.fill_missing(tmp_path, plan, results) == [plan.cells[0].id]
-    doc = read_document(tmp_path / "envs" / f"{plan.cells[0].id}.json")
+    plan = plans.Plan("run-1", plan_pythons({"3.12": "/py312"}, ["3.12"], None).cells)
+    folder = RunFolder(tmp_path / "reports", "run-1")
+    folder.logs.mkdir(parents=True)
+    folder.nox_log.write_text("uv: no solution for no-such-dist\n", encoding="utf-8")
+    lane = NativeLane()
+    lane.results = {} if result is None else {"3.12": result}
+    assert fallback.fill_missing(plan, folder.envs, lambda cell: lane.why_missing(cell, folder)) == [plan.cells[0].id]
+    doc = read_document(folder.document(plan.cells[0].id))
     assert doc["state"] == state and doc["reason"].startswith(reason)
     assert doc["checks"] == [] and doc["run_id"] == "run-1"
 
@@ -60,7 +65,7 @@ def test_a_written_plan_is_a_valid_plan_document(tmp_path: Path) -> None:
 
     from readiness.model import schema
 
-    path = orchestrate.write_plan(tmp_path, orchestrate.make_plan("run-1", {"3.12": "/py"}, [], None))
+    path = plans.write(plans.Plan("run-1", plan_pythons({"3.12": "/py"}, [], None).cells), tmp_path / "plan.json")
     data = json.loads(path.read_text(encoding="utf-8"))
     jsonschema.Draft202012Validator(schema.shipped("plan", 1)).validate(data)
     assert [c["python"] for c in data["cells"]] == ["3.12"]

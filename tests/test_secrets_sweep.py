@@ -254,13 +254,16 @@ def test_a_wine_cell_that_could_not_install_names_no_credential_in_its_document(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # uv's error quotes the requirement it could not fetch, credentials and all.
-    from readiness.run import orchestrate, winecells
+    from readiness.model.document import CellState
+    from readiness.model.plan import PlannedCell
+    from readiness.run.fallback import Missing, record
 
     monkeypatch.setenv("DEMO_API_TOKEN", ENV_TOKEN)
-    cell = orchestrate.PlannedCell(WINE_CELL, WINE_PYTHON, None, lane="wine")
-    winecells.record_crash(tmp_path, cell, (
+    cell = PlannedCell(WINE_CELL, WINE_PYTHON, None, lane="wine")
+    (tmp_path / "envs").mkdir()
+    record(tmp_path / "envs" / f"{WINE_CELL}.json", "run-1", cell, Missing(CellState.CRASHED, (
         "the cell's packages could not be installed: installing git+https://ci:"
-        f"{ARG_PASSWORD}@git.example.com/billing.git failed; uv: token {ENV_TOKEN} was refused"))
+        f"{ARG_PASSWORD}@git.example.com/billing.git failed; uv: token {ENV_TOKEN} was refused")))
     path = tmp_path / "envs" / f"{WINE_CELL}.json"
     doc = read_document(path)
     assert doc["state"] == "crashed"

@@ -1,0 +1,133 @@
+"""What every cell installs, as one request built once from `[tool.readiness].target` and carried out
+by every lane (README, "Policy" and "Validate your own project").
+
+A lane turns the request into its installer's arguments: a native cell into a uv environment
+(the target editable when asked, so its sources are live), a Wine cell into a target folder of
+Windows wheels (a copy, rebuilt from the sources on every run).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import List, Optional, Tuple
+
+from readiness.cell import target as target_facts
+from readiness.judge.policy import Policy
+
+COVERAGE = "coverage>=7.10"
+RERUNFAILURES = "pytest-rerunfailures>=14"
+
+
+@dataclass(frozen=True)
+class ReadinessSource:
+    """How a cell gets readiness itself: this source tree (or the folder it was installed from), else the release."""
+
+    folder: Optional[Path]
+    version: str
+
+    @classmethod
+    def here(cls) -> "ReadinessSource":
+        from readiness import __version__
+
+        source = Path(__file__).resolve().parents[3]
+        if (source / "pyproject.toml").is_file() and (source / "src" / "readiness").is_dir():
+            return cls(source, __version__)
+        return cls(_installed_from(), __version__)
+
+    def requirement(self, editable: bool) -> List[str]:
+        if self.folder is None:
+            return [f"readiness=={self.version}"]
+        return ["-e", str(self.folder)] if editable else [self.folder.as_posix()]
+
+
+@dataclass(frozen=True)
+class InstallRequest:
+    """The target (path, extras, editable), its requirements and constraints, and the tools the checks need."""
+
+    target: Optional[Path] = None
+    extras: Tuple[str, ...] = ()
+    editable: bool = False
+    requirements: Optional[Path] = None
+    constraints: Optional[Path] = None
+    tools: Tuple[str, ...] = ()
+    readiness: ReadinessSource = field(default_factory=ReadinessSource.here)
+
+    @classmethod
+    def from_policy(cls, project: Path, rules: Policy) -> "InstallRequest":
+        settings = rules.target
+        tools = ((COVERAGE,) if rules.coverage.enabled else ()) + ((RERUNFAILURES,) if rules.flaky.reruns else ())
+        return cls(
+            target=project / settings.path if settings.path else None,
+            extras=tuple(settings.extras),
+            editable=settings.editable,
+            requirements=project / settings.requirements if settings.requirements else None,
+            constraints=project / settings.constraints if settings.constraints else None,
+            tools=tools,
+        )
+
+    def target_requirement(self) -> Optional[str]:
+        """`path[extra,...]`: the target as an installer takes it."""
+        if self.target is None:
+            return None
+        extras = f"[{','.join(self.extras)}]" if self.extras else ""
+        return f"{self.target.as_posix()}{extras}"
+
+    def arguments(self, *, live: bool) -> List[str]:
+        """uv pip arguments: `live` installs the target (if the policy says editable) and readiness in place."""
+        args: List[str] = []
+        if self.constraints is not None:
+            args += ["-c", str(self.constraints)]
+        if self.requirements is not None:
+            args += ["-r", str(self.requirements)]
+        requirement = self.target_requirement()
+        if requirement is not None:
+            args += ["-e", requirement] if live and self.editable else [requirement]
+        return args + self.readiness.requirement(editable=live) + list(self.tools)
+
+    def local_projects(self) -> List[str]:
+        """The distribution names of the local projects installed (a copy must be rebuilt each run)."""
+        names = ["readiness"] if self.readiness.folder is not None else []
+        if self.target is not None:
+            name = target_facts.project_table(self.target / "pyproject.toml").get("name")
+            if name:
+                names.append(str(name))
+        return names
+
+    def digest(self, *, live: bool) -> str:
+        """Changes when the install would: the arguments, or a file they name (constraints,
+        requirements, a pyproject.toml). A warm cell with another digest installs again."""
+        digest = hashlib.sha256(json.dumps(self.arguments(live=live)).encode("utf-8"))
+        for path in self._files():
+            if path.is_file():
+                digest.update(path.read_bytes())
+        return digest.hexdigest()
+
+    def _files(self) -> List[Path]:
+        files = [self.constraints, self.requirements]
+        for folder in (self.target, self.readiness.folder):
+            if folder is not None:
+                files.append(folder / "pyproject.toml")
+        return [path for path in files if path is not None]
+
+
+def _installed_from() -> Optional[Path]:
+    """Where this readiness was installed from, when that was a local folder (PEP 610)."""
+    from importlib import metadata
+    from urllib.parse import unquote, urlparse
+
+    try:
+        text = metadata.distribution("readiness").read_text("direct_url.json")
+        url = json.loads(text or "{}").get("url", "")
+    except (metadata.PackageNotFoundError, ValueError):
+        return None
+    parsed = urlparse(url)
+    if parsed.scheme != "file":
+        return None
+    path = unquote(parsed.path)
+    if os.name == "nt" and path.startswith("/"):
+        path = path[1:]
+    return Path(path) if Path(path).is_dir() else None

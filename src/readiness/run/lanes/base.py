@@ -1,0 +1,79 @@
+"""The lane protocol: a lane plans its cells, provisions an interpreter, installs the target and runs
+the suite, and always leaves one env document per cell (README, "The Windows lane under Wine").
+
+Native (uv environments under nox) and Wine are the two lanes; a new one (a container, a remote
+runner) is a new module beside them implementing `Lane`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, List, Optional, Protocol, Sequence, Tuple
+
+from readiness.judge.policy import Policy
+from readiness.model.plan import PlannedCell
+from readiness.run.board import Board
+from readiness.run.fallback import Missing
+from readiness.run.folder import RunFolder
+from readiness.run.install import InstallRequest
+
+
+@dataclass(frozen=True)
+class PlanRequest:
+    """What the cells are planned from: the policy, the Pythons asked for, the target's requires-python."""
+
+    rules: Policy
+    pythons: Tuple[str, ...]
+    only: Optional[Tuple[str, ...]] = None  # `--python`: these Pythons alone
+    requires_python: Optional[str] = None
+
+
+@dataclass
+class LanePlan:
+    """A lane's cells (those that cannot run carry their skip_reason) and what it left out, one line each."""
+
+    cells: List[PlannedCell] = field(default_factory=list)
+    excluded: List[str] = field(default_factory=list)
+    # Cells of a lane that cannot run on this machine at all (no wine): recorded as not_run with
+    # the command that enables them, and not required.
+    unplanned: List[PlannedCell] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class RunContext:
+    """Everything a lane needs to run its cells of one run."""
+
+    project: Path
+    folder: RunFolder
+    install: InstallRequest
+    suite: Tuple[str, ...]  # the suite path and the policy's pytest arguments (see `suite_args`)
+    pytest_args: Tuple[str, ...]  # the user's, after `--`
+    environ: Dict[str, str]  # the cells' environment: the caller's, the run's, the services'
+    board: Board
+    timeout: Optional[float] = None
+    jobs: Optional[int] = None
+    coverage_source: Tuple[str, ...] = ()
+    reuse: bool = False  # nox -R: reuse environments without installing
+
+
+class Lane(Protocol):
+    """One way of running cells."""
+
+    name: str
+
+    def plan(self, request: PlanRequest) -> LanePlan:
+        """The cells this lane would run for `request` on this machine."""
+
+    def run(self, cells: Sequence[PlannedCell], context: RunContext) -> None:
+        """Run `cells` (never those with a skip_reason); KeyboardInterrupt propagates after the
+        lane has stopped everything it started."""
+
+    def why_missing(self, cell: PlannedCell, folder: RunFolder) -> Missing:
+        """Why `cell` has no document after `run` (crashed build, never started, ...)."""
+
+
+def suite_args(rules: Policy) -> Tuple[str, ...]:
+    """pytest's arguments in every cell: the suite, the policy's arguments, its reruns of failing checks."""
+    reruns = ("--reruns", str(rules.flaky.reruns)) if rules.flaky.reruns else ()
+    return (rules.suite.path, *rules.suite.pytest_args, *reruns)

@@ -1,0 +1,171 @@
+"""The Windows-under-Wine lane: `windows-x86_64-wine-cpython3.X` cells (README, "The Windows lane under Wine").
+
+Nothing on Linux builds a Windows venv, so a Wine cell is not a nox session: the install request
+is carried out from Linux into a target folder of Windows wheels, and the Windows interpreter
+runs the same suite with that folder on PYTHONPATH, every launch through pipes.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import List, Sequence
+
+from readiness.model.document import CellState
+from readiness.model.ids import CellId, utc_now
+from readiness.model.output import write_text
+from readiness.model.plan import PlannedCell
+from readiness.platform import wine
+from readiness.run import cellrun
+from readiness.run.fallback import Missing, log_tail, record
+from readiness.run.folder import RunFolder
+from readiness.run.lanes.base import LanePlan, PlanRequest, RunContext
+
+DEFAULT_PYTHONS = ("3.11", "3.12", "3.13")
+INSTALL_TIMEOUT_S = 900
+STAMP = ".readiness-install"
+
+
+def cell_id(python: str) -> str:
+    return str(CellId("windows", "x86_64", "cpython", python, wine=True))
+
+
+class WineLane:
+    """Cells run by real Windows CPythons under Wine, one after another."""
+
+    name = "wine"
+
+    def plan(self, request: PlanRequest) -> LanePlan:
+        settings = request.rules.wine
+        if not (settings.enabled or settings.pythons):
+            return LanePlan()
+        pythons = [p for p in (settings.pythons or DEFAULT_PYTHONS) if request.only is None or p in request.only]
+        unavailable = wine.wine_available()
+        cells = [PlannedCell(cell_id(p), p, None, lane="wine", skip_reason=unavailable) for p in pythons]
+        return LanePlan(unplanned=cells) if unavailable else LanePlan(cells)
+
+    def run(self, cells: Sequence[PlannedCell], context: RunContext) -> None:
+        with context.board.ticking():  # the board keeps moving while a Wine cell installs and runs
+            for cell in cells:
+                if not cell.skip_reason:
+                    self._run_cell(cell, context)
+
+    def why_missing(self, cell: PlannedCell, folder: RunFolder) -> Missing:
+        if cell.skip_reason:
+            return Missing(CellState.NOT_RUN, cell.skip_reason)
+        return Missing(CellState.NOT_RUN, "the cell never started (the run stopped before it)")
+
+    def _run_cell(self, cell: PlannedCell, context: RunContext) -> None:
+        try:
+            py = wine.provision(cell.python, context.environ, progress=None)
+        except wine.WineError as exc:
+            cell.skip_reason = str(exc)  # a not_run document, with the reason
+            return
+        try:
+            run_cell(cell, py, context)
+        except wine.WineError as exc:
+            _record(context, cell, Missing(CellState.CRASHED, f"the Wine cell failed to run: {exc}"))
+
+
+def site_folder(context: RunContext, cell: PlannedCell) -> Path:
+    return context.project / ".nox" / f"wine-{cell.python}" / "site"
+
+
+def run_cell(cell: PlannedCell, py: wine.WinePython, context: RunContext) -> None:
+    """Install, run the suite under Wine, and make sure the cell ends with a document.
+
+    With coverage sources the suite runs under `coverage run` as in a native cell (coverage's
+    Windows wheel loads its C tracer under Wine) and the document gets the cell's figures.
+    """
+    folder = context.folder
+    doc, log = folder.document(cell.id), folder.log(cell.id)
+    doc.unlink(missing_ok=True)
+    log.parent.mkdir(parents=True, exist_ok=True)
+    folder.mark_building(cell.id)
+    started = utc_now()
+    try:
+        install(py, site_folder(context, cell), context, log)
+    except wine.WineError as exc:
+        _record(context, cell, Missing(CellState.CRASHED, f"the cell's packages could not be installed: {exc}"))
+        return
+    launch_env = dict(context.environ, **folder.cell_environ(cell.id), READINESS_OUT=wine.to_windows_path(doc))
+    launch_env["READINESS_PROGRESS"] = wine.to_windows_path(folder.progress(cell.id))
+    launch_env.pop("READINESS_LOCK", None)  # a Linux lock file means nothing under Wine
+    measure = _coverage_run(context, cell)
+    try:
+        code = wine.run(py, ["-m", *measure, "pytest", *context.suite, *context.pytest_args, "-p", "no:cacheprovider"],
+                        env=launch_env, cwd=context.project, timeout=context.timeout, log_path=log,
+                        pythonpath=[site_folder(context, cell)])
+    except wine.WineTimeout:
+        _record(context, cell, Missing(CellState.TIMED_OUT, f"the cell ran past its {context.timeout:g} s timeout; "
+                                       "everything it started was killed", started))
+        return
+    except KeyboardInterrupt:
+        _record(context, cell, Missing(CellState.INTERRUPTED, "the run was interrupted before the cell finished",
+                                       started))
+        raise
+    if not doc.is_file():
+        _record(context, cell, Missing(CellState.CRASHED, f"pytest under Wine exited with code {code} without "
+                                       f"writing its document; last lines of {log.name}:\n{log_tail(log)}", started))
+    elif context.coverage_source:
+        _record_coverage(py, cell, context, log)
+
+
+def install(py: wine.WinePython, site: Path, context: RunContext, log: Path) -> None:
+    """Carry out the install request into the cell's target folder.
+
+    A target folder keeps what it has, so one whose request changed (a requirement or extra
+    added or removed, a constraints or requirements file edited) is emptied first; the local
+    projects (the target, readiness) are rebuilt on every run so a warm cell never judges
+    yesterday's sources.
+    """
+    request = context.install
+    digest = request.digest(live=False)
+    stamp = site.parent / STAMP
+    if site.exists() and not (stamp.is_file() and stamp.read_text(encoding="utf-8") == digest):
+        _note(log, f"readiness: the install request changed since {site} was filled; installing afresh")
+        shutil.rmtree(site)
+    reinstall: List[str] = []
+    for name in request.local_projects():
+        reinstall += ["--reinstall-package", name]
+    wine.install_packages(py, site, [*request.arguments(live=False), *reinstall], None,
+                          log_path=log, timeout=INSTALL_TIMEOUT_S)
+    write_text(stamp, digest)
+
+
+def _note(log: Path, text: str) -> None:
+    with log.open("ab") as sink:
+        sink.write(f"{text}\n".encode())
+
+
+def _coverage_data(context: RunContext, cell: PlannedCell) -> "tuple[Path, Path]":
+    return context.folder.coverage_data(cell.id), context.folder.coverage / "cell.coveragerc"
+
+
+def _coverage_run(context: RunContext, cell: PlannedCell) -> List[str]:
+    if not context.coverage_source:
+        return []
+    data, rcfile = _coverage_data(context, cell)
+    data.unlink(missing_ok=True)
+    write_text(rcfile, cellrun.CELL_RCFILE)
+    return ["coverage", "run", f"--rcfile={wine.to_windows_path(rcfile)}",
+            f"--data-file={wine.to_windows_path(data)}", f"--source={','.join(context.coverage_source)}", "-m"]
+
+
+def _record_coverage(py: wine.WinePython, cell: PlannedCell, context: RunContext, log: Path) -> None:
+    data, rcfile = _coverage_data(context, cell)
+    summary = None
+    if data.is_file():
+        argv = ["-m", "coverage", *cellrun.coverage_json_args(wine.to_windows_path(data), wine.to_windows_path(rcfile))]
+        # coverage json reads the measured sources; relative file names need the cell's folder.
+        _code, out = wine.capture(py, argv, pythonpath=[site_folder(context, cell)], timeout=300,
+                                  cwd=context.project)
+        reports = [line for line in out.splitlines() if line.startswith("{")]  # Wine may add noise
+        summary = cellrun.coverage_totals(reports[-1]) if reports else None
+    if summary is not None:
+        summary.update(data_file=f"coverage/{data.name}", source=list(context.coverage_source))
+    cellrun.set_document_coverage(context.folder.document(cell.id), summary, log)
+
+
+def _record(context: RunContext, cell: PlannedCell, missing: Missing) -> None:
+    record(context.folder.document(cell.id), context.folder.run_id, cell, missing)
