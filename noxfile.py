@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import nox
+from nox.command import CommandFailed
 
 ROOT = Path(__file__).resolve().parent
 # readiness's own sessions come from the source tree, so a fresh clone needs only nox and uv.
@@ -39,6 +40,7 @@ TOOL_REQUIREMENTS = [
     "pyyaml>=6",
     "tox>=4.21",
     "tox-uv>=1.11",
+    "import-linter>=2.17",  # tests/test_layers.py proves each layer contract refuses a bad import
 ]
 # Every pytest major the plugin supports, on every Python of the matrix (pytest 9 needs 3.10+).
 PLUGIN_MATRIX = [
@@ -68,9 +70,35 @@ def plugin(session: nox.Session, pytest: str) -> None:
     session.run("pytest", "-n", "2", "-p", "no:cacheprovider", "tests/test_plugin.py", *session.posargs)
 
 
-@nox.session(python=TEST_PYTHON)
+MAX_MODULE_LINES = 400
+LINT_STEPS = [
+    ["ruff", "check", "src", "tests", "lint"],  # style, and no function over 6 parameters (PLR0913)
+    ["lint-imports", "--no-cache", "--no-logo"],  # the layer contracts of [tool.importlinter]
+    ["mypy"],  # --strict over src/readiness
+]
+
+
+def _modules_over(limit: int) -> list[str]:
+    """Each module of src/readiness longer than `limit` lines, with its line count."""
+    modules = sorted((ROOT / "src" / "readiness").rglob("*.py"))
+    counts = {path: len(path.read_text(encoding="utf-8").splitlines()) for path in modules}
+    return [f"{path.relative_to(ROOT).as_posix()}: {n} lines" for path, n in counts.items() if n > limit]
+
+
+@nox.session(python=TEST_PYTHON, reuse_venv=True)
 def lint(session: nox.Session) -> None:
-    """ruff and mypy --strict over the package."""
-    session.install("-e", ".", "ruff", "mypy")
-    session.run("ruff", "check", "src", "tests")
-    session.run("mypy")
+    """ruff, the layer contracts (lint-imports), mypy --strict and the 400-line module limit."""
+    session.install("-e", ".", "nox", "ruff", "mypy", "import-linter>=2.17")
+    # Every step runs, so one pass names every broken rule; then the session fails naming them.
+    failed = []
+    for step in LINT_STEPS:
+        try:
+            session.run(*step)
+        except CommandFailed:
+            failed.append(step[0])
+    too_long = _modules_over(MAX_MODULE_LINES)
+    if too_long:
+        session.log(f"modules over {MAX_MODULE_LINES} lines:\n  " + "\n  ".join(too_long))
+        failed.append(f"modules over {MAX_MODULE_LINES} lines")
+    if failed:
+        session.error(f"lint failed: {', '.join(failed)}")
