@@ -1,0 +1,132 @@
+"""Every target key reaches every lane: one install request, carried out by the native and the Wine lane.
+
+Each check of the project below imports a package that only one key of `[tool.readiness].target`
+can bring into the cell: `path` (the target), `extras`, `requirements` (a file), `constraints`
+(a pinned version), and `editable` (a source edit seen on the next warm run).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+from typing import Dict
+
+import pytest
+from conftest import ROOT, read_document, require_tool
+
+from readiness.run.lanes.native import host_cell
+
+PYTHON = "3.11"
+NATIVE = host_cell(PYTHON)
+WINE = "windows-x86_64-wine-cpython3.11"
+
+NOXFILE = f"""
+import sys
+sys.path.insert(0, {str(ROOT / "src")!r})
+from readiness.nox import register
+register()
+"""
+
+SUITE = '''
+import os
+import pytest
+
+pytestmark = pytest.mark.check(category="install", severity="critical")
+
+
+def test_path():
+    import route_target
+    assert route_target.__name__ == "route_target"
+
+
+def test_extras():
+    import route_extra
+    assert route_extra.WHERE == "extras"
+
+
+def test_requirements():
+    import route_req
+    assert route_req.WHERE == "requirements"
+
+
+def test_constraints():
+    import six  # the target asks for any six; only the constraints file pins 1.16.0
+    assert six.__version__ == "1.16.0"
+
+
+def test_editable():
+    import route_target
+    assert route_target.VALUE == int(os.environ["EXPECTED_VALUE"])
+'''
+
+ROUTES = ["path", "extras", "requirements", "constraints", "editable"]
+
+
+def _package(folder: Path, name: str, body: str, dependencies: str = "[]", extra: str = "") -> Path:
+    module = name.replace("-", "_")
+    (folder / module).mkdir(parents=True)
+    (folder / module / "__init__.py").write_text(body, encoding="utf-8")
+    (folder / "pyproject.toml").write_text(textwrap.dedent(f"""\
+        [build-system]
+        requires = ["hatchling"]
+        build-backend = "hatchling.build"
+        [project]
+        name = "{name}"
+        version = "1.0"
+        requires-python = ">=3.9"
+        dependencies = {dependencies}
+        """) + extra, encoding="utf-8")
+    return folder
+
+
+def make_project(path: Path) -> Path:
+    extra = _package(path / "packages" / "route_extra", "route-extra", 'WHERE = "extras"\n')
+    req = _package(path / "packages" / "route_req", "route-req", 'WHERE = "requirements"\n')
+    _package(path / "target", "route-target", "VALUE = 1\n", '["six"]',
+             f'[project.optional-dependencies]\nmore = ["route-extra @ {extra.resolve().as_uri()}"]\n')
+    (path / "requirements-checks.txt").write_text(f"route-req @ {req.resolve().as_uri()}\n", encoding="utf-8")
+    (path / "constraints.txt").write_text("six==1.16.0\n", encoding="utf-8")
+    (path / "checks").mkdir()
+    (path / "checks" / "test_routes.py").write_text(SUITE, encoding="utf-8")
+    (path / "noxfile.py").write_text(NOXFILE, encoding="utf-8")
+    (path / "pyproject.toml").write_text(textwrap.dedent(f"""\
+        [tool.readiness]
+        pythons = ["{PYTHON}"]
+        target = {{path = "target", extras = ["more"], requirements = "requirements-checks.txt", \
+constraints = "constraints.txt", editable = true, name = "route-target"}}
+        suite = {{path = "checks"}}
+        wine = {{enabled = true, pythons = ["{PYTHON}"]}}
+        """), encoding="utf-8")
+    return path
+
+
+def validate(project: Path, cell: str, expected_value: int) -> Dict[str, str]:
+    environ = {k: v for k, v in os.environ.items() if not k.startswith(("READINESS_", "NOX_", "COV"))}
+    environ.update(REDIS_URL="redis://127.0.0.1:1/0", EXPECTED_VALUE=str(expected_value))
+    done = subprocess.run(
+        [sys.executable, "-m", "nox", "-f", str(project / "noxfile.py"), "-s", "validate", "--", "--cells", cell],
+        cwd=project, env=environ, capture_output=True, text=True, encoding="utf-8",
+        stdin=subprocess.DEVNULL, timeout=900, check=False,
+    )
+    run_id = (project / "reports" / "latest").read_text(encoding="utf-8").strip()
+    doc = read_document(project / "reports" / "runs" / run_id / "envs" / f"{cell}.json")
+    assert doc["state"] == "complete", (doc.get("reason"), done.stdout[-3000:], done.stderr[-3000:])
+    outcomes = {c["id"].rpartition("::test_")[2]: c["outcome"] for c in doc["checks"]}
+    assert done.returncode == (0 if set(outcomes.values()) == {"passed"} else 1), done.stdout[-3000:]
+    return outcomes
+
+
+@pytest.mark.xdist_group("nox")
+@pytest.mark.parametrize("lane", ["native", "wine"])
+def test_every_target_key_reaches_every_lane(tmp_path: Path, lane: str) -> None:
+    if lane == "wine":
+        require_tool("wine")
+    cell = WINE if lane == "wine" else NATIVE
+    project = make_project(tmp_path / "project")
+    assert validate(project, cell, expected_value=1) == dict.fromkeys(ROUTES, "passed")
+    # editable: the next warm run judges the edited source, not the copy the cell was built with
+    (project / "target" / "route_target" / "__init__.py").write_text("VALUE = 2\n", encoding="utf-8")
+    assert validate(project, cell, expected_value=2) == dict.fromkeys(ROUTES, "passed")
