@@ -15,10 +15,10 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from readiness.cell import fingerprint
 from readiness.judge import policy
-from readiness.model import ids
 from readiness.model.errors import UsageError
+from readiness.model.ids import CellId
+from readiness.model.plan import Plan, PlannedCell
 
-PLAN_KIND = "readiness/plan"
 DEFAULT_PYTHONS = ("3.9", "3.10", "3.11", "3.12", "3.13")
 
 
@@ -68,7 +68,7 @@ def ci_cells(rules: policy.Policy, runners: Sequence[Runner] = RUNNERS) -> List[
 
 def _cell_id(runner: Runner, python: str) -> str:
     # A "t" suffix (3.13t) is the free-threaded build, spelt the same way in the cell id.
-    return f"{runner.os}-{runner.arch}-cpython{python}"
+    return str(CellId(runner.os, runner.arch, "cpython", python.rstrip("t"), free_threaded=python.endswith("t")))
 
 
 def _required(cell: str, patterns: Tuple[str, ...]) -> bool:
@@ -82,15 +82,8 @@ def github_matrix(cells: Sequence[CiCell]) -> Dict[str, List[Dict[str, str]]]:
 
 def plan_document(cells: Sequence[CiCell], run_id: str, profile: Optional[str]) -> Dict[str, Any]:
     """The cells as a `readiness/plan` document, the `plan.json` of the CI run."""
-    from readiness import __version__
-
-    return {
-        "kind": PLAN_KIND, "schema": 1, "tool_version": __version__, "run_id": run_id,
-        "created_at": ids.utc_now(), "profile": profile,
-        "cells": [
-            {"id": c.cell, "python": c.python, "interpreter": None, "lane": "native"} for c in cells
-        ],
-    }
+    planned = [PlannedCell(c.cell, c.python) for c in cells]
+    return Plan(run_id, planned, profile=profile).to_dict()
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
