@@ -86,7 +86,8 @@ def make_project(path: Path) -> Path:
     extra = _package(path / "packages" / "route_extra", "route-extra", 'WHERE = "extras"\n')
     req = _package(path / "packages" / "route_req", "route-req", 'WHERE = "requirements"\n')
     _package(path / "target", "route-target", "VALUE = 1\n", '["six"]',
-             f'[project.optional-dependencies]\nmore = ["route-extra @ {extra.resolve().as_uri()}"]\n')
+             f'[project.optional-dependencies]\nmore = ["route-extra @ {extra.resolve().as_uri()}"]\n'
+             "[tool.hatch.metadata]\nallow-direct-references = true\n")
     (path / "requirements-checks.txt").write_text(f"route-req @ {req.resolve().as_uri()}\n", encoding="utf-8")
     (path / "constraints.txt").write_text("six==1.16.0\n", encoding="utf-8")
     (path / "checks").mkdir()
