@@ -21,7 +21,7 @@ from readiness.cell import target as target_facts
 from readiness.judge import policy
 from readiness.model.plan import Plan, PlannedCell
 from readiness.model.plan import write as write_plan
-from readiness.run import runlock
+from readiness.run import preflight, runlock
 from readiness.run.board import Board, read_json
 from readiness.run.fallback import fill_missing, record
 from readiness.run.folder import CELL_TIMEOUT, SCENARIO, RunFolder, latest, relative
@@ -52,6 +52,7 @@ def validate(project: Path, rules: policy.Policy, pythons: Sequence[str], option
         rules = policy.load_policy(options.config, options.profile, cwd=project)
     if options.cell_timeout is None:
         options = replace(options, cell_timeout=rules.cell_timeout)
+    preflight.check(project, rules, InstallRequest.from_policy(project, rules))  # before anything is built
     if options.baseline:  # a wrong name fails now, not after every cell has run
         from readiness.judge import baseline
 

@@ -20,7 +20,7 @@ from readiness.model.ids import CellId, version_key
 from readiness.model.plan import PlannedCell
 from readiness.run import orchestrate
 from readiness.run.fallback import Missing, log_tail
-from readiness.run.folder import CELL_TIMEOUT, RunFolder
+from readiness.run.folder import CELL_TIMEOUT, RUN_DIR, RunFolder
 from readiness.run.install import InstallRequest
 from readiness.run.lanes.base import LanePlan, PlanRequest, RunContext, suite_args
 
@@ -129,11 +129,14 @@ def run_session(session: "object", project: Path, rules: Policy) -> None:
     import nox
 
     assert isinstance(session, nox.Session)
+    request = InstallRequest.from_policy(project, rules)
+    if RUN_DIR not in os.environ:  # on its own, not as one of validate's cells (validate checked already)
+        _preflight(project, rules, request)
     folder = RunFolder.from_environment(project)
     os.environ.setdefault("READINESS_RUN_ID", folder.run_id)
     cell = host_cell(str(session.python))
     folder.mark_building(cell)
-    install(session, InstallRequest.from_policy(project, rules))
+    install(session, request)
     timeout = os.environ.get(CELL_TIMEOUT)
     session.run(
         "python", "-m", "readiness.run.cellrun", "--out", str(folder.envs), "--log-dir", str(folder.logs),
@@ -141,6 +144,17 @@ def run_session(session: "object", project: Path, rules: Policy) -> None:
         "--", *suite_args(rules), "-p", "no:cacheprovider", *session.posargs,
         env=cell_environ(project, rules, folder, cell), success_codes=[0, 1],
     )
+
+
+def _preflight(project: Path, rules: Policy, request: InstallRequest) -> None:
+    from readiness.model.errors import UsageError
+    from readiness.run import preflight
+
+    try:
+        preflight.check(project, rules, request)
+    except UsageError as exc:  # as validate does: the message and 2, before anything is built
+        print(f"readiness: error: {exc}", file=sys.stderr, flush=True)
+        raise SystemExit(2) from None
 
 
 def install(session: "object", request: InstallRequest) -> None:
@@ -158,7 +172,12 @@ def install(session: "object", request: InstallRequest) -> None:
     if stamp.is_file() and stamp.read_text(encoding="utf-8") == digest:
         session.log("readiness: the environment already has this install; skipping it")
         return
-    session.install(*request.arguments(live=True))
+    exact: List[str] = []
+    if stamp.is_file():  # a package the target no longer asks for must not make a check pass
+        session.log("readiness: the install request changed since this environment was built (an extra, group, "
+                    "requirement or a file it names); syncing it exactly, removing what is no longer asked for")
+        exact = ["--exact"]
+    session.install(*request.arguments(live=True), *exact)
     stamp.write_text(digest, encoding="utf-8")
 
 
