@@ -121,3 +121,18 @@ def test_help_lists_the_matrix_command(capsys: pytest.CaptureFixture[str]) -> No
     with pytest.raises(SystemExit):
         cli.main(["--help"])
     assert "print the planned CI matrix" in capsys.readouterr().out
+
+
+def test_the_matrix_leaves_out_the_pythons_the_target_does_not_support(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "lib").mkdir()
+    (tmp_path / "lib" / "pyproject.toml").write_text("[project]\nname = 'lib'\nversion = '1'\n"
+                                                   "requires-python = '>=3.10'\n", encoding="utf-8")
+    (tmp_path / "pyproject.toml").write_text("[tool.readiness]\npythons = ['3.9', '3.10']\n"
+                                             "target = {path = 'lib'}\n", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["matrix", "--github"]) == 0
+    out, err = capsys.readouterr()
+    assert {job["python"] for job in json.loads(out)["include"]} == {"3.10"}
+    assert "readiness: no 3.9 jobs: the target requires Python >=3.10" in err

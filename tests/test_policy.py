@@ -114,13 +114,40 @@ def test_a_bad_policy_exits_2_with_the_message(tmp_path: Path, capsys: pytest.Ca
     assert "did you mean 'required_checks'" in capsys.readouterr().err
 
 
-def test_a_bad_policy_stops_nox_with_the_message_not_a_traceback(tmp_path: Path) -> None:
-    (tmp_path / "noxfile.py").write_text("from readiness.nox import register\nregister()\n", encoding="utf-8")
+def test_a_bad_policy_stops_only_readiness_sessions_with_the_message_not_a_traceback(tmp_path: Path) -> None:
+    (tmp_path / "noxfile.py").write_text(
+        "import nox\nfrom readiness.nox import register\nregister()\n\n"
+        "@nox.session(python=False)\ndef hello(session):\n    session.log('hello ran')\n", encoding="utf-8")
     write_config(tmp_path, "[project]\nname = 'svc'\n\n[tool.readiness]\npythons = '3.12'\n")
+    message = "[tool.readiness].pythons: expected an array of strings, found a string"
+
+    def nox(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "nox", "-f", str(tmp_path / "noxfile.py"), *args],
+                              cwd=tmp_path, capture_output=True, text=True, timeout=300)
+
+    listed = nox("-l")
+    assert listed.returncode == 0 and "Traceback" not in listed.stderr
+    assert "readiness: warning: " in listed.stderr and f"pyproject.toml {message}\n" in listed.stderr
+    assert "validate" in listed.stdout and "hello" in listed.stdout
+    other = nox("-s", "hello")
+    assert other.returncode == 0 and "hello ran" in other.stderr
+    for session in ("validate", "checks-3.11"):
+        done = nox("-s", session)
+        assert done.returncode == 2 and "Traceback" not in done.stderr, session
+        assert done.stderr.endswith(f"pyproject.toml {message}\n") and "readiness: error: " in done.stderr
+
+
+def test_the_targets_requires_python_decides_the_checks_sessions(tmp_path: Path) -> None:
+    (tmp_path / "noxfile.py").write_text("from readiness.nox import register\nregister()\n", encoding="utf-8")
+    (tmp_path / "lib").mkdir()
+    (tmp_path / "lib" / "pyproject.toml").write_text("[project]\nname = 'lib'\nversion = '1'\n"
+                                                   "requires-python = '>=3.10'\n", encoding="utf-8")
+    write_config(tmp_path, "[tool.readiness]\npythons = ['3.9', '3.10', '3.11']\ntarget = {path = 'lib'}\n")
     done = subprocess.run([sys.executable, "-m", "nox", "-f", str(tmp_path / "noxfile.py"), "-l"], cwd=tmp_path,
                           capture_output=True, text=True, timeout=300)
-    assert done.returncode == 2 and "Traceback" not in done.stderr
-    assert done.stderr.endswith("[tool.readiness].pythons: expected an array of strings, found a string\n")
+    assert done.returncode == 0, done.stderr
+    assert "checks-3.10" in done.stdout and "checks-3.11" in done.stdout and "checks-3.9" not in done.stdout
+    assert "readiness: no checks-3.9 session: the target requires Python >=3.10" in done.stderr
 
 
 def test_without_a_policy_the_default_applies_and_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -30,18 +30,20 @@ def register(root: Optional[Path] = None) -> None:
     _activate_pyenv()
     nox.options.default_venv_backend = "uv"
     try:
-        rules = policy.load_policy(cwd=root)
-    except ReadinessError as exc:  # a bad [tool.readiness]: its message and 2, as the CLI does, not a traceback
-        print(f"readiness: error: {exc}", file=sys.stderr, flush=True)
-        raise SystemExit(2) from None
-    pythons = list(rules.pythons) or _found_pythons() or list(DEFAULT_PYTHONS)
+        rules: Optional[policy.Policy] = policy.load_policy(cwd=root)
+        problem = None
+    except ReadinessError as exc:  # only readiness's own sessions stop for a bad [tool.readiness]
+        rules, problem = None, str(exc)
+        print(f"readiness: warning: {problem}\nreadiness: checks-* and validate exit 2 until it is fixed; "
+              "the noxfile's other sessions run as usual", file=sys.stderr, flush=True)
+    pythons = (list(rules.pythons) if rules else []) or _found_pythons() or list(DEFAULT_PYTHONS)
 
-    @nox.session(name="checks", python=pythons, reuse_venv=True, allow_parallel=True)
+    @nox.session(name="checks", python=_supported(root, rules, pythons), reuse_venv=True, allow_parallel=True)
     def checks(session: nox.Session) -> None:
         """Run the check suite in this Python's cell and write its env document."""
         from readiness.run.lanes import native
 
-        native.run_session(session, root, rules)
+        native.run_session(session, root, _usable(rules, problem))
 
     @nox.session(name="validate", python=False, allow_parallel=False)  # type: ignore[call-overload,misc,unused-ignore]
     def validate(session: nox.Session) -> None:
@@ -49,11 +51,34 @@ def register(root: Optional[Path] = None) -> None:
         from readiness.run import options, validate
 
         try:
-            code = validate.validate(root, rules, pythons, options.parse(session.posargs))
+            code = validate.validate(root, _usable(rules, problem), pythons, options.parse(session.posargs))
         except ReadinessError as exc:  # bad options, a run id in use: a message and 2, as the CLI does
             print(f"readiness: error: {exc}", file=sys.stderr, flush=True)
             code = 2
         raise SystemExit(code)
+
+
+def _usable(rules: Optional[policy.Policy], problem: Optional[str]) -> policy.Policy:
+    """The policy, or the policy's problem and exit 2 (as the CLI does: a message, not a traceback)."""
+    if rules is None:
+        print(f"readiness: error: {problem}", file=sys.stderr, flush=True)
+        raise SystemExit(2)
+    return rules
+
+
+def _supported(root: Path, rules: Optional[policy.Policy], pythons: List[str]) -> List[str]:
+    """The `checks-X.Y` sessions: the Pythons the target's requires-python allows, each one left out said once."""
+    if rules is None:
+        return pythons
+    from readiness.run.install import InstallRequest, supports
+
+    requires = InstallRequest.from_policy(root, rules).requires_python()
+    kept = [p for p in pythons if supports(requires, p)]
+    for python in rules.pythons:
+        if python not in kept:
+            print(f"readiness: no checks-{python} session: the target requires Python {requires}",
+                  file=sys.stderr, flush=True)
+    return kept
 
 
 def _activate_pyenv() -> None:

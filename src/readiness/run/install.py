@@ -69,6 +69,13 @@ class InstallRequest:
             tools=tools,
         )
 
+    def requires_python(self) -> Optional[str]:
+        """The target's `requires-python`, which decides the Pythons it is checked on (None: any)."""
+        if self.target is None:
+            return None
+        value = target_facts.project_table(self.target / "pyproject.toml").get("requires-python")
+        return str(value) if value else None
+
     def target_requirement(self) -> Optional[str]:
         """`path[extra,...]`: the target as an installer takes it."""
         if self.target is None:
@@ -131,3 +138,17 @@ def _installed_from() -> Optional[Path]:
     if os.name == "nt" and path.startswith("/"):
         path = path[1:]
     return Path(path) if Path(path).is_dir() else None
+
+
+def supports(requires_python: Optional[str], python: str) -> bool:
+    """Whether X.Y satisfies a `requires-python` specifier (None, or one that cannot be read: everything does)."""
+    if not requires_python:
+        return True
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
+    try:
+        spec = SpecifierSet(requires_python)
+    except InvalidSpecifier:
+        return True
+    version = python.rstrip("t")
+    return spec.contains(f"{version}.0", prereleases=True) or spec.contains(f"{version}.99", prereleases=True)

@@ -11,6 +11,7 @@ import fnmatch
 import json
 import sys
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from readiness.cell import fingerprint
@@ -18,6 +19,7 @@ from readiness.judge import policy
 from readiness.model.errors import UsageError
 from readiness.model.ids import CellId
 from readiness.model.plan import Plan, PlannedCell
+from readiness.run.install import InstallRequest, supports
 
 DEFAULT_PYTHONS = ("3.9", "3.10", "3.11", "3.12", "3.13")
 
@@ -51,9 +53,11 @@ class CiCell:
         return {"os": self.runner, "python": self.python, "cell": self.cell}
 
 
-def ci_cells(rules: policy.Policy, runners: Sequence[Runner] = RUNNERS) -> List[CiCell]:
-    """Every runner x Python of the policy, kept to its required cells when it names any."""
-    pythons = rules.pythons or DEFAULT_PYTHONS
+def ci_cells(rules: policy.Policy, runners: Sequence[Runner] = RUNNERS, requires_python: Optional[str] = None,
+             ) -> List[CiCell]:
+    """Every runner x Python of the policy that the target's requires-python allows, kept to the
+    profile's required cells when it names any."""
+    pythons = [p for p in rules.pythons or DEFAULT_PYTHONS if supports(requires_python, p)]
     cells = [CiCell(r.label, p, _cell_id(r, p)) for r in runners for p in pythons]
     if rules.required_cells is None:
         return cells
@@ -100,7 +104,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def command(args: argparse.Namespace) -> int:
     """Print the planned CI matrix; 0, or a UsageError/PolicyError for the CLI to report."""
     rules = policy.load_policy(args.config, args.profile)
-    cells = ci_cells(rules)
+    project = Path(rules.source).parent if Path(rules.source).is_file() else Path.cwd()
+    requires = InstallRequest.from_policy(project, rules).requires_python()
+    for python in rules.pythons or DEFAULT_PYTHONS:
+        if not supports(requires, python):
+            sys.stderr.write(f"readiness: no {python} jobs: the target requires Python {requires}\n")
+    cells = ci_cells(rules, requires_python=requires)
     if args.github:
         text = json.dumps(github_matrix(cells), separators=(",", ":"))
     else:

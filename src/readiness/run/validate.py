@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any, Dict, Iterator, List, Optional, Sequence, Set, Tuple
 
 from readiness.cell import fingerprint
-from readiness.cell import target as target_facts
 from readiness.judge import policy
 from readiness.model.plan import Plan, PlannedCell
 from readiness.model.plan import write as write_plan
@@ -94,7 +93,8 @@ def _validate_run(run: Run, pythons: Sequence[str]) -> int:
 
 def _plan(run: Run, pythons: Sequence[str]) -> None:
     only = run.options.pythons or None
-    request = PlanRequest(run.rules, tuple(pythons), tuple(only) if only else None, requires_python(run))
+    request = PlanRequest(run.rules, tuple(pythons), tuple(only) if only else None,
+                          InstallRequest.from_policy(run.project, run.rules).requires_python())
     run.plan = Plan(run.folder.run_id, profile=run.options.profile)
     for lane in run.lanes:
         planned = lane.plan(request)
@@ -109,13 +109,6 @@ def _plan(run: Run, pythons: Sequence[str]) -> None:
     print(f"readiness: run {run.plan.run_id}: {len(run.plan.cells)} cell(s) planned")
     for line in run.plan.excluded:
         print(f"  left out of the plan: {line}")
-
-
-def requires_python(run: Run) -> Optional[str]:
-    if not run.rules.target.path:
-        return None
-    value = target_facts.project_table(run.project / run.rules.target.path / "pyproject.toml").get("requires-python")
-    return str(value) if value else None
 
 
 def _run_cells(run: Run, board: Board, done: Set[str]) -> bool:

@@ -21,7 +21,7 @@ from readiness.model.plan import PlannedCell
 from readiness.run import orchestrate
 from readiness.run.fallback import Missing, log_tail
 from readiness.run.folder import CELL_TIMEOUT, RUN_DIR, RunFolder
-from readiness.run.install import InstallRequest
+from readiness.run.install import InstallRequest, supports
 from readiness.run.lanes.base import LanePlan, PlanRequest, RunContext, suite_args
 
 MIN_PYTHON = (3, 9)
@@ -32,16 +32,6 @@ def host_cell(python: str) -> str:
     """The cell id a native Python X.Y gets on this machine, before its interpreter is asked."""
     print_ = fingerprint.fingerprint({})
     return str(CellId(print_["os"], print_["arch"], "cpython", python.rstrip("t"), free_threaded=python.endswith("t")))
-
-
-def supports(requires_python: Optional[str], python: str) -> bool:
-    """Whether X.Y satisfies a `requires-python` specifier (None: everything does)."""
-    if not requires_python:
-        return True
-    from packaging.specifiers import SpecifierSet
-
-    spec = SpecifierSet(requires_python)
-    return spec.contains(f"{python}.0", prereleases=True) or spec.contains(f"{python}.99", prereleases=True)
 
 
 def plan_pythons(found: Mapping[str, Optional[str]], wanted: Sequence[str], requires_python: Optional[str],
