@@ -18,11 +18,12 @@ from typing import Any, Dict, Iterator, List, Optional, Sequence, Set, Tuple
 
 from readiness.cell import fingerprint
 from readiness.judge import policy
+from readiness.model.document import CellState
 from readiness.model.plan import Plan, PlannedCell
 from readiness.model.plan import write as write_plan
 from readiness.run import preflight, runlock
 from readiness.run.board import Board, read_json
-from readiness.run.fallback import fill_missing, record
+from readiness.run.fallback import Missing, fill_missing, record
 from readiness.run.folder import CELL_TIMEOUT, SCENARIO, RunFolder, latest, relative
 from readiness.run.install import InstallRequest
 from readiness.run.lanes.base import Lane, PlanRequest, RunContext, suite_args
@@ -82,7 +83,7 @@ def _validate_run(run: Run, pythons: Sequence[str]) -> int:
         if turn is not None:
             interrupted = _run_cells(run, board, done)
             _combine_coverage(run)  # may use a cell's interpreter
-        _record_missing(run)
+        _record_missing(run, interrupted)
         board.refresh()
         code = judge(run.folder, run.project, run.options)
         # Only now, with the verdict and reports written: `latest` names the run that finished last.
@@ -140,11 +141,27 @@ def _context(run: Run, board: Board, services: Dict[str, str]) -> RunContext:
                       coverage_source=tuple(run.rules.coverage.source), reuse=reuse)
 
 
-def _record_missing(run: Run) -> None:
-    """Every cell ends with a document: the lanes say why a cell has none."""
+def _record_missing(run: Run, interrupted: bool) -> None:
+    """Every cell ends with a document: the lanes say why a cell has none, or the interrupt does."""
     for cell in run.unplanned:
         record(run.folder.document(cell.id), run.folder.run_id, cell, run.owner[cell.id].why_missing(cell, run.folder))
-    fill_missing(run.plan, run.folder.envs, lambda cell: run.owner[cell.id].why_missing(cell, run.folder))
+
+    def why(cell: PlannedCell) -> Missing:
+        if interrupted and not cell.skip_reason:
+            return _interrupted(run.folder, cell)
+        return run.owner[cell.id].why_missing(cell, run.folder)
+
+    fill_missing(run.plan, run.folder.envs, why)
+
+
+def _interrupted(folder: RunFolder, cell: PlannedCell) -> Missing:
+    """A cell the interrupt caught: `interrupted` if it had begun (building or running), else `not_run`."""
+    progress = read_json(folder.progress(cell.id))
+    if progress.get("phase") == "building":
+        return Missing(CellState.INTERRUPTED, "the run was interrupted while the cell's environment was being built")
+    if progress:
+        return Missing(CellState.INTERRUPTED, "the run was interrupted before the cell finished")
+    return Missing(CellState.NOT_RUN, "interrupted before start: the run was stopped before this cell began")
 
 
 def finished_cells(folder: RunFolder) -> Set[str]:
