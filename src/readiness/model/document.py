@@ -20,11 +20,6 @@ from readiness import __version__
 from readiness.model.output import PathLike, write_text
 from readiness.model.reader import ENV_KIND, read_json, validate
 
-__all__ = [
-    "ENV_KIND", "LONGREPR_LIMIT", "MESSAGE_LIMIT", "SCHEMA_VERSION", "CellState", "CheckRecord", "EnvDocument",
-    "Measurement", "Outcome", "Severity", "Target", "dump", "dumps", "load", "worst",
-]
-
 SCHEMA_VERSION = 1
 # The bounds of a check record's free text, in characters: longer text keeps its head and tail.
 LONGREPR_LIMIT = 8000
