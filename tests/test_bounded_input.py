@@ -27,7 +27,7 @@ from envdocs import check, env, write
 
 from readiness.judge import merge, policy, verdict
 from readiness.model import document
-from readiness.model.document import MAX_DEPTH
+from readiness.model.reader import MAX_DEPTH
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="measures the child through /proc")
 

@@ -44,6 +44,20 @@ def test_schema_prints_the_shipped_env_schema(capsys: pytest.CaptureFixture[str]
     assert printed["$id"] == "urn:readiness:schema:env:1"
 
 
+@pytest.mark.parametrize("kind", ["env", "plan", "matrix", "verdict", "baseline"])
+def test_schema_prints_each_kinds_own_schema(kind: str, capsys: pytest.CaptureFixture[str]) -> None:
+    from readiness.judge import baseline, merge, verdict
+    from readiness.model import document, plan
+
+    written = {"env": document.SCHEMA_VERSION, "plan": plan.PLAN_SCHEMA, "matrix": merge.MATRIX_SCHEMA,
+               "verdict": verdict.VERDICT_SCHEMA, "baseline": baseline.BASELINE_SCHEMA}[kind]
+    assert cli.main(["schema", kind]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["$id"] == f"urn:readiness:schema:{kind}:{written}"
+    assert printed["properties"]["kind"] == {"const": f"readiness/{kind}"}
+    assert printed["properties"]["schema"] == {"const": written}
+
+
 def test_the_installed_command_and_module_run() -> None:
     done = subprocess.run(
         [sys.executable, "-m", "readiness", "--version"], capture_output=True, text=True,

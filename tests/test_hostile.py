@@ -16,7 +16,7 @@ from envdocs import check, env, write
 from markdown_it import MarkdownIt
 
 from readiness import cli, render
-from readiness.cell import fingerprint, plugin
+from readiness.cell import envdoc, fingerprint
 from readiness.judge import baseline, merge, policy, verdict
 from readiness.model import ids, schema
 from readiness.model.errors import ReadinessError, UsageError
@@ -284,7 +284,7 @@ def test_the_cell_id_guard_is_the_schemas_pattern() -> None:
 def test_a_cell_id_that_is_a_path_names_no_file(tmp_path: Path, cell: str) -> None:
     for attempt in (lambda: ids.cell_file(tmp_path / "envs", cell, ".json"),
                     lambda: cellrun.coverage_data_path(str(tmp_path / "coverage" / "{cell}.coverage"), cell),
-                    lambda: plugin._document_path(tmp_path, "envs", cell),
+                    lambda: envdoc.document_path(tmp_path, "envs", cell),
                     lambda: PlannedCell(cell, "3.12", None),
                     lambda: RunFolder(tmp_path, "run-1").document(cell)):
         with pytest.raises(UsageError, match=r"cell id .* is not a cell id: .* cannot be a path"):

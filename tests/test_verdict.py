@@ -1,4 +1,4 @@
-"""`readiness verdict`: DESIGN.md's semantics, each reason naming its checks and cells."""
+"""`readiness verdict`: README's verdict table and "Policy", each reason naming its checks and cells."""
 
 from __future__ import annotations
 

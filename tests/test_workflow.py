@@ -1,4 +1,4 @@
-"""The GitHub Actions workflow for users' CI: valid, hardened, and shaped as DESIGN.md says."""
+"""The GitHub Actions workflow for users' CI: valid, hardened, and shaped as README ("CI for your project") says."""
 
 from __future__ import annotations
 

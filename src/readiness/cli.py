@@ -106,7 +106,8 @@ def _add_judging_commands(commands: "argparse._SubParsersAction[_Parser]") -> No
     merge = commands.add_parser("merge", help="merge env documents into one matrix",
                                 description="Merge env documents into one checks x cells matrix (JSON).")
     _inputs(merge)
-    merge.add_argument("-o", "--output", default="-", metavar="FILE", help="where to write the matrix (default: stdout)")
+    merge.add_argument("-o", "--output", default="-", metavar="FILE",
+                       help="where to write the matrix (default: stdout)")
     verdict = commands.add_parser("verdict", help="judge the evidence: GO, GO WITH WAIVERS, NO-GO or INCOMPLETE",
                                   description="Apply the policy to the merged evidence and print the verdict. "
                                   "Exit codes: 0 GO / GO WITH WAIVERS, 1 NO-GO, 3 INCOMPLETE, 2 bad arguments.")
@@ -130,10 +131,10 @@ def _add_judging_commands(commands: "argparse._SubParsersAction[_Parser]") -> No
 def _schema(args: argparse.Namespace) -> int:
     import json
 
-    from readiness.model import schema
-    from readiness.model.document import SCHEMA_VERSION
+    from readiness.model import reader, schema
 
-    sys.stdout.write(json.dumps(schema.shipped(args.kind, SCHEMA_VERSION), indent=2) + "\n")
+    version = reader.current_schema(f"readiness/{args.kind}")
+    sys.stdout.write(json.dumps(schema.shipped(args.kind, version), indent=2) + "\n")
     return EXIT_OK
 
 

@@ -8,6 +8,7 @@ import platform
 import sys
 import sysconfig
 from datetime import datetime
+from pathlib import Path
 from typing import Any, Dict, Mapping, Optional
 
 from readiness.model.ids import check_run_id, new_run_id, normalise_arch, os_family
@@ -68,7 +69,7 @@ def machine() -> Dict[str, Any]:
 
 def _cpu_model() -> str:
     try:
-        with open("/proc/cpuinfo", encoding="utf-8") as handle:
+        with Path("/proc/cpuinfo").open(encoding="utf-8") as handle:
             for line in handle:
                 if line.startswith("model name"):
                     return line.partition(":")[2].strip()

@@ -13,7 +13,7 @@ Schema versions of `readiness/baseline` (readers accept the current and the prev
 1. First version: name, created_at, the source run id, each cell's machine fingerprint, and the
    merged run as an embedded `readiness/matrix` (each cell's env document in full).
 
-A new schema version adds its number to `document.READABLE_SCHEMAS` and, when fields change, one
+A new schema version adds its number to `reader.READABLE_SCHEMAS` and, when fields change, one
 entry to `_UPGRADES` turning the previous version's data into the current one.
 """
 
@@ -30,7 +30,7 @@ from typing import Any, Callable, Dict, List, Optional, Union
 from readiness import __version__
 from readiness.judge import merge
 from readiness.judge.merge import Matrix
-from readiness.model import document
+from readiness.model import reader
 from readiness.model.errors import DocumentError, SchemaError, UsageError
 from readiness.model.output import write_text
 
@@ -107,8 +107,8 @@ def save(matrix: Matrix, name: str, *, root: Optional[Path] = None, now: Optiona
 def load(path: Union[str, Path]) -> Baseline:
     """Read and validate a baseline file; any problem raises a `DocumentError` subclass."""
     name = Path(path).as_posix()
-    data = document.read_json(path)
-    _, version = document.validate(name, data, BASELINE_KIND)
+    data = reader.read_json(path)
+    _, version = reader.validate(name, data, BASELINE_KIND)
     return parse(name, _UPGRADES.get(version, _same)(data))
 
 
@@ -119,9 +119,9 @@ def _same(data: Dict[str, Any]) -> Dict[str, Any]:
 def parse(name: str, data: Dict[str, Any]) -> Baseline:
     """A validated baseline's data (current schema) as a Baseline, its embedded run checked too."""
     matrix_data = data["matrix"]
-    document.validate(f"{name} $.matrix", matrix_data, merge.MATRIX_KIND)
+    reader.validate(f"{name} $.matrix", matrix_data, merge.MATRIX_KIND)
     for index, cell in enumerate(matrix_data["cells"]):
-        document.validate(f"{name} $.matrix.cells[{index}].document", cell["document"], document.ENV_KIND)
+        reader.validate(f"{name} $.matrix.cells[{index}].document", cell["document"], reader.ENV_KIND)
     matrix = Matrix.from_dict(matrix_data)
     unknown = sorted(set(data["machines"]) - set(matrix.documents))
     if unknown:
@@ -134,7 +134,7 @@ def parse(name: str, data: Dict[str, Any]) -> Baseline:
 def is_baseline_file(path: Path) -> bool:
     """Whether `path` is a JSON file whose kind is readiness/baseline (unreadable files are not)."""
     try:
-        return document.read_json(path).get("kind") == BASELINE_KIND
+        return reader.read_json(path).get("kind") == BASELINE_KIND
     except DocumentError:
         return False
 

@@ -12,7 +12,7 @@ Nothing is dropped quietly: an unreadable document, two different documents for 
 a document of another run is an `InputProblem` in the matrix, and the verdict is INCOMPLETE.
 Byte-identical duplicates are dropped and listed.
 
-Reading is bounded: each file by its size (`document.read_bytes`), and one merge by `Limits`
+Reading is bounded: each file by its size (`reader.read_bytes`), and one merge by `Limits`
 (256 MiB of files, 500,000 check results, 20,000 files). The files past a limit, in path order,
 are not merged; they are one `over-limit` problem naming them all, and the verdict is INCOMPLETE.
 """
@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 from readiness import __version__
-from readiness.model import document
+from readiness.model import document, reader
 from readiness.model.document import CheckRecord, EnvDocument, Outcome, Severity
 from readiness.model.errors import DocumentError, SchemaError, UsageError
 
@@ -43,9 +43,9 @@ MATRIX_SCHEMA = 1
 #   1. First version: the run id and the planned cells.
 PLAN_SCHEMA = 1
 # Kinds a folder search takes in; a run folder also holds the products of earlier merges.
-_FOLDER_KINDS = (document.ENV_KIND, PLAN_KIND)
+_FOLDER_KINDS = (reader.ENV_KIND, PLAN_KIND)
 _SEVERITY_ORDER = {severity: index for index, severity in enumerate(Severity)}
-MAX_MERGE_BYTES = document.COMBINED_MAX_BYTES  # the sizes of every file one merge reads
+MAX_MERGE_BYTES = reader.COMBINED_MAX_BYTES  # the sizes of every file one merge reads
 MAX_MERGE_RESULTS = 500_000  # check results (a check in a cell) one merge holds
 MAX_MERGE_FILES = 20_000  # files one merge reads
 
@@ -278,8 +278,8 @@ def _load_one(loaded: _Loaded, path: Path, named: bool, is_from: bool, hashes: D
         loaded.unread.append(name)
         return
     try:
-        raw = document.read_bytes(path, room=limits.bytes - loaded.bytes_read)
-    except document.NoRoom:
+        raw = reader.read_bytes(path, room=limits.bytes - loaded.bytes_read)
+    except reader.NoRoom:
         loaded.over = f"{limits.bytes / 2**20:,.0f} MiB of files"
         loaded.unread.append(name)
         return
@@ -289,7 +289,7 @@ def _load_one(loaded: _Loaded, path: Path, named: bool, is_from: bool, hashes: D
     loaded.files_read += 1
     loaded.bytes_read += len(raw)
     try:
-        data = document.parse_json(name, raw)
+        data = reader.parse_json(name, raw)
     except DocumentError as exc:
         loaded.problems.append(InputProblem("unreadable", (name,), str(exc)))
         return
@@ -334,8 +334,8 @@ def _is_readiness_file(data: Mapping[str, Any], kinds: Sequence[str]) -> bool:
 
 
 def _take(loaded: _Loaded, name: str, data: Dict[str, Any], is_from: bool) -> None:
-    kind, _ = document.validate(name, data)
-    if kind == document.ENV_KIND:
+    kind, _ = reader.validate(name, data)
+    if kind == reader.ENV_KIND:
         doc = EnvDocument.from_dict(data)
         loaded.raw[id(doc)] = data
         loaded.envs.append((doc, name, is_from))
@@ -349,7 +349,7 @@ def _take(loaded: _Loaded, name: str, data: Dict[str, Any], is_from: bool) -> No
 
 def _take_matrix(loaded: _Loaded, name: str, data: Dict[str, Any], is_from: bool) -> None:
     for index, cell in enumerate(data["cells"]):
-        document.validate(f"{name} $.cells[{index}].document", cell["document"], document.ENV_KIND)
+        reader.validate(f"{name} $.cells[{index}].document", cell["document"], reader.ENV_KIND)
     matrix = Matrix.from_dict(data)
     for cell, doc in matrix.documents.items():
         loaded.raw[id(doc)] = matrix.raw[cell]
@@ -440,8 +440,8 @@ def _problem_key(problem: InputProblem) -> Tuple[Tuple[str, ...], str]:
 
 def load_matrix(path: str) -> Matrix:
     """Read one matrix file, strictly (used where exactly a matrix is expected)."""
-    data = document.read_json(path)
-    document.validate(path, data, MATRIX_KIND)
+    data = reader.read_json(path)
+    reader.validate(path, data, MATRIX_KIND)
     if not isinstance(data.get("cells"), list):  # pragma: no cover - the schema ensures it
         raise SchemaError(path, "$.cells", "expected array")
     return Matrix.from_dict(data)

@@ -165,7 +165,7 @@ class Policy:
     def severity_of(self, check_id: str, declared: Severity) -> Severity:
         """The severity the verdict uses: a policy pattern, else the declared one.
 
-        With no policy at all every check counts as major (DESIGN.md, "Policy and its default").
+        With no policy at all every check counts as major (README, "Policy").
         """
         for pattern, severity in self.severity:
             if fnmatch.fnmatchcase(check_id, pattern):

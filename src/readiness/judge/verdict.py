@@ -6,7 +6,7 @@ Library API:
     Verdict.to_dict() (kind readiness/verdict: what a deploy gate reads), dumps(verdict)
     today_from_environment() -> date   (SOURCE_DATE_EPOCH when set, else the local date)
 
-States and precedence (DESIGN.md, "Verdict semantics"): NO-GO > INCOMPLETE > GO WITH WAIVERS
+States and precedence (README, the verdict table at the top): NO-GO > INCOMPLETE > GO WITH WAIVERS
 > GO. Every finding names its checks and cells; INCONCLUSIVE is a finding, never a state.
 There is no confidence figure anywhere.
 """

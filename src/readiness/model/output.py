@@ -47,7 +47,7 @@ def _replace(tmp: str, path: Path) -> None:
     # a short retry covers a reader (say, the live board) that is between open and close.
     for attempt in range(20):
         try:
-            os.replace(tmp, path)
+            Path(tmp).replace(path)
             return
         except PermissionError:
             if os.name != "nt" or attempt == 19:

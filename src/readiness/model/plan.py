@@ -13,6 +13,7 @@ from typing import Any, Dict, List, Optional
 
 from readiness.model.ids import CellId, check_cell_id, utc_now
 from readiness.model.output import PathLike, write_text
+from readiness.model.reader import read_json, validate
 
 PLAN_KIND = "readiness/plan"
 # Schema versions of `readiness/plan`:
@@ -95,8 +96,6 @@ def write(plan: Plan, path: PathLike) -> Path:
 
 def read(path: PathLike) -> Plan:
     """Read and validate a `plan.json` (a DocumentError naming the file and field otherwise)."""
-    from readiness.model import document
-
-    data = document.read_json(path)
-    document.validate(str(path), data, PLAN_KIND)
+    data = read_json(path)
+    validate(str(path), data, PLAN_KIND)
     return Plan.from_dict(data, source=str(path))

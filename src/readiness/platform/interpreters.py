@@ -26,7 +26,7 @@ from readiness.platform.probe import PROBE_SCRIPT
 MINIMUM = (3, 9)
 PROBE_TIMEOUT_S = 10.0
 
-# Precedence within one cell: lower wins (DESIGN.md, Contracts, "Cell id").
+# Precedence within one cell: lower wins (README, "The Windows lane under Wine": `readiness interpreters`).
 SOURCES = ("pyenv", "uv", "py-launcher", "path", "wine")
 _RANK = {name: rank for rank, name in enumerate(SOURCES)}
 

@@ -25,7 +25,7 @@ from typing import IO, Any, Dict, List, Optional, Sequence
 
 from readiness.cell import fingerprint
 from readiness.cell.redact import Redactor, StreamRedactor
-from readiness.model import document, ids
+from readiness.model import document, ids, reader
 from readiness.model.document import CellState, EnvDocument
 from readiness.model.errors import DocumentError
 from readiness.model.output import write_text
@@ -128,8 +128,8 @@ def coverage_totals(report: str) -> Optional[Dict[str, Any]]:
 def set_document_coverage(doc_path: Path, coverage: Optional[Dict[str, Any]], log: Path) -> None:
     """Write `coverage` into the document pytest wrote, atomically, keeping everything else as is."""
     try:
-        raw = document.read_json(doc_path)
-        document.validate(str(doc_path), raw, document.ENV_KIND)
+        raw = reader.read_json(doc_path)
+        reader.validate(str(doc_path), raw, reader.ENV_KIND)
     except DocumentError as exc:
         _log_note(log, f"readiness: coverage not recorded, the document is unreadable: {exc}")
         return

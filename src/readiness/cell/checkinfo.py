@@ -1,0 +1,120 @@
+"""The `check` marker: what it declares about a test (id, title, category, severity, platforms),
+read and validated once per collected item into a `CheckInfo`."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any, Dict, Iterable, List, Mapping, Optional
+
+import pytest
+
+from readiness.model.document import Severity
+
+PLATFORMS = ("linux", "windows", "macos")
+MARKER_HELP = (
+    "check(id=None, title=None, category=None, severity='major', platforms=None): "
+    "a readiness check; platforms limits it to 'linux', 'windows' and/or 'macos'"
+)
+_FIELDS = frozenset({"id", "title", "category", "severity", "platforms"})
+
+
+@dataclass(frozen=True)
+class CheckInfo:
+    """One collected test as a check: its marker's fields, defaults filled, and whether it
+    applies to this cell's platform."""
+
+    id: str
+    nodeid: str
+    title: str
+    category: str = "general"
+    severity: Severity = Severity.MAJOR
+    platforms: Optional[List[str]] = None
+    applicable: bool = True
+
+    def to_dict(self) -> Dict[str, Any]:
+        """Plain JSON data: xdist workers hand their collection to the controller this way."""
+        data = asdict(self)
+        data["severity"] = self.severity.value
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> CheckInfo:
+        return cls(**{**data, "severity": Severity(data["severity"])})
+
+    @classmethod
+    def fallback(cls, nodeid: str) -> CheckInfo:
+        """A check the controller never saw collected (a worker that died early): the defaults."""
+        return cls(id=nodeid, nodeid=nodeid, title=nodeid.rsplit("::", 1)[-1])
+
+
+def check_info(item: pytest.Item, cell_os: str) -> CheckInfo:
+    """The marker's fields for one item, defaults filled, validated; raises UsageError."""
+    fields = _marker_fields(item)
+    severity = fields.get("severity", Severity.MAJOR.value)
+    if severity not in {s.value for s in Severity}:
+        raise pytest.UsageError(
+            f"{item.nodeid}: severity={severity!r} is not one of critical, major, minor, info"
+        )
+    platforms = _platforms(item, fields.get("platforms"))
+    return CheckInfo(
+        id=_check_id(item, fields.get("id")),
+        nodeid=item.nodeid,
+        title=str(fields.get("title") or _docstring_title(item) or item.name),
+        category=str(fields.get("category") or "general"),
+        severity=Severity(severity),
+        platforms=platforms,
+        applicable=platforms is None or cell_os in platforms,
+    )
+
+
+def _marker_fields(item: pytest.Item) -> Dict[str, Any]:
+    fields: Dict[str, Any] = {}
+    for marker in item.iter_markers("check"):  # closest first: the test's own wins
+        if marker.args:
+            raise pytest.UsageError(f"{item.nodeid}: @pytest.mark.check takes keyword arguments only")
+        for key, value in marker.kwargs.items():
+            fields.setdefault(key, value)
+    unknown = set(fields) - _FIELDS
+    if unknown:
+        raise pytest.UsageError(
+            f"{item.nodeid}: @pytest.mark.check has no argument {sorted(unknown)[0]!r} "
+            "(it takes id, title, category, severity, platforms)"
+        )
+    return fields
+
+
+def _platforms(item: pytest.Item, declared: Any) -> Optional[List[str]]:
+    if declared is None:
+        return None
+    platforms = [declared] if isinstance(declared, str) else list(declared)
+    bad = [p for p in platforms if p not in PLATFORMS]
+    if bad:
+        raise pytest.UsageError(
+            f"{item.nodeid}: platforms={bad[0]!r} is not one of {', '.join(PLATFORMS)}"
+        )
+    return platforms
+
+
+def _check_id(item: pytest.Item, declared: Any) -> str:
+    """`id=` with the parameter set's id appended, else the node id."""
+    if not declared:
+        return str(item.nodeid)
+    callspec = getattr(item, "callspec", None)
+    return str(declared if callspec is None else f"{declared}[{callspec.id}]")
+
+
+def _docstring_title(item: pytest.Item) -> str:
+    doc = getattr(getattr(item, "obj", None), "__doc__", None) or ""
+    return doc.strip().splitlines()[0] if doc.strip() else ""
+
+
+def check_unique(infos: Iterable[CheckInfo]) -> None:
+    """Refuse two tests that claim one check id; the message names both."""
+    seen: Dict[str, str] = {}
+    for info in infos:
+        other = seen.setdefault(info.id, info.nodeid)
+        if other != info.nodeid:
+            raise pytest.UsageError(
+                f"readiness: check id {info.id!r} is used by both {other} and "
+                f"{info.nodeid}; give each its own id= in @pytest.mark.check"
+            )

@@ -1,0 +1,154 @@
+"""Folding pytest's reports into one check record: the worst phase decides the outcome, a pass
+after a pytest-rerunfailures retry is `flaky`, a crashed xdist worker's check is an `error`."""
+
+from __future__ import annotations
+
+from typing import Any, Dict, Optional
+
+import pytest
+
+from readiness.cell.checkinfo import CheckInfo
+from readiness.cell.redact import Redactor
+from readiness.model.document import LONGREPR_LIMIT, MESSAGE_LIMIT, CheckRecord, Measurement, Outcome, Severity
+
+# pytest-xdist reports a check whose worker died while running it in this phase.
+CRASHED_PHASE = "???"
+
+
+class Tally:
+    """The reports of one check, folded into its record as they arrive."""
+
+    def __init__(self, info: CheckInfo) -> None:
+        self.info = info
+        self.outcome: Optional[Outcome] = None
+        self.attempts = 0
+        self.duration = 0.0
+        self.message: Optional[str] = None
+        self.longrepr: Optional[str] = None
+        self.first_failure: Optional[str] = None
+        self.evidence: Dict[str, Any] = {}
+        self.measurements: Dict[str, Any] = {}
+
+    def add(self, report: pytest.TestReport, redactor: Redactor) -> None:
+        self.duration += float(getattr(report, "duration", 0.0) or 0.0)
+        attached = getattr(report, "readiness", None)
+        if isinstance(attached, dict):
+            self.evidence = attached.get("evidence", self.evidence)
+            self.measurements = attached.get("measurements", self.measurements)
+        if str(report.outcome) == "rerun":  # pytest-rerunfailures' own outcome
+            self.attempts += 1
+            if self.first_failure is None:
+                self.first_failure = bounded(redactor.text(report.longreprtext), LONGREPR_LIMIT)
+            return
+        if report.when in ("call", CRASHED_PHASE) or (report.when == "setup" and not report.passed):
+            self.attempts += 1
+        outcome = phase_outcome(report, self.info)
+        if outcome is not None and (self.outcome is None or outcome.rank < self.outcome.rank):
+            self.outcome = outcome
+            self.message = _message(report, outcome, self.info)
+            self.longrepr = _longrepr(report, redactor) if outcome.rank <= Outcome.XPASSED.rank else None
+
+    def record(self, redactor: Redactor) -> CheckRecord:
+        outcome = self.outcome or Outcome.SKIPPED
+        message = self.message
+        if self.outcome is None:
+            message = "did not run: the session stopped before this check"
+        elif outcome is Outcome.PASSED and self.first_failure is not None:
+            outcome = Outcome.FLAKY
+            message = f"passed on attempt {self.attempts} after failing first"
+        return CheckRecord(
+            id=self.info.id,
+            outcome=outcome,
+            nodeid=self.info.nodeid,
+            title=redactor.text(self.info.title),
+            category=self.info.category,
+            severity=self.info.severity,
+            platforms=self.info.platforms,
+            attempts=self.attempts,
+            duration_s=round(self.duration, 6),
+            message=None if message is None else bounded(redactor.text(message), MESSAGE_LIMIT),
+            longrepr=self.longrepr,
+            first_failure=self.first_failure,
+            evidence=self.evidence,
+            measurements={name: Measurement(m["unit"], m["samples"], m.get("load"))
+                          for name, m in self.measurements.items()},
+        )
+
+
+def phase_outcome(report: pytest.TestReport, info: CheckInfo) -> Optional[Outcome]:
+    """What one phase (setup, call, teardown) says about the check; None: nothing to say."""
+    xfail = hasattr(report, "wasxfail")
+    if str(report.when) == CRASHED_PHASE:
+        return Outcome.ERROR
+    if report.when in ("setup", "teardown"):
+        if report.failed:
+            return Outcome.ERROR
+        if report.skipped:
+            if xfail:
+                return Outcome.XFAILED
+            return Outcome.SKIPPED if info.applicable else Outcome.NOT_APPLICABLE
+        return None
+    if report.passed:
+        return Outcome.XPASSED if xfail else Outcome.PASSED
+    if report.skipped:
+        return Outcome.XFAILED if xfail else Outcome.SKIPPED
+    return Outcome.FAILED
+
+
+def _message(report: pytest.TestReport, outcome: Outcome, info: CheckInfo) -> Optional[str]:
+    if outcome is Outcome.NOT_APPLICABLE:
+        return f"not applicable: runs on {', '.join(info.platforms or [])} only"
+    if hasattr(report, "wasxfail"):
+        return f"expected failure: {report.wasxfail}" if report.wasxfail else "expected failure"
+    longrepr = report.longrepr
+    if isinstance(longrepr, tuple) and len(longrepr) == 3:
+        return str(longrepr[2])
+    crash = getattr(longrepr, "reprcrash", None)
+    if crash is not None:
+        return str(crash.message)
+    if longrepr:
+        text = str(longrepr).strip()
+        return text.splitlines()[-1] if text else None
+    return None
+
+
+def _longrepr(report: pytest.TestReport, redactor: Redactor) -> Optional[str]:
+    parts = [report.longreprtext] if report.longrepr else []
+    for title, content in report.sections:
+        parts.append(f"----- {title} -----\n{content}")
+    text = "\n".join(parts).strip()
+    return bounded(redactor.text(text), LONGREPR_LIMIT) if text else None
+
+
+def bounded(text: str, limit: int) -> str:
+    """`text` cut to `limit` characters, keeping its head and its tail (where the error is)."""
+    if len(text) <= limit:
+        return text
+    marker = f"\n... [{len(text) - limit} characters cut] ...\n"
+    head = (limit - len(marker)) // 3
+    tail = limit - len(marker) - head
+    return text[:head] + marker + text[-tail:]
+
+
+def deselected_record(info: CheckInfo) -> CheckRecord:
+    """A check that `-k`, `-m` or a plugin left out of this run."""
+    return CheckRecord(
+        id=info.id, outcome=Outcome.DESELECTED, nodeid=info.nodeid, title=info.title,
+        category=info.category, severity=info.severity, platforms=info.platforms, attempts=0,
+        message="deselected (-k, -m or a plugin)",
+    )
+
+
+def collection_error_record(report: pytest.CollectReport, redactor: Redactor) -> CheckRecord:
+    """A module that failed to import: one critical `error` under the module's id."""
+    return CheckRecord(
+        id=report.nodeid or "<collection>",
+        outcome=Outcome.ERROR,
+        nodeid=report.nodeid,
+        title=f"collect {report.nodeid}",
+        category="collection",
+        severity=Severity.CRITICAL,
+        attempts=1,
+        message="collection failed: the checks in this module could not be loaded",
+        longrepr=bounded(redactor.text(report.longreprtext), LONGREPR_LIMIT),
+    )

@@ -1,0 +1,45 @@
+"""The progress file of a running cell (`READINESS_PROGRESS`): counts so far, which validate's
+live board reads while the cell runs."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import time
+from pathlib import Path
+from typing import Dict, Optional
+
+from readiness.model.document import Outcome
+from readiness.model.output import write_text
+
+# At most four writes a second: the board polls, and a fast suite must not spend its time here.
+_INTERVAL_S = 0.25
+
+
+class Progress:
+    """A small file the live board reads while the cell runs: counts so far, updated often."""
+
+    def __init__(self, path: Optional[str], cell_id: str) -> None:
+        self.path = Path(path) if path else None
+        self.cell_id = cell_id
+        self.total = 0
+        self.counts: Dict[str, int] = {}
+        self.last_write = 0.0
+
+    def finished(self, outcome: Optional[Outcome]) -> None:
+        """Count one finished check (None: its outcome is not known yet)."""
+        key = outcome.value if outcome is not None else "unknown"
+        self.counts[key] = self.counts.get(key, 0) + 1
+        if time.monotonic() - self.last_write > _INTERVAL_S:
+            self.write(final=False)
+
+    def write(self, final: bool) -> None:
+        if self.path is None:
+            return
+        self.last_write = time.monotonic()
+        data = {
+            "cell": self.cell_id, "total": self.total, "done": sum(self.counts.values()),
+            "counts": self.counts, "final": final,
+        }
+        with contextlib.suppress(OSError):  # the board is a convenience; the document is what counts
+            write_text(self.path, json.dumps(data))

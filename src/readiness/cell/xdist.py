@@ -1,0 +1,68 @@
+"""Under pytest-xdist: workers hand what they collected to the controller through small files in
+a folder made for the run, and only the controller writes the document."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Dict, List, Set, Tuple
+
+import pytest
+
+from readiness.cell.checkinfo import CheckInfo
+from readiness.model.output import write_text
+
+if TYPE_CHECKING:
+    from readiness.cell.recorder import Recorder
+
+_COLLECT_DIR = "readiness_collect_dir"  # the key in each worker's workerinput
+
+
+def is_worker(config: pytest.Config) -> bool:
+    return hasattr(config, "workerinput")
+
+
+def share_collection(config: pytest.Config, infos: Dict[str, CheckInfo], deselected: Set[str]) -> None:
+    """On a worker, before any check runs: write what it collected where the controller reads it."""
+    folder = config.workerinput.get(_COLLECT_DIR)  # type: ignore[attr-defined]
+    if not folder:
+        return
+    worker = config.workerinput["workerid"]  # type: ignore[attr-defined]
+    data = {"infos": {nodeid: info.to_dict() for nodeid, info in infos.items()}, "deselected": sorted(deselected)}
+    write_text(Path(folder) / f"{worker}.json", json.dumps(data))
+
+
+def read_collections(folder: Path) -> Tuple[Dict[str, CheckInfo], Set[str]]:
+    """What every worker collected so far: check infos by node id, and the deselected node ids."""
+    infos: Dict[str, CheckInfo] = {}
+    deselected: Set[str] = set()
+    for path in sorted(folder.glob("*.json")):
+        data = json.loads(path.read_text(encoding="utf-8"))
+        infos.update((nodeid, CheckInfo.from_dict(info)) for nodeid, info in data["infos"].items())
+        deselected.update(data["deselected"])
+    return infos, deselected
+
+
+class XdistController:
+    """Hooks that exist only with pytest-xdist installed, on the controller."""
+
+    def __init__(self, recorder: Recorder) -> None:
+        self.recorder = recorder
+
+    def pytest_configure_node(self, node: Any) -> None:
+        if self.recorder.collect_folder is None:
+            self.recorder.collect_folder = Path(tempfile.mkdtemp(prefix="readiness-collect-"))
+        self.recorder.under_xdist = True
+        node.workerinput[_COLLECT_DIR] = str(self.recorder.collect_folder)
+
+    def pytest_xdist_node_collection_finished(self, node: Any, ids: List[str]) -> None:
+        self.recorder.progress.total = max(self.recorder.progress.total, len(ids))
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        folder = self.recorder.collect_folder
+        if folder is not None:
+            self.recorder.merge_worker_collection(folder)
+            shutil.rmtree(folder, ignore_errors=True)
