@@ -7,15 +7,23 @@ import json
 import shutil
 import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Dict, List, Set, Tuple
+from typing import Any, Dict, List, Optional, Protocol, Set, Tuple
 
 import pytest
 
 from readiness.cell.checkinfo import CheckInfo
 from readiness.model.output import write_text
 
-if TYPE_CHECKING:
-    from readiness.cell.recorder import Recorder
+
+class Recorder(Protocol):
+    """What the controller hooks need of the recorder (cell/recorder.py), without importing it back."""
+
+    collect_folder: Optional[Path]
+    under_xdist: bool
+    progress: Any
+
+    def merge_worker_collection(self, folder: Path) -> None: ...
+
 
 _COLLECT_DIR = "readiness_collect_dir"  # the key in each worker's workerinput
 
