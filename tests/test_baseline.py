@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from readiness import cli
-from readiness.judge import baseline, compare, merge, policy, verdict
+from readiness.judge import baseline, merge, policy, statistics, verdict
 from readiness.judge.verdict import Effect, State
 from readiness.model import schema
 from readiness.model.document import CheckRecord, EnvDocument, Target
@@ -84,7 +84,8 @@ def _toml(text: str) -> Dict[str, object]:
 def test_save_list_and_show_a_baseline(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     stored = save(tmp_path, doc([check("db", "failed"), check("perf", measurements={"startup_s": [1.0, 1.2, 1.1]})],
                                 run_id="nightly-41"))
-    assert "saved baseline main (run nightly-41, 1 cell(s)) to .readiness/baselines/main.json" in capsys.readouterr().out
+    saved = "saved baseline main (run nightly-41, 1 cell(s)) to .readiness/baselines/main.json"
+    assert saved in capsys.readouterr().out
     data = json.loads(stored.read_text(encoding="utf-8"))
     jsonschema.Draft202012Validator(schema.shipped("baseline", 1)).validate(data)
     assert data["kind"] == "readiness/baseline" and data["schema"] == 1 and data["source_run_id"] == "nightly-41"
@@ -193,8 +194,8 @@ def test_only_a_major_check_failing_in_the_baseline_too_does_not_block(tmp_path:
     assert still["message"] == f"lint: still failing, as in the baseline, in {LINUX}"
 
 
-def test_a_removed_critical_check_blocks_and_a_removed_major_one_is_reported(tmp_path: Path,
-                                                                             capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_removed_critical_check_blocks_and_a_removed_major_one_is_reported(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     save(tmp_path, doc([check("auth", severity="critical"), check("docs"), check("api")], run_id="old"))
     assert run_verdict(tmp_path, doc([check("api")]), capsys=capsys) == 1
     removed = {f["checks"][0]: f for f in findings(tmp_path, "removed-check")}
@@ -286,7 +287,7 @@ def test_a_straddling_interval_is_inconclusive_with_the_samples_that_would_settl
 
 def test_more_samples_settle_what_fewer_left_inconclusive() -> None:
     base = NOISY * 6
-    change = compare.measured_change(base, [s * 1.035 for s in base], 5.0)
+    change = statistics.measured_change(base, [s * 1.035 for s in base], 5.0)
     assert change.status == "pass"
 
 
@@ -336,7 +337,7 @@ POSITIVE = st.floats(min_value=0.01, max_value=100.0, allow_nan=False)
 @given(st.lists(POSITIVE, min_size=5, max_size=20, unique=True), st.floats(min_value=-0.3, max_value=0.5))
 def test_the_interval_holds_the_true_shift_of_clean_data(samples: List[float], shift: float) -> None:
     scaled = [s * (1 + shift) for s in reversed(samples)]
-    result = compare.ratio_interval(samples, scaled)
+    result = statistics.ratio_interval(samples, scaled)
     assert result is not None
     estimate, low, high = result
     assert low is not None and high is not None
@@ -353,7 +354,7 @@ SAMPLES = st.lists(st.floats(min_value=0.0, max_value=1e6, allow_nan=False), min
 def test_any_samples_give_a_judgement_and_no_exception(base: List[float], now: List[float],
                                                        limit: Optional[float], min_effect: float,
                                                        same: bool) -> None:
-    change = compare.measured_change(base, now, limit, min_effect, same_machine=same)
+    change = statistics.measured_change(base, now, limit, min_effect, same_machine=same)
     assert change.status in ("pass", "fail", "inconclusive", "measured")
     assert change.exceeds == (change.status == "fail")
     for value in (change.ci_low_pct, change.ci_high_pct, change.estimate_pct):

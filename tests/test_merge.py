@@ -119,6 +119,21 @@ def test_the_plan_beside_envs_is_found(tmp_path: Path) -> None:
     write_plan(run / "plan.json", [LINUX, WINDOWS, "macos-arm64-cpython3.12"])
     matrix = merge.merge_paths([str(run / "envs" / f"{LINUX}.json")])
     assert matrix.plan is not None and len(matrix.plan.cells) == 3
+    (tmp_path / "m.json").write_text(merge.dumps(matrix), encoding="utf-8")
+    planned = {"run_id": "run-1", "cells": [LINUX, WINDOWS, "macos-arm64-cpython3.12"],
+               "source": (run / "plan.json").as_posix()}
+    assert merge.merge_paths([str(tmp_path / "m.json")]).to_dict()["plan"] == planned  # the matrix keeps it
+
+
+def test_a_matrix_planning_something_that_is_no_cell_id_is_an_unreadable_input(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    two_cells(tmp_path / "envs")
+    data = merge.merge_paths([str(tmp_path / "envs")]).to_dict()
+    data["plan"] = {"run_id": "run-1", "cells": [LINUX, "../../etc"], "source": ""}
+    (tmp_path / "m.json").write_text(json.dumps(data), encoding="utf-8")
+    [problem] = merge.merge_paths([str(tmp_path / "m.json")]).problems
+    assert problem.kind == "unreadable" and "m.json: field $.plan.cells: cell id '../../etc'" in problem.message
+    assert cli.main(["verdict", str(tmp_path / "m.json")]) == 3
 
 
 def test_no_inputs_at_all_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

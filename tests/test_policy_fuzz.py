@@ -25,8 +25,9 @@ from readiness.judge import policy
 from readiness.model.document import Severity
 from readiness.model.errors import PolicyError
 
-FUZZ = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                                                         HealthCheck.too_slow])
+# print_blob: a failure prints the @reproduce_failure line that replays it exactly.
+FUZZ = settings(max_examples=200, deadline=None, print_blob=True,
+                suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 KeyPath = Tuple[Union[str, int], ...]
 
 # --- TOML text, written the way a user would (quoted keys, inline values, section headers) ------
@@ -149,7 +150,10 @@ def accepts(kind: str, value: Any) -> bool:
         "text": lambda: isinstance(value, str) and bool(value.strip()),
         "texts": lambda: isinstance(value, list) and all(accepts("text", v) for v in value),
         "bool": lambda: isinstance(value, bool),
-        "number": lambda: real and math.isfinite(value) and 0 <= value <= sys.float_info.max,
+        # As the loader: an integer is compared exactly (no float of it is made, so a huge one is
+        # simply too large), a float must be finite; both between 0 and the largest float.
+        "number": lambda: real and (isinstance(value, int) or math.isfinite(value))
+        and 0 <= value <= sys.float_info.max,
         "timeout": lambda: accepts("number", value) and value > 0,
         "count": lambda: isinstance(value, int) and not isinstance(value, bool) and value >= 0,
         "date": lambda: isinstance(value, dt.date) or (isinstance(value, str) and _iso_date(value)),
@@ -327,6 +331,30 @@ def test_the_fuzzer_knows_every_policy_key() -> None:
     assert known and set(known.group(1).split(", ")) == set(ALLOWED["top"])
 
 
+NUMERIC_LEAVES: Dict[str, Callable[[Any], Dict[str, Any]]] = {
+    "number": lambda v: {"budgets": {"x": {"max": v}}}, "timeout": lambda v: {"cell_timeout": v},
+    "count": lambda v: {"flaky": {"reruns": v}}}
+BIGGEST = int(sys.float_info.max)  # the largest integer a float holds exactly
+
+
+@FUZZ
+@given(kind=st.sampled_from(sorted(NUMERIC_LEAVES)), value=st.one_of(
+    scalars, st.integers(-(2**1100), 2**1100), st.integers(BIGGEST - 2**970, BIGGEST + 2**970)))
+@example(kind="number", value=10**400)  # once an OverflowError in the oracle itself, not an answer
+@example(kind="timeout", value=2**1024)
+@example(kind="number", value=BIGGEST)
+@example(kind="number", value=BIGGEST + 1)
+def test_the_oracle_agrees_with_the_loader_on_numbers(kind: str, value: Any) -> None:
+    """`accepts` decides the expected outcome of every mutant: it must answer, and answer as the loader does."""
+    try:
+        policy.parse_policy(NUMERIC_LEAVES[kind](value), "pyproject.toml")
+    except PolicyError:
+        loaded = False
+    else:
+        loaded = True
+    assert accepts(kind, value) == loaded
+
+
 @FUZZ
 @given(table=valid_tables, sections=st.booleans(), data=st.data())
 def test_valid_tables_load_from_the_file_and_as_a_table(docs: Path, table: Dict[str, Any], sections: bool,
@@ -396,6 +424,7 @@ RAW_FAULTS = [
 @given(table=valid_tables | bad_tables().map(lambda bad: bad[0]), edits=st.lists(
     st.tuples(st.integers(0, 10**6), st.binary(max_size=3), st.integers(0, 3)), min_size=1, max_size=4))
 @example(table={}, edits=[(0, b"", 0)])
+@example(table={"budgets": {"startup_s": {"max": 10**400}}, "cell_timeout": 2**1024}, edits=[(0, b"", 0)])
 def test_any_bytes_in_a_pyproject_load_or_say_why(docs: Path, table: Dict[str, Any],
                                                   edits: List[Tuple[int, bytes, int]]) -> None:
     """Valid and bad tables with random bytes cut out or put in: a Policy or a PolicyError, never a crash."""

@@ -6,7 +6,7 @@ Library API (the CLI and `nox -s validate` call the same functions):
         inputs: env documents, folders (searched for readiness JSON files), globs, or matrix
         files; `mixed_from`: the same, from other runs (CI artifacts): the matrix is then mixed.
     find_inputs(inputs) -> list of (path, named) pairs, sorted
-    dumps(matrix) -> str; Matrix.to_dict() / Matrix.from_dict(data)
+    dumps(matrix) -> str; Matrix.to_dict() / Matrix.from_dict(data)   (judge/matrix.py)
 
 Nothing is dropped quietly: an unreadable document, two different documents for one cell, or
 a document of another run is an `InputProblem` in the matrix, and the verdict is INCOMPLETE.
@@ -21,30 +21,24 @@ from __future__ import annotations
 
 import glob
 import hashlib
-import json
 import os
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
-from readiness import __version__
-from readiness.model import document, reader
-from readiness.model.document import CheckRecord, EnvDocument, Outcome, Severity
+from readiness.judge.matrix import MATRIX_KIND, InputProblem, Matrix, Row, dumps
+from readiness.model import reader
+from readiness.model.document import EnvDocument
 from readiness.model.errors import DocumentError, SchemaError, UsageError
+from readiness.model.plan import PLAN_KIND, Plan
 
-MATRIX_KIND = "readiness/matrix"
-PLAN_KIND = "readiness/plan"
-# Schema versions of `readiness/matrix`:
-#   1. First version: run ids, inputs, problems, plan, one embedded env document per cell,
-#      and the derived checks x cells outcome table.
-MATRIX_SCHEMA = 1
-# Schema versions of `readiness/plan`:
-#   1. First version: the run id and the planned cells.
-PLAN_SCHEMA = 1
+# The matrix record lives in judge/matrix.py; these names stay importable from here.
+__all__ = ["MATRIX_KIND", "MAX_MERGE_BYTES", "MAX_MERGE_FILES", "MAX_MERGE_RESULTS", "InputProblem", "Limits",
+           "Matrix", "Row", "dumps", "find_inputs", "merge_paths"]
+
 # Kinds a folder search takes in; a run folder also holds the products of earlier merges.
 _FOLDER_KINDS = (reader.ENV_KIND, PLAN_KIND)
-_SEVERITY_ORDER = {severity: index for index, severity in enumerate(Severity)}
 MAX_MERGE_BYTES = reader.COMBINED_MAX_BYTES  # the sizes of every file one merge reads
 MAX_MERGE_RESULTS = 500_000  # check results (a check in a cell) one merge holds
 MAX_MERGE_FILES = 20_000  # files one merge reads
@@ -59,148 +53,6 @@ class Limits:
     files: int = MAX_MERGE_FILES
 
 
-@dataclass(frozen=True)
-class InputProblem:
-    """An input that could not be used as evidence; it makes the verdict INCOMPLETE."""
-
-    kind: str  # "unreadable", "over-limit", "conflict", "foreign-run", "wrong-kind"
-    paths: Tuple[str, ...]
-    message: str
-
-    def to_dict(self) -> Dict[str, Any]:
-        return {"kind": self.kind, "paths": list(self.paths), "message": self.message}
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> InputProblem:
-        return cls(data["kind"], tuple(data["paths"]), data["message"])
-
-
-@dataclass(frozen=True)
-class Plan:
-    """The cells a run set out to produce (`plan.json`)."""
-
-    run_id: str
-    cells: Tuple[str, ...]
-    source: str = ""
-
-    def to_dict(self) -> Dict[str, Any]:
-        return {"run_id": self.run_id, "cells": list(self.cells), "source": self.source}
-
-
-@dataclass
-class Row:
-    """One check across cells: its declared metadata and its record in each cell."""
-
-    id: str
-    title: str
-    category: str
-    severity: Severity
-    results: Dict[str, CheckRecord] = field(default_factory=dict)
-
-    @property
-    def worst(self) -> Optional[Outcome]:
-        return document.worst(record.outcome for record in self.results.values())
-
-    def outcome(self, cell: str) -> Optional[Outcome]:
-        record = self.results.get(cell)
-        return None if record is None else record.outcome
-
-
-@dataclass
-class Matrix:
-    """Every cell's env document of one run (or a mixed set), and the checks x cells rows."""
-
-    run_id: Optional[str]
-    documents: Dict[str, EnvDocument]
-    sources: Dict[str, str] = field(default_factory=dict)
-    plan: Optional[Plan] = None
-    mixed: bool = False
-    inputs: List[str] = field(default_factory=list)
-    duplicates: List[str] = field(default_factory=list)
-    problems: List[InputProblem] = field(default_factory=list)
-    # Each cell's document as read, so writing the matrix does not rebuild it (lossless).
-    raw: Dict[str, Dict[str, Any]] = field(default_factory=dict, repr=False, compare=False)
-    # The target's coverage combined over the cells (coverage_merge.combine_run), when measured.
-    coverage: Optional[Dict[str, Any]] = None
-    rows: Dict[str, Row] = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.documents = dict(sorted(self.documents.items()))
-        self.rows = build_rows(self.documents.values())
-
-    @property
-    def cells(self) -> List[str]:
-        return list(self.documents)
-
-    @property
-    def run_ids(self) -> List[str]:
-        return sorted({doc.run_id for doc in self.documents.values()})
-
-    def to_dict(self) -> Dict[str, Any]:
-        return {
-            "kind": MATRIX_KIND,
-            "schema": MATRIX_SCHEMA,
-            "tool_version": __version__,
-            "run_id": self.run_id,
-            "run_ids": self.run_ids,
-            "mixed": self.mixed,
-            "inputs": list(self.inputs),
-            "duplicates": list(self.duplicates),
-            "problems": [problem.to_dict() for problem in self.problems],
-            "plan": None if self.plan is None else self.plan.to_dict(),
-            "cells": [{"id": cell, "source": self.sources.get(cell, ""),
-                       "document": self.raw.get(cell) or doc.to_dict()} for cell, doc in self.documents.items()],
-            "checks": [_row_dict(row, self.cells) for row in self.rows.values()],
-            **({} if self.coverage is None else {"coverage": self.coverage}),
-        }
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Matrix:
-        plan = data["plan"]
-        return cls(
-            run_id=data["run_id"],
-            documents={c["id"]: EnvDocument.from_dict(c["document"]) for c in data["cells"]},
-            raw={c["id"]: c["document"] for c in data["cells"]},
-            sources={c["id"]: c["source"] for c in data["cells"]},
-            plan=None if plan is None else Plan(plan["run_id"], tuple(plan["cells"]), plan["source"]),
-            mixed=bool(data["mixed"]),
-            inputs=list(data["inputs"]),
-            duplicates=list(data["duplicates"]),
-            problems=[InputProblem.from_dict(p) for p in data["problems"]],
-            coverage=data.get("coverage"),
-        )
-
-
-def _row_dict(row: Row, cells: Sequence[str]) -> Dict[str, Any]:
-    worst = row.worst
-    return {
-        "id": row.id,
-        "title": row.title,
-        "category": row.category,
-        "severity": row.severity.value,
-        "worst": None if worst is None else worst.value,
-        "outcomes": {cell: row.results[cell].outcome.value for cell in cells if cell in row.results},
-    }
-
-
-def build_rows(documents: Iterable[EnvDocument]) -> Dict[str, Row]:
-    """The checks x cells rows, sorted by check id; metadata from the most severe declaration."""
-    rows: Dict[str, Row] = {}
-    for doc in documents:
-        for record in doc.checks:
-            row = rows.setdefault(record.id, Row(record.id, record.title, record.category, record.severity))
-            if _SEVERITY_ORDER[record.severity] < _SEVERITY_ORDER[row.severity]:
-                row.severity = record.severity
-            row.results[doc.cell_id] = record
-    return dict(sorted(rows.items()))
-
-
-def dumps(matrix: Matrix) -> str:
-    """The matrix as JSON text (stable key order)."""
-    # Compact: a matrix holds every cell's documents, and indented JSON is written far slower.
-    return json.dumps(matrix.to_dict(), ensure_ascii=False, allow_nan=False, separators=(",", ":")) + "\n"
-
-
 # --- finding the inputs -----------------------------------------------------------------
 
 
@@ -210,7 +62,9 @@ def find_inputs(inputs: Sequence[str]) -> List[Tuple[Path, bool]]:
     found: Dict[str, Tuple[Path, bool]] = {}
     for spec in inputs:
         for path, named in _expand(spec):
-            key = os.path.normcase(os.path.abspath(path))
+            # One file named twice (./a.json, a.json, A.JSON on Windows) is read once; abspath, not
+            # resolve(): it spells the path out without following links, as the user gave it.
+            key = os.path.normcase(os.path.abspath(path))  # noqa: PTH100
             found[key] = (path, found.get(key, (path, False))[1] or named)
     return sorted(found.values(), key=lambda item: item[0].as_posix())
 
@@ -222,7 +76,8 @@ def _expand(spec: str) -> List[Tuple[Path, bool]]:
     if path.exists():
         return [(path, True)]
     if glob.has_magic(spec):
-        matches = [Path(m) for m in sorted(glob.glob(spec, recursive=True))]
+        # glob.glob, not Path.glob: the pattern may be absolute and may hold ** anywhere.
+        matches = [Path(m) for m in sorted(glob.glob(spec, recursive=True))]  # noqa: PTH207
         return [item for m in matches for item in _expand(str(m))]
     raise UsageError(f"input {spec!r} does not exist (give env documents, folders, globs or a matrix file)")
 
@@ -248,6 +103,7 @@ class _Loaded:
     results_read: int = 0
     over: str = ""  # the limit reached, once reached
     unread: List[str] = field(default_factory=list)  # the files not read since
+    hashes: Dict[str, str] = field(default_factory=dict)  # sha256 of each file taken in -> its name
 
 
 def merge_paths(inputs: Sequence[str], *, mixed_from: Sequence[str] = (), limits: Optional[Limits] = None) -> Matrix:
@@ -257,11 +113,10 @@ def merge_paths(inputs: Sequence[str], *, mixed_from: Sequence[str] = (), limits
     an `InputProblem` instead, so the verdict says INCOMPLETE and names the file.
     """
     loaded = _Loaded(limits=limits or Limits())
-    hashes: Dict[str, str] = {}
     for specs, is_from in ((inputs, False), (mixed_from, True)):
         for path, named in find_inputs(specs):
-            _load_one(loaded, path, named, is_from, hashes)
-    _add_run_folder_plans(loaded, hashes)
+            _load_one(loaded, path, named, is_from)
+    _add_run_folder_plans(loaded)
     if loaded.unread:
         loaded.problems.append(_not_read(loaded))
     if not loaded.inputs and not loaded.problems:
@@ -269,48 +124,64 @@ def merge_paths(inputs: Sequence[str], *, mixed_from: Sequence[str] = (), limits
     return _assemble(loaded)
 
 
-def _load_one(loaded: _Loaded, path: Path, named: bool, is_from: bool, hashes: Dict[str, str]) -> None:
+def _load_one(loaded: _Loaded, path: Path, named: bool, is_from: bool) -> None:
+    """Read one file into `loaded`: a named file always, a file found in a folder when it is a readiness file."""
     name = path.as_posix()
-    limits = loaded.limits
-    if not loaded.over and loaded.files_read >= limits.files:
-        loaded.over = f"{limits.files:,} files"
-    if loaded.over:
-        loaded.unread.append(name)
+    raw = _read(loaded, path, name)
+    if raw is None:
         return
-    try:
-        raw = reader.read_bytes(path, room=limits.bytes - loaded.bytes_read)
-    except reader.NoRoom:
-        loaded.over = f"{limits.bytes / 2**20:,.0f} MiB of files"
-        loaded.unread.append(name)
-        return
-    except DocumentError as exc:
-        loaded.problems.append(InputProblem("unreadable", (name,), str(exc)))
-        return
-    loaded.files_read += 1
-    loaded.bytes_read += len(raw)
     try:
         data = reader.parse_json(name, raw)
     except DocumentError as exc:
         loaded.problems.append(InputProblem("unreadable", (name,), str(exc)))
         return
-    if not named and not _is_readiness_file(data, _FOLDER_KINDS):
+    if not named and data.get("kind") not in _FOLDER_KINDS:
         return
-    digest = hashlib.sha256(raw).hexdigest()
-    if digest in hashes:
-        loaded.duplicates.append(f"{name} (same bytes as {hashes[digest]})")
+    if not _admit(loaded, name, raw, data):
         return
-    results = _count_results(data)
-    if loaded.results_read + results > limits.results:
-        loaded.over = f"{limits.results:,} check results (a check in a cell)"
-        loaded.unread.append(name)
-        return
-    loaded.results_read += results
-    hashes[digest] = name
-    loaded.inputs.append(name)
     try:
         _take(loaded, name, data, is_from)
     except DocumentError as exc:
         loaded.problems.append(InputProblem("unreadable", (name,), str(exc)))
+
+
+def _read(loaded: _Loaded, path: Path, name: str) -> Optional[bytes]:
+    """The file's bytes, counted against the limits; None when it is past a limit or unreadable."""
+    limits = loaded.limits
+    if not loaded.over and loaded.files_read >= limits.files:
+        loaded.over = f"{limits.files:,} files"
+    if loaded.over:
+        loaded.unread.append(name)
+        return None
+    try:
+        raw = reader.read_bytes(path, room=limits.bytes - loaded.bytes_read)
+    except reader.NoRoom:
+        loaded.over = f"{limits.bytes / 2**20:,.0f} MiB of files"
+        loaded.unread.append(name)
+        return None
+    except DocumentError as exc:
+        loaded.problems.append(InputProblem("unreadable", (name,), str(exc)))
+        return None
+    loaded.files_read += 1
+    loaded.bytes_read += len(raw)
+    return raw
+
+
+def _admit(loaded: _Loaded, name: str, raw: bytes, data: Mapping[str, Any]) -> bool:
+    """Whether a readiness file joins the merge: not a byte-identical duplicate, within the results limit."""
+    digest = hashlib.sha256(raw).hexdigest()
+    if digest in loaded.hashes:
+        loaded.duplicates.append(f"{name} (same bytes as {loaded.hashes[digest]})")
+        return False
+    results = _count_results(data)
+    if loaded.results_read + results > loaded.limits.results:
+        loaded.over = f"{loaded.limits.results:,} check results (a check in a cell)"
+        loaded.unread.append(name)
+        return False
+    loaded.results_read += results
+    loaded.hashes[digest] = name
+    loaded.inputs.append(name)
+    return True
 
 
 def _count_results(data: Mapping[str, Any]) -> int:
@@ -329,10 +200,6 @@ def _not_read(loaded: _Loaded) -> InputProblem:
     )
 
 
-def _is_readiness_file(data: Mapping[str, Any], kinds: Sequence[str]) -> bool:
-    return data.get("kind") in kinds
-
-
 def _take(loaded: _Loaded, name: str, data: Dict[str, Any], is_from: bool) -> None:
     kind, _ = reader.validate(name, data)
     if kind == reader.ENV_KIND:
@@ -340,7 +207,7 @@ def _take(loaded: _Loaded, name: str, data: Dict[str, Any], is_from: bool) -> No
         loaded.raw[id(doc)] = data
         loaded.envs.append((doc, name, is_from))
     elif kind == PLAN_KIND:
-        loaded.plans.append(Plan(data["run_id"], tuple(c["id"] for c in data["cells"]), name))
+        loaded.plans.append(Plan.from_dict(data, name))
     elif kind == MATRIX_KIND:
         _take_matrix(loaded, name, data, is_from)
     else:
@@ -350,7 +217,10 @@ def _take(loaded: _Loaded, name: str, data: Dict[str, Any], is_from: bool) -> No
 def _take_matrix(loaded: _Loaded, name: str, data: Dict[str, Any], is_from: bool) -> None:
     for index, cell in enumerate(data["cells"]):
         reader.validate(f"{name} $.cells[{index}].document", cell["document"], reader.ENV_KIND)
-    matrix = Matrix.from_dict(data)
+    try:
+        matrix = Matrix.from_dict(data)
+    except UsageError as exc:  # the matrix schema takes any string as a planned cell; only a cell id will do
+        raise SchemaError(name, "$.plan.cells", str(exc)) from None
     for cell, doc in matrix.documents.items():
         loaded.raw[id(doc)] = matrix.raw[cell]
         loaded.envs.append((doc, matrix.sources.get(cell) or f"{name}#{cell}", is_from))
@@ -363,7 +233,7 @@ def _take_matrix(loaded: _Loaded, name: str, data: Dict[str, Any], is_from: bool
         loaded.coverage.append(matrix.coverage)
 
 
-def _add_run_folder_plans(loaded: _Loaded, hashes: Dict[str, str]) -> None:
+def _add_run_folder_plans(loaded: _Loaded) -> None:
     """A run's `plan.json` beside its `envs/` folder counts even when not named."""
     if loaded.plans:
         return
@@ -371,7 +241,7 @@ def _add_run_folder_plans(loaded: _Loaded, hashes: Dict[str, str]) -> None:
     for folder in sorted(folders):
         plan = folder.parent / "plan.json"
         if plan.is_file():
-            _load_one(loaded, plan, True, False, hashes)
+            _load_one(loaded, plan, True, False)
 
 
 # --- choosing one document per cell -------------------------------------------------------
@@ -436,12 +306,3 @@ def _foreign(source: str, found: str, run_id: Optional[str]) -> InputProblem:
 
 def _problem_key(problem: InputProblem) -> Tuple[Tuple[str, ...], str]:
     return problem.paths, problem.message
-
-
-def load_matrix(path: str) -> Matrix:
-    """Read one matrix file, strictly (used where exactly a matrix is expected)."""
-    data = reader.read_json(path)
-    reader.validate(path, data, MATRIX_KIND)
-    if not isinstance(data.get("cells"), list):  # pragma: no cover - the schema ensures it
-        raise SchemaError(path, "$.cells", "expected array")
-    return Matrix.from_dict(data)

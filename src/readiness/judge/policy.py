@@ -29,16 +29,24 @@ Keys (every one is parsed and type-checked here, also those other commands act o
 
 from __future__ import annotations
 
-import datetime as dt
-import difflib
 import fnmatch
-import math
-import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
+from typing import Any, Dict, Mapping, Optional, Tuple
 
+from readiness.judge.policy_values import PARSERS, as_table, check_keys, did_you_mean, kind_of, shown_key
+from readiness.judge.settings import (
+    EXPIRY_WARNING_DAYS,
+    STATISTICS,
+    Budget,
+    CoverageSettings,
+    FlakySettings,
+    SuiteSettings,
+    TargetSettings,
+    Waiver,
+    WineSettings,
+)
 from readiness.model.document import Severity
 from readiness.model.errors import PolicyError
 
@@ -47,91 +55,12 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on 3.9 and 3.10 only
     import tomli as tomllib  # type: ignore[import-not-found, unused-ignore]
 
+# The settings records live in judge/settings.py; these names stay importable from here.
+__all__ = ["DEFAULT_LABEL", "EXPIRY_WARNING_DAYS", "STATISTICS", "Budget", "CoverageSettings", "FlakySettings",
+           "Policy", "SuiteSettings", "TargetSettings", "Waiver", "WineSettings", "default_policy", "load_policy",
+           "parse_policy"]
+
 DEFAULT_LABEL = "default policy"
-EXPIRY_WARNING_DAYS = 14
-
-
-@dataclass(frozen=True)
-class TargetSettings:
-    """How the project under check is installed into each cell."""
-
-    path: Optional[str] = None
-    extras: Tuple[str, ...] = ()
-    requirements: Optional[str] = None
-    constraints: Optional[str] = None  # one file pinning the target's dependencies in every cell
-    name: Optional[str] = None  # its distribution name, recorded in every env document
-    editable: bool = True  # installed in place, so a warm cell sees source edits at once
-
-
-@dataclass(frozen=True)
-class SuiteSettings:
-    """Where the check suite lives and what pytest is given."""
-
-    path: str = "checks"
-    pytest_args: Tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class WineSettings:
-    """The Windows lane under Wine."""
-
-    enabled: bool = False
-    pythons: Tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class CoverageSettings:
-    """Coverage of the target: the packages (import names) measured in every cell; none: off."""
-
-    source: Tuple[str, ...] = ()
-
-    @property
-    def enabled(self) -> bool:
-        return bool(self.source)
-
-
-@dataclass(frozen=True)
-class FlakySettings:
-    """What a check that passed only on a retry means for the verdict."""
-
-    blocks: bool = False
-    reruns: int = 0
-
-
-@dataclass(frozen=True)
-class Budget:
-    """A limit on one measurement: absolute (`max`) and/or relative to a baseline."""
-
-    measurement: str
-    max: Optional[float] = None
-    max_increase_pct: Optional[float] = None
-    min_effect: float = 0.0
-    required: bool = False
-    check: str = "*"
-    unit: Optional[str] = None
-    statistic: str = "median"  # what `max` limits: the median of the samples, or their p95
-
-    def applies_to(self, check_id: str) -> bool:
-        return fnmatch.fnmatchcase(check_id, self.check)
-
-
-@dataclass(frozen=True)
-class Waiver:
-    """An accepted problem: a check (pattern), optionally only in some cells, until a date."""
-
-    check: str
-    reason: str
-    owner: str
-    expires: dt.date
-    cells: Tuple[str, ...] = ()
-
-    def covers(self, check_id: str, cell: str) -> bool:
-        if not fnmatch.fnmatchcase(check_id, self.check):
-            return False
-        return not self.cells or any(fnmatch.fnmatchcase(cell, c) for c in self.cells)
-
-    def days_left(self, today: dt.date) -> int:
-        return (self.expires - today).days
 
 
 @dataclass(frozen=True)
@@ -223,12 +152,12 @@ def _tool_table(data: Dict[str, Any], path: Path, *, required: bool) -> Optional
         return data if required else None
     tool = data.get("tool", {})
     if not isinstance(tool, dict):
-        raise PolicyError(f"{path.as_posix()}: tool must be a table, found {_kind(tool)}")
+        raise PolicyError(f"{path.as_posix()}: tool must be a table, found {kind_of(tool)}")
     table = tool.get("readiness")
     if table is None and required:
         raise PolicyError(f"{path.as_posix()}: has no [tool.readiness] table")
     if table is not None and not isinstance(table, dict):
-        raise PolicyError(f"{path.as_posix()}: tool.readiness must be a table, found {_kind(table)}")
+        raise PolicyError(f"{path.as_posix()}: tool.readiness must be a table, found {kind_of(table)}")
     return table
 
 
@@ -236,15 +165,15 @@ def parse_policy(table: Mapping[str, Any], source: str, profile: Optional[str] =
     """Check a `[tool.readiness]` table and turn it into a Policy; PolicyError names the key."""
     where = f"{source} [tool.readiness]"
     values = _values(table, where, _TOP_KEYS)
-    profiles = _table(table.get("profiles", {}), f"{where}.profiles")
+    profiles = as_table(table.get("profiles", {}), f"{where}.profiles")
     # Every profile is checked, chosen or not, and its errors name the profile's own keys.
     chosen = {}
     for name, body in profiles.items():
-        at = f"{where}.profiles.{_key(name)}"
-        chosen[name] = _values(_table(body, at), at, _PROFILE_KEYS)
+        at = f"{where}.profiles.{shown_key(name)}"
+        chosen[name] = _values(as_table(body, at), at, _PROFILE_KEYS)
     if profile is not None:
         if profile not in profiles:
-            raise PolicyError(f"{where}: no profile {profile!r}{_hint(profile, list(profiles))}")
+            raise PolicyError(f"{where}: no profile {profile!r}{did_you_mean(profile, list(profiles))}")
         values.update(chosen[profile])
     return Policy(source=source, is_default=False, profile=profile,
                   profiles=tuple(sorted(profiles)), **values)
@@ -252,211 +181,9 @@ def parse_policy(table: Mapping[str, Any], source: str, profile: Optional[str] =
 
 def _values(table: Mapping[str, Any], where: str, allowed: Tuple[str, ...]) -> Dict[str, Any]:
     """The typed values of the policy keys in `table`, each checked under its key path."""
-    _check_keys(table, allowed, where)
-    return {key: _PARSERS[key](value, f"{where}.{key}") for key, value in table.items() if key in _PARSERS}
+    check_keys(table, allowed, where)
+    return {key: PARSERS[key](value, f"{where}.{key}") for key, value in table.items() if key in PARSERS}
 
 
-def _check_keys(table: Mapping[str, Any], allowed: Tuple[str, ...], where: str) -> None:
-    for key in table:
-        if key not in allowed:
-            raise PolicyError(f"{where}: unknown key {key!r}{_hint(key, list(allowed))}")
-
-
-def _hint(word: str, options: List[str]) -> str:
-    close = difflib.get_close_matches(word, options, n=1)
-    return f"; did you mean {close[0]!r}?" if close else f" (known: {', '.join(sorted(options))})"
-
-
-# --- value parsers: each takes (value, where) and returns typed data -----------------------
-
-
-def _table(value: Any, where: str) -> Dict[str, Any]:
-    if not isinstance(value, dict):
-        raise PolicyError(f"{where}: expected a table, found {_kind(value)}")
-    return value
-
-
-def _kind(value: Any) -> str:
-    return {bool: "a boolean", str: "a string", int: "an integer", float: "a number", list: "an array",
-            dict: "a table", dt.date: "a date", dt.datetime: "a date-time", dt.time: "a time of day",
-            }.get(type(value), type(value).__name__)
-
-
-_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
-_SHOWN_CHARS = 60
-
-
-def _key(name: str) -> str:
-    """A key as it appears in a key path: bare if TOML allows, else quoted with escapes (never raw control bytes)."""
-    return name if _BARE_KEY.fullmatch(name) else repr(name)
-
-
-def _shown(value: Any) -> str:
-    """A value as a message shows it: short scalars as written, long ones cut, anything else by its kind."""
-    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 64:
-        return f"an integer of {len(format(value, 'x'))} hex digits"
-    if not isinstance(value, (str, int, float)):
-        return _kind(value)
-    text = repr(value)
-    if len(text) <= _SHOWN_CHARS:
-        return text
-    return f"{text[:_SHOWN_CHARS - 5]}...{text[-1]} ({len(str(value))} characters)"
-
-
-def _str(value: Any, where: str) -> str:
-    if not isinstance(value, str):
-        raise PolicyError(f"{where}: expected a non-empty string, found {_kind(value)}")
-    if not value.strip():
-        raise PolicyError(f"{where}: expected a non-empty string, found {_shown(value)}")
-    return value
-
-
-def _str_list(value: Any, where: str) -> Tuple[str, ...]:
-    if not isinstance(value, list):
-        raise PolicyError(f"{where}: expected an array of strings, found {_kind(value)}")
-    return tuple(_str(item, f"{where}[{index}]") for index, item in enumerate(value))
-
-
-def _bool(value: Any, where: str) -> bool:
-    if not isinstance(value, bool):
-        raise PolicyError(f"{where}: expected true or false, found {_kind(value)}")
-    return value
-
-
-def _number(value: Any, where: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise PolicyError(f"{where}: expected a number of at least 0, found {_kind(value)}")
-    if value < 0 or (isinstance(value, float) and not math.isfinite(value)) or value > sys.float_info.max:
-        raise PolicyError(f"{where}: expected a finite number of at least 0, found {_shown(value)}")
-    return float(value)
-
-
-def _count(value: Any, where: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise PolicyError(f"{where}: expected a whole number of at least 0, found {_kind(value)}")
-    if value < 0:
-        raise PolicyError(f"{where}: expected a whole number of at least 0, found {_shown(value)}")
-    return value
-
-
-def _date(value: Any, where: str) -> dt.date:
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    if isinstance(value, str):
-        try:
-            return dt.date.fromisoformat(value)
-        except ValueError:
-            pass
-    raise PolicyError(f"{where}: expected a date such as 2026-12-31, found {_shown(value)}")
-
-
-def _severity_map(value: Any, where: str) -> Tuple[Tuple[str, Severity], ...]:
-    names = [s.value for s in Severity]
-    result = []
-    for pattern, name in _table(value, where).items():
-        if name not in names:
-            hint = _hint(name, names) if isinstance(name, str) else f" (known: {', '.join(sorted(names))})"
-            raise PolicyError(f"{where}.{_key(pattern)}: {_shown(name)} is not a severity{hint}")
-        result.append((pattern, Severity(name)))
-    return tuple(result)
-
-
-def _fields(value: Any, where: str, spec: Mapping[str, Callable[[Any, str], Any]],
-            required: Tuple[str, ...] = ()) -> Dict[str, Any]:
-    """A sub-table checked against `spec` (key -> parser); `required` keys must be present."""
-    table = _table(value, where)
-    _check_keys(table, tuple(spec), where)
-    for key in required:
-        if key not in table:
-            raise PolicyError(f"{where}.{key}: is required (give {', '.join(required)})")
-    return {key: spec[key](item, f"{where}.{key}") for key, item in table.items()}
-
-
-def _target(value: Any, where: str) -> TargetSettings:
-    return TargetSettings(**_fields(value, where, {"path": _str, "extras": _str_list, "requirements": _str,
-                                                   "constraints": _str, "name": _str, "editable": _bool}))
-
-
-def _suite(value: Any, where: str) -> SuiteSettings:
-    return SuiteSettings(**_fields(value, where, {"path": _str, "pytest_args": _str_list}))
-
-
-def _wine(value: Any, where: str) -> WineSettings:
-    return WineSettings(**_fields(value, where, {"enabled": _bool, "pythons": _str_list}))
-
-
-def _coverage(value: Any, where: str) -> CoverageSettings:
-    return CoverageSettings(**_fields(value, where, {"source": _str_list}, required=("source",)))
-
-
-def _flaky(value: Any, where: str) -> FlakySettings:
-    return FlakySettings(**_fields(value, where, {"blocks": _bool, "reruns": _count}))
-
-
-STATISTICS = ("median", "p95")
-
-
-def _statistic(value: Any, where: str) -> str:
-    if not isinstance(value, str) or value not in STATISTICS:
-        hint = _hint(value, list(STATISTICS)) if isinstance(value, str) else f" (known: {', '.join(STATISTICS)})"
-        raise PolicyError(f"{where}: {_shown(value)} is not a statistic a budget can limit{hint}")
-    return str(value)
-
-
-_BUDGET_FIELDS: Dict[str, Callable[[Any, str], Any]] = {
-    "max": _number, "max_increase_pct": _number, "min_effect": _number,
-    "required": _bool, "check": _str, "unit": _str, "statistic": _statistic,
-}
-
-
-def _budgets(value: Any, where: str) -> Tuple[Budget, ...]:
-    budgets = []
-    for name, body in _table(value, where).items():
-        fields = _fields(body, f"{where}.{_key(name)}", _BUDGET_FIELDS)
-        if "max" not in fields and "max_increase_pct" not in fields:
-            raise PolicyError(f"{where}.{_key(name)}: give max (absolute) and/or max_increase_pct (relative)")
-        budgets.append(Budget(measurement=name, **fields))
-    return tuple(budgets)
-
-
-_WAIVER_FIELDS: Dict[str, Callable[[Any, str], Any]] = {
-    "check": _str, "cells": _str_list, "reason": _str, "owner": _str, "expires": _date,
-}
-
-
-def _waivers(value: Any, where: str) -> Tuple[Waiver, ...]:
-    if not isinstance(value, list):
-        raise PolicyError(f"{where}: expected an array of tables ([[tool.readiness.waivers]])")
-    required = ("check", "reason", "owner", "expires")
-    return tuple(
-        Waiver(**_fields(body, f"{where}[{index}]", _WAIVER_FIELDS, required))
-        for index, body in enumerate(value)
-    )
-
-
-def _timeout(value: Any, where: str) -> float:
-    seconds = _number(value, where)
-    if seconds == 0:
-        raise PolicyError(f"{where}: a cell timeout must be more than 0 seconds")
-    return seconds
-
-
-_PARSERS: Dict[str, Callable[[Any, str], Any]] = {
-    "required_cells": _str_list,
-    "required_checks": _str_list,
-    "severity": _severity_map,
-    "budgets": _budgets,
-    "flaky": _flaky,
-    "only_new_failures_block": _bool,
-    "waivers": _waivers,
-    "pythons": _str_list,
-    "cell_timeout": _timeout,
-    "target": _target,
-    "suite": _suite,
-    "wine": _wine,
-    "coverage": _coverage,
-}
-_TOP_KEYS = (*_PARSERS, "profiles")
-_PROFILE_KEYS = tuple(_PARSERS)
+_TOP_KEYS = (*PARSERS, "profiles")
+_PROFILE_KEYS = tuple(PARSERS)

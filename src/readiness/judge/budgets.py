@@ -1,0 +1,199 @@
+"""Budgets on measurements: each measurement of each check in each cell, judged against the policy's
+absolute limit (a statistic of its samples) and relative limit (its change against the baseline,
+with an interval); measurements with no budget are listed, with their change where one is known."""
+
+from __future__ import annotations
+
+import fnmatch
+import statistics
+from dataclasses import dataclass
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Set, Tuple
+
+from readiness.judge.context import Context
+from readiness.judge.findings import Effect, Finding
+from readiness.judge.matrix import Row
+from readiness.judge.settings import Budget
+from readiness.judge.statistics import MAX_SAMPLES_ESTIMATE, MeasuredChange, measured_change
+from readiness.model.document import CheckRecord, EnvDocument
+from readiness.model.statistics import percentile
+
+
+@dataclass(frozen=True)
+class MeasurementResult:
+    """One measurement of one check in one cell, judged against a budget where one applies."""
+
+    check: str
+    cell: str
+    name: str
+    unit: str
+    samples: int
+    median: float
+    status: str  # "within", "over", "no-budget", "inconclusive"
+    limit: Optional[float] = None
+    change: Optional[MeasuredChange] = None
+    statistic: str = "median"  # what `limit` applies to
+    value: Optional[float] = None  # that statistic of the samples
+
+    def to_dict(self) -> Dict[str, Any]:
+        data: Dict[str, Any] = {"check": self.check, "cell": self.cell, "name": self.name, "unit": self.unit,
+                "samples": self.samples, "median": self.median, "status": self.status,
+                "limit": self.limit, "change": None if self.change is None else self.change.to_dict()}
+        if self.statistic != "median":
+            data.update(statistic=self.statistic, value=self.value)
+        return data
+
+
+def budget_findings(ctx: Context) -> Tuple[List[MeasurementResult], List[Finding]]:
+    """Every measurement, judged by the first budget that covers it, and the claims each budget makes."""
+    results: List[MeasurementResult] = []
+    findings: List[Finding] = []
+    judged: Set[Tuple[str, str, str]] = set()
+    for budget in ctx.policy.budgets:
+        found = _judge_budget(ctx, budget)
+        results += [r for r in found if (r.check, r.cell, r.name) not in judged]
+        judged |= {(r.check, r.cell, r.name) for r in found}
+        findings += _budget_claims(ctx, budget, found)
+    unbudgeted = [r for r in _unbudgeted(ctx) if (r.check, r.cell, r.name) not in judged]
+    results += unbudgeted
+    findings += [_measured_finding(r) for r in unbudgeted if r.change is not None]
+    results.sort(key=lambda r: (r.check, r.name, r.cell))
+    return results, findings
+
+
+def _samples(ctx: Context, name: str, check: str = "*") -> Iterable[Tuple[Row, str, CheckRecord]]:
+    for row in ctx.matrix.rows.values():
+        if not fnmatch.fnmatchcase(row.id, check):
+            continue
+        for cell, record in row.results.items():
+            if name in record.measurements:
+                yield row, cell, record
+
+
+def statistic_of(samples: Sequence[float], statistic: str) -> float:
+    """The named statistic of the samples: the median, or the nearest-rank p95."""
+    return percentile(samples, 95.0) if statistic == "p95" else statistics.median(samples)
+
+
+def _judge_budget(ctx: Context, budget: Budget) -> List[MeasurementResult]:
+    found = []
+    for row, cell, record in _samples(ctx, budget.measurement, budget.check):
+        m = record.measurements[budget.measurement]
+        value = statistic_of(m.samples, budget.statistic)
+        status = "no-budget" if budget.max is None else ("over" if value > budget.max else "within")
+        change = _change(ctx, row.id, cell, budget.measurement, budget.max_increase_pct, budget.min_effect)
+        found.append(MeasurementResult(row.id, cell, budget.measurement, m.unit, len(m.samples),
+                                       statistics.median(m.samples), status, budget.max, change,
+                                       budget.statistic, value))
+    return found
+
+
+def _change(ctx: Context, check: str, cell: str, name: str, max_increase_pct: Optional[float],
+            min_effect: float = 0.0) -> Optional[MeasuredChange]:
+    """The measurement's change against the baseline, where both runs have samples of it."""
+    if ctx.baseline is None:
+        return None
+    base_row = ctx.baseline.rows.get(check)
+    base = None if base_row is None else base_row.results.get(cell)
+    if base is None or name not in base.measurements:
+        return None
+    why = _machine_difference(ctx.baseline.documents.get(cell), ctx.matrix.documents.get(cell))
+    return measured_change(base.measurements[name].samples,
+                           ctx.matrix.rows[check].results[cell].measurements[name].samples,
+                           max_increase_pct, min_effect, same_machine=not why, why=why)
+
+
+def _machine(doc: Optional[EnvDocument]) -> Any:
+    return None if doc is None else doc.fingerprint.get("machine")
+
+
+def _machine_difference(base: Optional[EnvDocument], now: Optional[EnvDocument]) -> str:
+    """Why two cells' machines differ, in words; "" when their fingerprints match."""
+    before, after = _machine(base), _machine(now)
+    if before == after and before is not None:
+        return ""
+    if not isinstance(before, dict) or not isinstance(after, dict):
+        return "the machine fingerprint is missing in the baseline or in this run"
+    keys = sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
+    return "; ".join(f"{k} {before.get(k)!r} in the baseline, {after.get(k)!r} now" for k in keys)
+
+
+def _budget_claims(ctx: Context, budget: Budget, found: List[MeasurementResult]) -> List[Finding]:
+    findings = []
+    name = budget.measurement
+    required = [r for r in found if r.cell in ctx.required]
+    if not required:
+        effect = Effect.INCOMPLETE if budget.required else Effect.INCONCLUSIVE
+        return [Finding(effect, "budget", f"budget on {name}: no samples of {name} in any required cell")]
+    if budget.max is not None:
+        findings += _absolute_claims(ctx, budget, required)
+    if budget.max_increase_pct is not None:
+        findings += _relative_claims(ctx, budget, required)
+    return findings
+
+
+def _absolute_claims(ctx: Context, budget: Budget, results: List[MeasurementResult]) -> List[Finding]:
+    findings = []
+    for r in results:
+        within = r.status == "within"
+        value = r.median if r.value is None else r.value
+        text = (f"{r.check}: {r.name} {r.statistic} {value:g} {r.unit} of {r.samples} sample(s) in {r.cell} "
+                f"{'is within' if within else 'exceeds'} the budget of {budget.max:g} {r.unit}")
+        effect = Effect.INFO if within else Effect.NO_GO
+        findings.append(Finding(effect, "budget", text, (r.check,), (r.cell,)))
+    return findings
+
+
+def _relative_claims(ctx: Context, budget: Budget, results: List[MeasurementResult]) -> List[Finding]:
+    limit = f"+{budget.max_increase_pct:g} %"
+    if ctx.baseline is None:
+        effect = Effect.INCOMPLETE if budget.required else Effect.INCONCLUSIVE
+        checks = tuple(sorted({r.check for r in results}))
+        cells = tuple(sorted({r.cell for r in results}))
+        text = (f"relative budget on {budget.measurement} ({limit} against a baseline) cannot be judged: "
+                f"no baseline was given, so no performance change can be claimed")
+        return [Finding(effect, "inconclusive", text, checks, cells)]
+    return [_relative_claim(budget, r, limit) for r in results]
+
+
+def _relative_claim(budget: Budget, r: MeasurementResult, limit: str) -> Finding:
+    change = r.change
+    where = f"{r.check}: {r.name} in {r.cell} against the baseline, budget {limit}"
+    if change is None or change.status == "inconclusive":
+        why = "no baseline samples for this check and cell" if change is None else _inconclusive_text(change)
+        effect = Effect.INCOMPLETE if budget.required else Effect.INCONCLUSIVE
+        return Finding(effect, "inconclusive", f"{where}: {why}", (r.check,), (r.cell,))
+    if change.status == "fail":
+        verdict_text = f"the whole interval is above {limit}: exceeds the budget"
+    else:
+        verdict_text = f"the whole interval is within {limit}"
+    effect = Effect.NO_GO if change.status == "fail" else Effect.INFO
+    return Finding(effect, "budget", f"{where}: {change.describe()}; {verdict_text}", (r.check,), (r.cell,))
+
+
+def _inconclusive_text(change: MeasuredChange) -> str:
+    text = change.note if not change.judged else f"{change.describe()}; {change.note}"
+    if change.samples_needed is None:
+        return text + ("; the change sits on the budget itself: no sample count settles it" if change.judged else "")
+    if change.samples_needed > MAX_SAMPLES_ESTIMATE:
+        return text + f"; more than {MAX_SAMPLES_ESTIMATE} samples per run would be needed to settle it"
+    return text + f"; about {change.samples_needed} samples per run would settle it"
+
+
+def _measured_finding(r: MeasurementResult) -> Finding:
+    """A measurement in both runs with no relative budget: its change, reported only."""
+    change = r.change
+    assert change is not None
+    text = f"{r.check}: {r.name} in {r.cell} against the baseline: "
+    text += change.describe() if change.judged else change.note
+    return Finding(Effect.INFO, "measured-change", text, (r.check,), (r.cell,))
+
+
+def _unbudgeted(ctx: Context) -> List[MeasurementResult]:
+    results = []
+    for row in ctx.matrix.rows.values():
+        for cell, record in row.results.items():
+            for name, m in sorted(record.measurements.items()):
+                results.append(MeasurementResult(row.id, cell, name, m.unit, len(m.samples),
+                                                 statistics.median(m.samples), "no-budget",
+                                                 change=_change(ctx, row.id, cell, name, None)))
+    return results

@@ -1,0 +1,149 @@
+"""What each check did across cells: failures, errors, skips, flaky runs and unexpected passes,
+grouped per outcome; a check passing in some cells and failing in others (a divergence); blocking
+checks with no result in a cell; and the policy's required checks that did not run."""
+
+from __future__ import annotations
+
+import fnmatch
+from typing import Dict, List, Optional, Tuple
+
+from readiness.judge.context import FAILING, NOT_RUN, Context
+from readiness.judge.findings import Effect, Finding, cells_text, first_line
+from readiness.judge.matrix import Row
+from readiness.model.document import CellState, CheckRecord, Outcome, Severity
+
+
+def row_findings(ctx: Context, row: Row) -> List[Finding]:
+    """Failures, skips, flaky and unexpected passes of one check, then its divergence."""
+    groups: Dict[Tuple[str, Effect], List[str]] = {}
+    for cell, record in row.results.items():
+        kind, effect = _judge(ctx, row, cell, record)
+        if kind:
+            groups.setdefault((kind, effect), []).append(cell)
+    findings = [_group_finding(ctx, row, kind, effect, cells) for (kind, effect), cells in groups.items()]
+    divergence = _divergence(ctx, row, groups)
+    return findings + ([divergence] if divergence else [])
+
+
+def _judge(ctx: Context, row: Row, cell: str, record: CheckRecord) -> Tuple[str, Effect]:
+    """(finding kind, effect) of one check's outcome in one cell; ("", INFO) when all is well."""
+    outcome = record.outcome
+    blocking = ctx.blocks(row)
+    if outcome in FAILING or (outcome == Outcome.XFAILED and blocking):
+        kind = outcome.value
+    elif outcome in NOT_RUN and blocking:
+        kind = "not-run"
+    elif outcome == Outcome.FLAKY:
+        kind = "flaky"
+    elif outcome == Outcome.XPASSED:
+        return "xpassed", Effect.WARNING
+    else:
+        return "", Effect.INFO
+    return kind, _effect(ctx, row, cell, kind, blocking)
+
+
+def _effect(ctx: Context, row: Row, cell: str, kind: str, blocking: bool) -> Effect:
+    if cell not in ctx.required or not blocking:
+        return Effect.WARNING
+    if kind == "flaky" and not ctx.policy.flaky.blocks:
+        return Effect.WARNING
+    if kind in ("failed", "error") and _still_failing(ctx, row.id, cell) and not _critical(ctx, row):
+        return Effect.WARNING
+    if ctx.waiver_for(row.id, cell) is not None:
+        return Effect.WAIVED
+    return Effect.INCOMPLETE if kind == "not-run" else Effect.NO_GO
+
+
+def _critical(ctx: Context, row: Row) -> bool:
+    return ctx.severity(row) == Severity.CRITICAL
+
+
+def _still_failing(ctx: Context, check: str, cell: str) -> bool:
+    """With only_new_failures_block and a baseline: the check failed there already."""
+    if not ctx.policy.only_new_failures_block or ctx.baseline is None:
+        return False
+    row = ctx.baseline.rows.get(check)
+    return row is not None and row.outcome(cell) in FAILING
+
+
+_KIND_TEXT = {
+    "failed": "failed", "error": "errored", "xfailed": "failed (xfail, counted as a failure)",
+    "not-run": "did not run", "flaky": "was flaky (passed on a retry)",
+    "xpassed": "passed unexpectedly (xpass)",
+}
+
+
+def _group_finding(ctx: Context, row: Row, kind: str, effect: Effect, cells: List[str]) -> Finding:
+    severity = ctx.severity(row).value
+    first = row.results[cells[0]]
+    detail = first_line(first.message)
+    text = f"{row.id} ({row.category}, {severity}) {_KIND_TEXT[kind]} in {cells_text(cells, ctx.required)}"
+    if effect == Effect.WAIVED:
+        text += " - waived"
+    elif effect == Effect.WARNING and cells[0] in ctx.required and _still_failing(ctx, row.id, cells[0]):
+        text += " - failing in the baseline too (only new failures block)"
+    elif effect == Effect.NO_GO and _still_failing(ctx, row.id, cells[0]):
+        text += (" - failing in the baseline too; a critical check still blocks then, "
+                 "even when only new failures block: waive it or fix it")
+    elif effect == Effect.WARNING and not set(cells) & set(ctx.required):
+        text += " - not a required cell"
+    if detail:
+        text += f": {detail}"
+    return Finding(effect, kind, text, (row.id,), tuple(cells))
+
+
+def _divergence(ctx: Context, row: Row, groups: Dict[Tuple[str, Effect], List[str]]) -> Optional[Finding]:
+    """A check passing in some cells and failing in others: a finding of its own."""
+    passing = [cell for cell, record in row.results.items() if record.outcome == Outcome.PASSED]
+    failing = sorted(cell for (kind, _), cells in groups.items() if kind in ("failed", "error") for cell in cells)
+    if not passing or not failing:
+        return None
+    blocking = {Effect.NO_GO} & {e for (k, e) in groups if k in ("failed", "error")}
+    effect = Effect.NO_GO if blocking else Effect.WARNING
+    text = (f"divergence: {row.id} passes in {', '.join(passing)} "
+            f"but fails in {', '.join(failing)}")
+    return Finding(effect, "divergence", text, (row.id,), tuple(sorted(passing + failing)))
+
+
+def missing_results(ctx: Context) -> List[Finding]:
+    """Blocking checks seen elsewhere but with no result in a complete required cell."""
+    missing: Dict[str, List[str]] = {}
+    all_ids = set(ctx.matrix.rows) | {c for doc in ctx.matrix.documents.values() for c in doc.collected}
+    for cell in ctx.present_required():
+        doc = ctx.matrix.documents[cell]
+        if doc.state != CellState.COMPLETE:
+            continue
+        recorded = {record.id for record in doc.checks}
+        for check in sorted(all_ids - recorded):
+            row = ctx.matrix.rows.get(check)
+            if row is None or ctx.blocks(row):
+                missing.setdefault(check, []).append(cell)
+    return [_missing_finding(ctx, check, cells) for check, cells in sorted(missing.items())]
+
+
+def _missing_finding(ctx: Context, check: str, cells: List[str]) -> Finding:
+    effect = Effect.WAIVED if all(ctx.waiver_for(check, cell) for cell in cells) else Effect.INCOMPLETE
+    text = (f"{check} has no result in {cells_text(cells, ctx.required)} "
+            "(collected elsewhere, or collected without a result)")
+    return Finding(effect, "no-result", text, (check,), tuple(cells))
+
+
+def required_check_findings(ctx: Context) -> List[Finding]:
+    findings = []
+    for pattern in ctx.policy.required_checks:
+        rows = [row for check, row in ctx.matrix.rows.items() if fnmatch.fnmatchcase(check, pattern)]
+        if not rows:
+            findings.append(Finding(Effect.INCOMPLETE, "required-check",
+                                    f"required check {pattern} is in no document", (pattern,)))
+            continue
+        for row in rows:
+            cells = [c for c in ctx.present_required() if _did_not_run(row.results.get(c))]
+            if cells:
+                findings.append(Finding(Effect.INCOMPLETE, "required-check",
+                                        f"required check {row.id} did not run in {cells_text(cells, ctx.required)}",
+                                        (row.id,), tuple(cells)))
+    return findings
+
+
+def _did_not_run(record: Optional[CheckRecord]) -> bool:
+    return record is None or record.outcome in NOT_RUN

@@ -1,0 +1,53 @@
+"""A finding: one claim of the verdict, what it does to the verdict (its effect), and the checks and
+cells it rests on; with the wording findings share."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from typing import Any, Dict, Optional, Sequence, Tuple
+
+
+class Effect(str, enum.Enum):
+    """What a finding does to the verdict, declared strongest first."""
+
+    NO_GO = "no-go"
+    INCOMPLETE = "incomplete"
+    INCONCLUSIVE = "inconclusive"
+    WAIVED = "waived"
+    WARNING = "warning"
+    INFO = "info"
+
+
+_EFFECT_RANK = {effect: index for index, effect in enumerate(Effect)}
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One claim of the verdict, with the checks and cells it rests on."""
+
+    effect: Effect
+    kind: str
+    message: str
+    checks: Tuple[str, ...] = ()
+    cells: Tuple[str, ...] = ()
+
+    def to_dict(self) -> Dict[str, Any]:
+        return {"effect": self.effect.value, "kind": self.kind, "message": self.message,
+                "checks": list(self.checks), "cells": list(self.cells)}
+
+    def sort_key(self) -> Tuple[int, str, Tuple[str, ...], Tuple[str, ...], str]:
+        return _EFFECT_RANK[self.effect], self.kind, self.checks, self.cells, self.message
+
+
+def cells_text(cells: Sequence[str], required: Sequence[str]) -> str:
+    """The cells a finding names; every required cell, when there are more than three, said so."""
+    if len(cells) > 3 and set(cells) == set(required):
+        return f"all {len(cells)} required cells"
+    return ", ".join(cells)
+
+
+def first_line(text: Optional[str], limit: int = 200) -> str:
+    """The first line of a message, cut to `limit` characters."""
+    line = (text or "").strip().splitlines()[0] if (text or "").strip() else ""
+    return line if len(line) <= limit else line[: limit - 3] + "..."

@@ -1,0 +1,153 @@
+"""The matrix (kind `readiness/matrix`): every cell's env document of a run and the checks x cells rows.
+
+Schema versions of `readiness/matrix`:
+
+1. First version: run ids, inputs, problems, plan, one embedded env document per cell, and the
+   derived checks x cells outcome table.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
+
+from readiness import __version__
+from readiness.model import document
+from readiness.model.document import CheckRecord, EnvDocument, Outcome, Severity
+from readiness.model.plan import Plan
+
+MATRIX_KIND = "readiness/matrix"
+MATRIX_SCHEMA = 1
+_SEVERITY_ORDER = {severity: index for index, severity in enumerate(Severity)}
+
+
+@dataclass(frozen=True)
+class InputProblem:
+    """An input that could not be used as evidence; it makes the verdict INCOMPLETE."""
+
+    kind: str  # "unreadable", "over-limit", "conflict", "foreign-run", "wrong-kind"
+    paths: Tuple[str, ...]
+    message: str
+
+    def to_dict(self) -> Dict[str, Any]:
+        return {"kind": self.kind, "paths": list(self.paths), "message": self.message}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> InputProblem:
+        return cls(data["kind"], tuple(data["paths"]), data["message"])
+
+
+@dataclass
+class Row:
+    """One check across cells: its declared metadata and its record in each cell."""
+
+    id: str
+    title: str
+    category: str
+    severity: Severity
+    results: Dict[str, CheckRecord] = field(default_factory=dict)
+
+    @property
+    def worst(self) -> Optional[Outcome]:
+        return document.worst(record.outcome for record in self.results.values())
+
+    def outcome(self, cell: str) -> Optional[Outcome]:
+        record = self.results.get(cell)
+        return None if record is None else record.outcome
+
+
+@dataclass
+class Matrix:
+    """Every cell's env document of one run (or a mixed set), and the checks x cells rows."""
+
+    run_id: Optional[str]
+    documents: Dict[str, EnvDocument]
+    sources: Dict[str, str] = field(default_factory=dict)
+    plan: Optional[Plan] = None
+    mixed: bool = False
+    inputs: List[str] = field(default_factory=list)
+    duplicates: List[str] = field(default_factory=list)
+    problems: List[InputProblem] = field(default_factory=list)
+    # Each cell's document as read, so writing the matrix does not rebuild it (lossless).
+    raw: Dict[str, Dict[str, Any]] = field(default_factory=dict, repr=False, compare=False)
+    # The target's coverage combined over the cells (coverage_merge.combine_run), when measured.
+    coverage: Optional[Dict[str, Any]] = None
+    rows: Dict[str, Row] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.documents = dict(sorted(self.documents.items()))
+        self.rows = build_rows(self.documents.values())
+
+    @property
+    def cells(self) -> List[str]:
+        return list(self.documents)
+
+    @property
+    def run_ids(self) -> List[str]:
+        return sorted({doc.run_id for doc in self.documents.values()})
+
+    def to_dict(self) -> Dict[str, Any]:
+        return {
+            "kind": MATRIX_KIND,
+            "schema": MATRIX_SCHEMA,
+            "tool_version": __version__,
+            "run_id": self.run_id,
+            "run_ids": self.run_ids,
+            "mixed": self.mixed,
+            "inputs": list(self.inputs),
+            "duplicates": list(self.duplicates),
+            "problems": [problem.to_dict() for problem in self.problems],
+            "plan": None if self.plan is None else self.plan.summary(),
+            "cells": [{"id": cell, "source": self.sources.get(cell, ""),
+                       "document": self.raw.get(cell) or doc.to_dict()} for cell, doc in self.documents.items()],
+            "checks": [_row_dict(row, self.cells) for row in self.rows.values()],
+            **({} if self.coverage is None else {"coverage": self.coverage}),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Matrix:
+        """A matrix from data its schema accepted (a planned cell that is no cell id: UsageError)."""
+        plan = data["plan"]
+        return cls(
+            run_id=data["run_id"],
+            documents={c["id"]: EnvDocument.from_dict(c["document"]) for c in data["cells"]},
+            raw={c["id"]: c["document"] for c in data["cells"]},
+            sources={c["id"]: c["source"] for c in data["cells"]},
+            plan=None if plan is None else Plan.from_summary(plan),
+            mixed=bool(data["mixed"]),
+            inputs=list(data["inputs"]),
+            duplicates=list(data["duplicates"]),
+            problems=[InputProblem.from_dict(p) for p in data["problems"]],
+            coverage=data.get("coverage"),
+        )
+
+
+def _row_dict(row: Row, cells: Sequence[str]) -> Dict[str, Any]:
+    worst = row.worst
+    return {
+        "id": row.id,
+        "title": row.title,
+        "category": row.category,
+        "severity": row.severity.value,
+        "worst": None if worst is None else worst.value,
+        "outcomes": {cell: row.results[cell].outcome.value for cell in cells if cell in row.results},
+    }
+
+
+def build_rows(documents: Iterable[EnvDocument]) -> Dict[str, Row]:
+    """The checks x cells rows, sorted by check id; metadata from the most severe declaration."""
+    rows: Dict[str, Row] = {}
+    for doc in documents:
+        for record in doc.checks:
+            row = rows.setdefault(record.id, Row(record.id, record.title, record.category, record.severity))
+            if _SEVERITY_ORDER[record.severity] < _SEVERITY_ORDER[row.severity]:
+                row.severity = record.severity
+            row.results[doc.cell_id] = record
+    return dict(sorted(rows.items()))
+
+
+def dumps(matrix: Matrix) -> str:
+    """The matrix as JSON text (stable key order)."""
+    # Compact: a matrix holds every cell's documents, and indented JSON is written far slower.
+    return json.dumps(matrix.to_dict(), ensure_ascii=False, allow_nan=False, separators=(",", ":")) + "\n"

@@ -1,0 +1,92 @@
+"""The settings a policy holds, typed: the target's install, the suite, Wine, coverage, flaky checks,
+budgets and waivers (read and checked by judge/policy.py)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import fnmatch
+from dataclasses import dataclass
+from typing import Optional, Tuple
+
+EXPIRY_WARNING_DAYS = 14  # a waiver this close to its expiry date is reported
+STATISTICS = ("median", "p95")  # what a budget's `max` can limit
+
+
+@dataclass(frozen=True)
+class TargetSettings:
+    """How the project under check is installed into each cell."""
+
+    path: Optional[str] = None
+    extras: Tuple[str, ...] = ()
+    requirements: Optional[str] = None
+    constraints: Optional[str] = None  # one file pinning the target's dependencies in every cell
+    name: Optional[str] = None  # its distribution name, recorded in every env document
+    editable: bool = True  # installed in place, so a warm cell sees source edits at once
+
+
+@dataclass(frozen=True)
+class SuiteSettings:
+    """Where the check suite lives and what pytest is given."""
+
+    path: str = "checks"
+    pytest_args: Tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class WineSettings:
+    """The Windows lane under Wine."""
+
+    enabled: bool = False
+    pythons: Tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class CoverageSettings:
+    """Coverage of the target: the packages (import names) measured in every cell; none: off."""
+
+    source: Tuple[str, ...] = ()
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.source)
+
+
+@dataclass(frozen=True)
+class FlakySettings:
+    """What a check that passed only on a retry means for the verdict."""
+
+    blocks: bool = False
+    reruns: int = 0
+
+
+@dataclass(frozen=True)
+class Budget:
+    """A limit on one measurement: absolute (`max`) and/or relative to a baseline."""
+
+    measurement: str
+    max: Optional[float] = None
+    max_increase_pct: Optional[float] = None
+    min_effect: float = 0.0
+    required: bool = False
+    check: str = "*"
+    unit: Optional[str] = None
+    statistic: str = "median"  # what `max` limits: the median of the samples, or their p95
+
+
+@dataclass(frozen=True)
+class Waiver:
+    """An accepted problem: a check (pattern), optionally only in some cells, until a date."""
+
+    check: str
+    reason: str
+    owner: str
+    expires: dt.date
+    cells: Tuple[str, ...] = ()
+
+    def covers(self, check_id: str, cell: str) -> bool:
+        if not fnmatch.fnmatchcase(check_id, self.check):
+            return False
+        return not self.cells or any(fnmatch.fnmatchcase(cell, c) for c in self.cells)
+
+    def days_left(self, today: dt.date) -> int:
+        return (self.expires - today).days
