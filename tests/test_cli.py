@@ -46,10 +46,10 @@ def test_schema_prints_the_shipped_env_schema(capsys: pytest.CaptureFixture[str]
 
 @pytest.mark.parametrize("kind", ["env", "plan", "matrix", "verdict", "baseline"])
 def test_schema_prints_each_kinds_own_schema(kind: str, capsys: pytest.CaptureFixture[str]) -> None:
-    from readiness.judge import baseline, merge, verdict
+    from readiness.judge import baseline, matrix, verdict
     from readiness.model import document, plan
 
-    written = {"env": document.SCHEMA_VERSION, "plan": plan.PLAN_SCHEMA, "matrix": merge.MATRIX_SCHEMA,
+    written = {"env": document.SCHEMA_VERSION, "plan": plan.PLAN_SCHEMA, "matrix": matrix.MATRIX_SCHEMA,
                "verdict": verdict.VERDICT_SCHEMA, "baseline": baseline.BASELINE_SCHEMA}[kind]
     assert cli.main(["schema", kind]) == 0
     printed = json.loads(capsys.readouterr().out)
