@@ -130,7 +130,8 @@ def test_every_cell_is_archived_even_with_the_same_bytes_as_another(tmp_path: Pa
 
     copies = coverage_merge.archive(coverage_merge.data_files([folder, ci, folder]), folder / "raw")
 
-    assert sorted(p.name for p in copies) == ["linux-x86_64-cpython3.12-2.coverage", "linux-x86_64-cpython3.12.coverage",
+    assert sorted(p.name for p in copies) == [
+        "linux-x86_64-cpython3.12-2.coverage", "linux-x86_64-cpython3.12.coverage",
                                               "linux-x86_64-cpython3.13.coverage"]
     assert {p.read_bytes() for p in copies} == {b"same", b"other job"}
 

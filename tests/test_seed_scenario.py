@@ -39,7 +39,8 @@ def seed_checks(windows: bool) -> List[CheckRecord]:
         check("integration/redis", category="integration"),
         check("integration/auth", category="integration"),
         check("integration/database", "failed", category="integration", severity="critical", message=DB_ERROR),
-        check("perf/startup", category="performance", severity="info", measurements={"startup_s": [11.12, 11.13, 11.14]}),
+        check("perf/startup", category="performance", severity="info",
+              measurements={"startup_s": [11.12, 11.13, 11.14]}),
     ]
 
 
@@ -63,7 +64,9 @@ def test_the_seed_is_no_go_naming_the_database_check(seed: Path, capsys: pytest.
     assert verdict["reasons"][0]["cells"] == [LINUX, WINDOWS]
 
 
-def test_the_performance_claim_is_inconclusive_without_a_baseline(seed: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_performance_claim_is_inconclusive_without_a_baseline(
+    seed: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert cli.main(["verdict", "envs", "--json", "verdict.json"]) == 1
     verdict = json.loads((seed / "verdict.json").read_text(encoding="utf-8"))
     [inconclusive] = [f for f in verdict["findings"] if f["effect"] == "inconclusive"]
@@ -74,7 +77,9 @@ def test_the_performance_claim_is_inconclusive_without_a_baseline(seed: Path, ca
     assert "confidence" not in json.dumps(verdict).lower()
 
 
-def test_the_markdown_report_says_what_the_seed_should_have_said(seed: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_markdown_report_says_what_the_seed_should_have_said(
+    seed: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert cli.main(["report", "envs", "--format", "md", "-o", "out"]) == 1
     report = (seed / "out" / "report.md").read_text(encoding="utf-8")
     summary = report.split("## System health")[0]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from pathlib import Path
-from typing import List
+from typing import List, Optional
 
 import jsonschema
 import pytest
@@ -30,10 +30,10 @@ def in_tmp_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
 
 
-def judge(tmp_path: Path, *docs, rules: policy.Policy = policy.default_policy(), **kwargs) -> verdict.Verdict:
+def judge(tmp_path: Path, *docs, rules: Optional[policy.Policy] = None, **kwargs) -> verdict.Verdict:
     write(tmp_path / "envs", *docs)
     matrix = merge.merge_paths([str(tmp_path / "envs")])
-    return verdict.decide(matrix, rules, today=TODAY, **kwargs)
+    return verdict.decide(matrix, rules or policy.default_policy(), today=TODAY, **kwargs)
 
 
 def rules_from(tmp_path: Path, text: str) -> policy.Policy:
