@@ -1,8 +1,10 @@
 """Every target key reaches every lane: one install request, carried out by the native and the Wine lane.
 
 Each check of the project below imports a package that only one key of `[tool.readiness].target`
-can bring into the cell: `path` (the target), `extras`, `requirements` (a file), `constraints`
-(a pinned version), and `editable` (a source edit seen on the next warm run).
+can bring into the cell: `path` (the target), `extras`, `dependency_groups`, `requirements` (a
+file, then a list of requirement strings), `constraints` (a pinned version), and `editable` (a
+source edit seen on the next warm run). Between the two runs the request changes, so the warm
+cell must drop the package it no longer asks for.
 """
 
 from __future__ import annotations
@@ -47,9 +49,16 @@ def test_extras():
     assert route_extra.WHERE == "extras"
 
 
+def test_dependency_groups():
+    import route_group
+    assert route_group.WHERE == "dependency_groups"
+
+
 def test_requirements():
-    import route_req
-    assert route_req.WHERE == "requirements"
+    import importlib.util
+    wanted, dropped = os.environ["EXPECTED_REQUIREMENT"], os.environ["DROPPED_REQUIREMENT"]
+    assert importlib.import_module(wanted).WHERE == "requirements"
+    assert importlib.util.find_spec(dropped) is None, f"{dropped} is no longer asked for"
 
 
 def test_constraints():
@@ -62,7 +71,7 @@ def test_editable():
     assert route_target.VALUE == int(os.environ["EXPECTED_VALUE"])
 '''
 
-ROUTES = ["path", "extras", "requirements", "constraints", "editable"]
+ROUTES = ["path", "extras", "dependency_groups", "requirements", "constraints", "editable"]
 
 
 def _package(folder: Path, name: str, body: str, dependencies: str = "[]", extra: str = "") -> Path:
@@ -85,10 +94,14 @@ def _package(folder: Path, name: str, body: str, dependencies: str = "[]", extra
 def make_project(path: Path) -> Path:
     extra = _package(path / "packages" / "route_extra", "route-extra", 'WHERE = "extras"\n')
     req = _package(path / "packages" / "route_req", "route-req", 'WHERE = "requirements"\n')
+    listed = _package(path / "packages" / "route_listed", "route-listed", 'WHERE = "requirements"\n')
+    group = _package(path / "packages" / "route_group", "route-group", 'WHERE = "dependency_groups"\n')
     _package(path / "target", "route-target", "VALUE = 1\n", '["six"]',
              f'[project.optional-dependencies]\nmore = ["route-extra @ {extra.resolve().as_uri()}"]\n'
+             f'[dependency-groups]\nchecks = ["route-group @ {group.resolve().as_uri()}"]\n'
              "[tool.hatch.metadata]\nallow-direct-references = true\n")
     (path / "requirements-checks.txt").write_text(f"route-req @ {req.resolve().as_uri()}\n", encoding="utf-8")
+    (path / "listed.txt").write_text(f"route-listed @ {listed.resolve().as_uri()}", encoding="utf-8")
     (path / "constraints.txt").write_text("six==1.16.0\n", encoding="utf-8")
     (path / "checks").mkdir()
     (path / "checks" / "test_routes.py").write_text(SUITE, encoding="utf-8")
@@ -96,17 +109,18 @@ def make_project(path: Path) -> Path:
     (path / "pyproject.toml").write_text(textwrap.dedent(f"""\
         [tool.readiness]
         pythons = ["{PYTHON}"]
-        target = {{path = "target", extras = ["more"], requirements = "requirements-checks.txt", \
-constraints = "constraints.txt", editable = true, name = "route-target"}}
+        target = {{path = "target", extras = ["more"], dependency_groups = ["checks"], \
+requirements = "requirements-checks.txt", constraints = "constraints.txt", editable = true, name = "route-target"}}
         suite = {{path = "checks"}}
         wine = {{enabled = true, pythons = ["{PYTHON}"]}}
         """), encoding="utf-8")
     return path
 
 
-def validate(project: Path, cell: str, expected_value: int) -> Dict[str, str]:
+def validate(project: Path, cell: str, expected_value: int, requirement: str, dropped: str) -> Dict[str, str]:
     environ = {k: v for k, v in os.environ.items() if not k.startswith(("READINESS_", "NOX_", "COV"))}
-    environ.update(REDIS_URL="redis://127.0.0.1:1/0", EXPECTED_VALUE=str(expected_value))
+    environ.update(REDIS_URL="redis://127.0.0.1:1/0", EXPECTED_VALUE=str(expected_value),
+                   EXPECTED_REQUIREMENT=requirement, DROPPED_REQUIREMENT=dropped)
     done = subprocess.run(
         [sys.executable, "-m", "nox", "-f", str(project / "noxfile.py"), "-s", "validate", "--", "--cells", cell],
         cwd=project, env=environ, capture_output=True, text=True, encoding="utf-8",
@@ -127,7 +141,12 @@ def test_every_target_key_reaches_every_lane(tmp_path: Path, lane: str) -> None:
         require_tool("wine")
     cell = WINE if lane == "wine" else NATIVE
     project = make_project(tmp_path / "project")
-    assert validate(project, cell, expected_value=1) == dict.fromkeys(ROUTES, "passed")
-    # editable: the next warm run judges the edited source, not the copy the cell was built with
+    assert validate(project, cell, 1, "route_req", "route_listed") == dict.fromkeys(ROUTES, "passed")
+    # editable: the next warm run judges the edited source, not the copy the cell was built with;
+    # requirements as a list now, in place of the file: the warm cell drops route-req
     (project / "target" / "route_target" / "__init__.py").write_text("VALUE = 2\n", encoding="utf-8")
-    assert validate(project, cell, expected_value=2) == dict.fromkeys(ROUTES, "passed")
+    pyproject = project / "pyproject.toml"
+    listed = (project / "listed.txt").read_text(encoding="utf-8")
+    pyproject.write_text(pyproject.read_text(encoding="utf-8").replace(
+        'requirements = "requirements-checks.txt"', f"requirements = [{listed!r}]"), encoding="utf-8")
+    assert validate(project, cell, 2, "route_listed", "route_req") == dict.fromkeys(ROUTES, "passed")

@@ -11,13 +11,13 @@ from conftest import read_document
 from readiness.model import plan as plans
 from readiness.run import fallback, orchestrate
 from readiness.run.folder import RunFolder
-from readiness.run.lanes.native import NativeLane, plan_pythons
+from readiness.run.lanes.native import NativeLane, host_cell, plan_pythons
 
 
 def test_the_plan_leaves_out_pythons_the_target_does_not_support_and_says_why() -> None:
     plan = plan_pythons({"3.9": "/py39", "3.12": "/py312"}, ["3.9", "3.12", "3.13"], ">=3.10")
     assert [c.python for c in plan.cells] == ["3.12", "3.13"]
-    assert plan.excluded == ["3.9: the target requires Python >=3.10"]
+    assert plan.excluded == [f"{host_cell('3.9')}: the target requires Python >=3.10 (its requires-python)"]
     missing = plan.cells[1]
     assert (missing.interpreter, missing.skip_reason) == (None, "Python 3.13 is not installed on this machine")
 

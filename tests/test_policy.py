@@ -67,7 +67,7 @@ def test_every_key_is_read_into_typed_settings(tmp_path: Path) -> None:
     assert rules.severity_of("other", Severity.INFO) == Severity.INFO
     assert rules.budgets[0] == policy.Budget("startup_s", max=15.0, max_increase_pct=5.0, required=True)
     assert rules.waivers[0].expires == dt.date(2026, 12, 31) and rules.waivers[0].cells == ("windows-*",)
-    assert rules.target == policy.TargetSettings("demo", ("test",), "constraints.txt")
+    assert rules.target == policy.TargetSettings("demo", ("test",), requirements="constraints.txt")
     assert rules.suite.pytest_args == ("-q",) and rules.wine.enabled and rules.flaky.reruns == 2
     assert rules.cell_timeout == 900.0 and rules.pythons == ("3.11", "3.12") and rules.only_new_failures_block
     assert rules.profiles == ("local",) and not rules.is_default

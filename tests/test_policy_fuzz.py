@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 
 from readiness import cli
 from readiness.judge import policy
+from readiness.judge.settings import SERVICES
 from readiness.model.document import Severity
 from readiness.model.errors import PolicyError
 
@@ -96,8 +97,9 @@ waiver = st.fixed_dictionaries({"check": texts, "reason": texts, "owner": texts,
                                optional={"cells": text_lists})
 
 SUB_TABLES: Dict[str, Dict[str, st.SearchStrategy[Any]]] = {
-    "target": {"path": texts, "extras": text_lists, "requirements": texts, "constraints": texts,
-               "name": texts, "editable": st.booleans()},
+    "target": {"path": texts, "extras": text_lists, "dependency_groups": text_lists,
+               "requirements": st.one_of(texts, text_lists), "constraints": texts, "name": texts,
+               "editable": st.booleans()},
     "suite": {"path": texts, "pytest_args": text_lists},
     "wine": {"enabled": st.booleans(), "pythons": text_lists},
     "flaky": {"blocks": st.booleans(), "reruns": st.integers(0, 10)},
@@ -112,6 +114,7 @@ PROFILE_VALUES: Dict[str, st.SearchStrategy[Any]] = {
     "waivers": st.lists(waiver, max_size=2),
     **{key: st.fixed_dictionaries({}, optional=fields) for key, fields in SUB_TABLES.items() if key != "coverage"},
     "coverage": st.fixed_dictionaries({"source": text_lists}),
+    "services": st.lists(st.sampled_from(SERVICES), unique=True),
 }
 profile_tables = st.fixed_dictionaries({}, optional=PROFILE_VALUES)
 valid_tables = st.fixed_dictionaries(
@@ -123,13 +126,15 @@ ALLOWED: Dict[str, Tuple[str, ...]] = {
     "waiver": ("check", "reason", "owner", "expires", "cells"), **{k: tuple(v) for k, v in SUB_TABLES.items()},
 }
 NAME, APPEND = "<name>", "<append>"  # a key drawn at random; the next index of an array
-SUB_KINDS = {"path": "text", "extras": "texts", "requirements": "text", "constraints": "text", "name": "text",
+SUB_KINDS = {"path": "text", "extras": "texts", "dependency_groups": "texts", "requirements": "text or texts",
+             "constraints": "text", "name": "text",
              "editable": "bool", "pytest_args": "texts", "enabled": "bool", "pythons": "texts", "blocks": "bool",
              "reruns": "count", "source": "texts"}
 # (the table that holds the leaf, the leaf's key, what the leaf must be)
 LEAVES: List[Tuple[str, str, str]] = [
     ("top", "required_cells", "texts"), ("top", "required_checks", "texts"), ("top", "pythons", "texts"),
     ("top", "only_new_failures_block", "bool"), ("top", "cell_timeout", "timeout"), ("top", "severity", "table"),
+    ("top", "services", "services"),
     ("top", "budgets", "table"), ("top", "waivers", "array of tables"), ("severity", NAME, "severity"),
     ("budgets", NAME, "table"), ("waivers", APPEND, "table"),
     *(("budget", key, kind) for key, kind in [
@@ -149,6 +154,8 @@ def accepts(kind: str, value: Any) -> bool:
     rules: Dict[str, Callable[[], bool]] = {
         "text": lambda: isinstance(value, str) and bool(value.strip()),
         "texts": lambda: isinstance(value, list) and all(accepts("text", v) for v in value),
+        "text or texts": lambda: accepts("text", value) or accepts("texts", value),
+        "services": lambda: isinstance(value, list) and all(isinstance(v, str) and v in SERVICES for v in value),
         "bool": lambda: isinstance(value, bool),
         # As the loader: an integer is compared exactly (no float of it is made, so a huge one is
         # simply too large), a float must be finite; both between 0 and the largest float.
@@ -205,12 +212,17 @@ EDGES = {  # values next to the right ones
 
 def wrong(kind: str) -> st.SearchStrategy[Tuple[Any, str]]:
     """A value `kind` does not accept, and the suffix its error path gets (an array element's index)."""
+    arrays = ("texts", "text or texts", "services")  # a fault inside the array is named by its index
     whole = st.one_of(toml_values, deep_values, *([EDGES[kind]] if kind in EDGES else [])).filter(
-        lambda v: not accepts(kind, v) and not (kind == "texts" and isinstance(v, list))).map(lambda v: (v, ""))
-    if kind != "texts":
+        lambda v: not accepts(kind, v) and not (kind in arrays and isinstance(v, list))).map(lambda v: (v, ""))
+    if kind not in arrays:
         return whole
     bad_item = wrong("text").map(lambda pair: pair[0])
-    element = st.tuples(text_lists, bad_item, text_lists).map(lambda t: ([*t[0], t[1], *t[2]], f"[{len(t[0])}]"))
+    good = text_lists
+    if kind == "services":
+        bad_item = bad_item | st.sampled_from(["Redis", "postgres", "redis-server"])
+        good = st.lists(st.sampled_from(SERVICES), max_size=1)
+    element = st.tuples(good, bad_item, good).map(lambda t: ([*t[0], t[1], *t[2]], f"[{len(t[0])}]"))
     return st.one_of(whole, element)
 
 

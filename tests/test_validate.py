@@ -81,7 +81,7 @@ def make_project(path: Path, pythons: List[str], dependency: str = "", extra: st
         pythons = {json.dumps(pythons)}
         target = {{path = "target", name = "tiny-target"}}
         suite = {{path = "checks"}}
-        """) + extra, encoding="utf-8")
+        """) + extra + ("" if "wine =" in extra else "wine = {enabled = false}\n"), encoding="utf-8")
     return path
 
 

@@ -83,6 +83,7 @@ class Policy:
     suite: SuiteSettings = field(default_factory=SuiteSettings)
     wine: WineSettings = field(default_factory=WineSettings)
     coverage: CoverageSettings = field(default_factory=CoverageSettings)
+    services: Tuple[str, ...] = ()  # started by validate for the run (README, "Validate your own project")
     profiles: Tuple[str, ...] = ()
 
     @property

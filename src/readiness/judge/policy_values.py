@@ -8,9 +8,10 @@ import difflib
 import math
 import re
 import sys
-from typing import Any, Callable, Dict, List, Mapping, Tuple
+from typing import Any, Callable, Dict, List, Mapping, Tuple, Union
 
 from readiness.judge.settings import (
+    SERVICES,
     STATISTICS,
     Budget,
     CoverageSettings,
@@ -140,8 +141,28 @@ def _fields(value: Any, where: str, spec: Mapping[str, Callable[[Any, str], Any]
 
 
 def _target(value: Any, where: str) -> TargetSettings:
-    return TargetSettings(**_fields(value, where, {"path": _str, "extras": _str_list, "requirements": _str,
-                                                   "constraints": _str, "name": _str, "editable": _bool}))
+    return TargetSettings(**_fields(value, where, {
+        "path": _str, "extras": _str_list, "dependency_groups": _str_list, "requirements": _requirements,
+        "constraints": _str, "name": _str, "editable": _bool}))
+
+
+def _requirements(value: Any, where: str) -> Union[str, Tuple[str, ...]]:
+    """A requirements file (a string), or requirement strings (an array)."""
+    if isinstance(value, list):
+        return _str_list(value, where)
+    if not isinstance(value, str):
+        raise PolicyError(f"{where}: expected a requirements file (a string) or requirement strings "
+                          f"(an array), found {kind_of(value)}")
+    return _str(value, where)
+
+
+def _services(value: Any, where: str) -> Tuple[str, ...]:
+    names = _str_list(value, where)
+    for index, name in enumerate(names):
+        if name not in SERVICES:
+            raise PolicyError(f"{where}[{index}]: {_shown(name)} is not a service readiness starts"
+                              f"{did_you_mean(name, list(SERVICES))}")
+    return names
 
 
 def _suite(value: Any, where: str) -> SuiteSettings:
@@ -220,4 +241,5 @@ PARSERS: Dict[str, Callable[[Any, str], Any]] = {
     "suite": _suite,
     "wine": _wine,
     "coverage": _coverage,
+    "services": _services,
 }

@@ -6,10 +6,11 @@ from __future__ import annotations
 import datetime as dt
 import fnmatch
 from dataclasses import dataclass
-from typing import Optional, Tuple
+from typing import Optional, Tuple, Union
 
 EXPIRY_WARNING_DAYS = 14  # a waiver this close to its expiry date is reported
 STATISTICS = ("median", "p95")  # what a budget's `max` can limit
+SERVICES = ("redis",)  # what `services` can ask validate to start for a run
 
 
 @dataclass(frozen=True)
@@ -18,7 +19,8 @@ class TargetSettings:
 
     path: Optional[str] = None
     extras: Tuple[str, ...] = ()
-    requirements: Optional[str] = None
+    dependency_groups: Tuple[str, ...] = ()  # PEP 735 groups of the target's pyproject.toml
+    requirements: Union[str, Tuple[str, ...], None] = None  # a requirements file, or requirement strings
     constraints: Optional[str] = None  # one file pinning the target's dependencies in every cell
     name: Optional[str] = None  # its distribution name, recorded in every env document
     editable: bool = True  # installed in place, so a warm cell sees source edits at once
@@ -34,9 +36,9 @@ class SuiteSettings:
 
 @dataclass(frozen=True)
 class WineSettings:
-    """The Windows lane under Wine."""
+    """The Windows lane under Wine: planned wherever wine is installed, unless `enabled = false`."""
 
-    enabled: bool = False
+    enabled: Optional[bool] = None  # None: on where wine is installed
     pythons: Tuple[str, ...] = ()
 
 

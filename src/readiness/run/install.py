@@ -50,8 +50,10 @@ class InstallRequest:
 
     target: Optional[Path] = None
     extras: Tuple[str, ...] = ()
+    groups: Tuple[str, ...] = ()  # PEP 735 dependency groups of the target's pyproject.toml
     editable: bool = False
-    requirements: Optional[Path] = None
+    requirements: Optional[Path] = None  # a requirements file
+    requirement_specs: Tuple[str, ...] = ()  # requirement strings
     constraints: Optional[Path] = None
     tools: Tuple[str, ...] = ()
     readiness: ReadinessSource = field(default_factory=ReadinessSource.here)
@@ -60,11 +62,14 @@ class InstallRequest:
     def from_policy(cls, project: Path, rules: Policy) -> "InstallRequest":
         settings = rules.target
         tools = ((COVERAGE,) if rules.coverage.enabled else ()) + ((RERUNFAILURES,) if rules.flaky.reruns else ())
+        requirements = settings.requirements
         return cls(
             target=project / settings.path if settings.path else None,
             extras=tuple(settings.extras),
+            groups=tuple(settings.dependency_groups),
             editable=settings.editable,
-            requirements=project / settings.requirements if settings.requirements else None,
+            requirements=project / requirements if isinstance(requirements, str) else None,
+            requirement_specs=requirements if isinstance(requirements, tuple) else (),
             constraints=project / settings.constraints if settings.constraints else None,
             tools=tools,
         )
@@ -90,6 +95,10 @@ class InstallRequest:
             args += ["-c", str(self.constraints)]
         if self.requirements is not None:
             args += ["-r", str(self.requirements)]
+        if self.target is not None:
+            for group in self.groups:
+                args += ["--group", f"{(self.target / 'pyproject.toml').as_posix()}:{group}"]
+        args += list(self.requirement_specs)
         requirement = self.target_requirement()
         if requirement is not None:
             args += ["-e", requirement] if live and self.editable else [requirement]

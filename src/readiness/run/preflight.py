@@ -43,14 +43,22 @@ def _target_problems(project: Path, rules: Policy, request: InstallRequest) -> L
                 "target's pyproject.toml (\".\" for this project)"]
     if not any((request.target / name).is_file() for name in ("pyproject.toml", "setup.py", "setup.cfg")):
         return [f"{KEY}.target.path: {given!r} has no pyproject.toml or setup.py, so it cannot be installed"]
+    problems = []
     declared = declared_extras(request.target)
     unknown = [e for e in request.extras if declared is not None and normalise(e) not in declared]
-    if not unknown:
-        return []
-    offered = ", ".join(sorted(declared or ())) or "none"
-    return [f"{KEY}.target.extras: {', '.join(repr(e) for e in unknown)} not declared by the target "
-            f"(its extras: {offered}); name one of its [project.optional-dependencies], or install the test "
-            "dependencies through target.requirements"]
+    if unknown:
+        offered = ", ".join(sorted(declared or ())) or "none"
+        problems.append(f"{KEY}.target.extras: {', '.join(repr(e) for e in unknown)} not declared by the target "
+                        f"(its extras: {offered}); name one of its [project.optional-dependencies], or install "
+                        "the test dependencies through target.dependency_groups or target.requirements")
+    groups = declared_groups(request.target)
+    missing = [g for g in request.groups if normalise(g) not in groups]
+    if missing:
+        offered = ", ".join(sorted(groups)) or "none"
+        problems.append(f"{KEY}.target.dependency_groups: {', '.join(repr(g) for g in missing)} not declared by "
+                        f"the target (its [dependency-groups]: {offered}); name one of them, or install the test "
+                        "dependencies through target.extras or target.requirements")
+    return problems
 
 
 def _file_problems(project: Path, request: InstallRequest) -> List[str]:
@@ -72,6 +80,20 @@ def declared_extras(target: Path) -> Optional[Set[str]]:
         extras = table.get("optional-dependencies") or {}
         return {normalise(name) for name in extras} if isinstance(extras, dict) else set()
     return _built_extras(target)
+
+
+def declared_groups(target: Path) -> Set[str]:
+    """The PEP 735 dependency groups of the target's pyproject.toml (normalised names)."""
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - Python 3.9 and 3.10
+        import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
+    try:
+        data = tomllib.loads((target / "pyproject.toml").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return set()
+    groups = data.get("dependency-groups")
+    return {normalise(name) for name in groups} if isinstance(groups, dict) else set()
 
 
 def _built_extras(target: Path) -> Optional[Set[str]]:

@@ -9,6 +9,7 @@ interrupted.
 from __future__ import annotations
 
 import contextlib
+import fnmatch
 import os
 import signal
 import sys
@@ -19,6 +20,7 @@ from typing import Any, Dict, Iterator, List, Optional, Sequence, Set, Tuple
 from readiness.cell import fingerprint
 from readiness.judge import policy
 from readiness.model.document import CellState
+from readiness.model.errors import UsageError
 from readiness.model.plan import Plan, PlannedCell
 from readiness.model.plan import write as write_plan
 from readiness.run import preflight, runlock
@@ -104,6 +106,7 @@ def _plan(run: Run, pythons: Sequence[str]) -> None:
         run.unplanned += planned.unplanned
         run.owner.update({cell.id: lane for cell in planned.cells + planned.unplanned})
     if run.options.cells:
+        _refuse_unplanned(run)
         run.plan.cells = [c for c in run.plan.cells if c.id in run.options.cells]
         run.unplanned = [c for c in run.unplanned if c.id in run.options.cells]
     write_plan(run.plan, run.folder.plan)
@@ -114,7 +117,7 @@ def _plan(run: Run, pythons: Sequence[str]) -> None:
 
 def _run_cells(run: Run, board: Board, done: Set[str]) -> bool:
     """Each lane's cells, one lane after another (two lanes at once would distort each other's timings)."""
-    with _redis() as redis_url:
+    with _services(run.rules) as redis_url:
         context = _context(run, board, {"REDIS_URL": redis_url} if redis_url else {})
         for lane in run.lanes:
             cells = [c for c in run.plan.cells if run.owner[c.id] is lane and c.id not in done]
@@ -162,6 +165,18 @@ def _interrupted(folder: RunFolder, cell: PlannedCell) -> Missing:
     if progress:
         return Missing(CellState.INTERRUPTED, "the run was interrupted before the cell finished")
     return Missing(CellState.NOT_RUN, "interrupted before start: the run was stopped before this cell began")
+
+
+def _refuse_unplanned(run: Run) -> None:
+    """`--cells` naming a cell this machine's plan does not hold: exit 2, saying why it is left out."""
+    known = {c.id for c in run.plan.cells + run.unplanned}
+    for cell in run.options.cells:
+        if cell in known:
+            continue
+        why = [line for line in run.plan.excluded if fnmatch.fnmatchcase(cell, line.split(":", 1)[0])]
+        planned = ", ".join(sorted(known)) or "none"
+        raise UsageError(f"--cells {cell}: not in this run's plan: "
+                         + (why[0] if why else f"the planned cells are {planned}"))
 
 
 def finished_cells(folder: RunFolder) -> Set[str]:
@@ -233,10 +248,14 @@ def judge(folder: RunFolder, project: Path, options: ValidateOptions) -> int:
 
 
 @contextlib.contextmanager
-def _redis() -> Iterator[Optional[str]]:
-    """A Redis for the run: REDIS_URL as given, else a throwaway server; None if none can start."""
+def _services(rules: policy.Policy) -> Iterator[Optional[str]]:
+    """The services the policy asks for (`services = ["redis"]`), and only those: a Redis for the run
+    is REDIS_URL as given, else a throwaway server; None if none can start."""
     from readiness.run import services
 
+    if "redis" not in rules.services:
+        yield None
+        return
     with contextlib.ExitStack() as stack:
         try:
             url: Optional[str] = stack.enter_context(services.redis_service())

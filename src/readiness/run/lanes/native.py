@@ -42,7 +42,8 @@ def plan_pythons(found: Mapping[str, Optional[str]], wanted: Sequence[str], requ
         if version_key(python) < MIN_PYTHON:
             continue
         if not supports(requires_python, python):
-            plan.excluded.append(f"{python}: the target requires Python {requires_python}")
+            plan.excluded.append(f"{host_cell(python)}: the target requires Python {requires_python} "
+                                 "(its requires-python)")
             continue
         interpreter = found.get(python)
         reason = None if interpreter else f"Python {python} is not installed on this machine"

@@ -19,6 +19,7 @@ from readiness.platform import wine
 from readiness.run import cellrun
 from readiness.run.fallback import Missing, log_tail, record
 from readiness.run.folder import RunFolder
+from readiness.run.install import supports
 from readiness.run.lanes.base import LanePlan, PlanRequest, RunContext
 
 DEFAULT_PYTHONS = ("3.11", "3.12", "3.13")
@@ -36,13 +37,25 @@ class WineLane:
     name = "wine"
 
     def plan(self, request: PlanRequest) -> LanePlan:
+        """Planned wherever wine is installed (required, then); without wine, recorded not_run with the
+        command that enables the lane (not required); off only when the policy says `enabled = false`."""
         settings = request.rules.wine
-        if not (settings.enabled or settings.pythons):
-            return LanePlan()
+        if settings.enabled is False:
+            return LanePlan(excluded=["windows-x86_64-wine-cpython*: the Windows lane is off in the policy "
+                                      "(wine = {enabled = false}); remove that to check Windows CPythons under Wine"])
+        plan = LanePlan()
         pythons = [p for p in (settings.pythons or DEFAULT_PYTHONS) if request.only is None or p in request.only]
+        for python in pythons:
+            if not supports(request.requires_python, python):
+                plan.excluded.append(f"{cell_id(python)}: the target requires Python {request.requires_python}")
+        pythons = [p for p in pythons if supports(request.requires_python, p)]
         unavailable = wine.wine_available()
         cells = [PlannedCell(cell_id(p), p, None, lane="wine", skip_reason=unavailable) for p in pythons]
-        return LanePlan(unplanned=cells) if unavailable else LanePlan(cells)
+        if unavailable:
+            plan.unplanned = cells
+        else:
+            plan.cells = cells
+        return plan
 
     def run(self, cells: Sequence[PlannedCell], context: RunContext) -> None:
         with context.board.ticking():  # the board keeps moving while a Wine cell installs and runs
