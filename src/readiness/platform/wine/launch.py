@@ -1,0 +1,90 @@
+"""Running programs for the Wine lane, a Windows CPython above all: always through pipes.
+
+A Windows Python given a regular file as a std handle dies at start under Wine 8.0, so every
+launch reads its output through a pipe (CRLF turned into LF) and copies it where it is wanted.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from pathlib import Path
+from typing import IO, Dict, List, Mapping, Optional, Sequence, Tuple
+
+from readiness.platform import process
+from readiness.platform.wine.lane import WinePython, WineTimeout, to_windows_path
+
+
+def launch_and_copy(
+    argv: Sequence[str], env: Mapping[str, str], *, cwd: Optional[Path] = None,
+    timeout: Optional[float] = None, sinks: Sequence[process.Sink] = (),
+    what: str = "",
+) -> int:
+    """Run a program through pipes, copying its output (redacted) to each sink as it arrives.
+
+    Whatever the launch leaves running in its process group is killed when it ends; past the
+    timeout everything it started is killed and WineTimeout raised.
+    """
+    options = process.Options(env=env, cwd=cwd, timeout=timeout, what=what, crlf_to_lf=True,
+                              kill_leftovers=True)
+    try:
+        return process.run(argv, options, sinks)
+    except process.ProcessTimeout as exc:
+        raise WineTimeout(str(exc), exc.returncode) from None
+
+
+def _describe(py: WinePython, argv: Sequence[str]) -> str:
+    shown = " ".join(argv[:2]) if argv and argv[0] == "-m" else " ".join(argv[:1])
+    return f"Windows CPython {py.python} under Wine (python.exe {shown})"
+
+
+def _launch_environ(
+    py: WinePython, env: Optional[Mapping[str, str]], pythonpath: Sequence[Path | str],
+) -> Dict[str, str]:
+    environ = py.environ(os.environ if env is None else env)
+    if pythonpath:
+        environ["PYTHONPATH"] = ";".join(to_windows_path(folder) for folder in pythonpath)
+    return environ
+
+
+def run(
+    py: WinePython,
+    argv: Sequence[str],
+    *,
+    env: Optional[Mapping[str, str]] = None,
+    cwd: Path | str | None = None,
+    timeout: Optional[float] = None,
+    log_path: Path | str | None = None,
+    pythonpath: Sequence[Path | str] = (),
+    echo: Optional[IO[bytes]] = None,
+) -> int:
+    """Run the Windows python.exe with argv; its output goes through a pipe into log_path.
+
+    env is the caller's environment (default: this process's); pythonpath folders are given as
+    Windows paths. Returns the exit code; raises WineTimeout after killing everything the launch
+    started when it runs past timeout.
+    """
+    environ = _launch_environ(py, env, pythonpath)
+    with contextlib.ExitStack() as stack:
+        sinks: List[process.Sink] = []
+        if log_path is not None:
+            Path(log_path).parent.mkdir(parents=True, exist_ok=True)
+            sinks.append(process.file_sink(stack.enter_context(Path(log_path).open("ab"))))
+        if echo is not None:
+            sinks.append(process.file_sink(echo))
+        return launch_and_copy([py.wine, str(py.executable), *argv], environ,
+                               cwd=Path(cwd) if cwd else None, timeout=timeout, sinks=sinks,
+                               what=_describe(py, argv))
+
+
+def capture(
+    py: WinePython, argv: Sequence[str], *, env: Optional[Mapping[str, str]] = None,
+    timeout: Optional[float] = None, pythonpath: Sequence[Path | str] = (),
+    cwd: Path | str | None = None,
+) -> Tuple[int, str]:
+    """Run the Windows python.exe through pipes and return its exit code and output."""
+    output = process.Capture()
+    environ = _launch_environ(py, env, pythonpath)
+    code = launch_and_copy([py.wine, str(py.executable), *argv], environ, cwd=Path(cwd) if cwd else None,
+                           timeout=timeout, sinks=[output], what=_describe(py, argv))
+    return code, output.text()
