@@ -15,6 +15,7 @@ import subprocess
 import sys
 import tarfile
 import textwrap
+import uuid
 import zipfile
 from pathlib import Path
 from typing import Iterator, List
@@ -103,7 +104,7 @@ def test_pytest_from_a_linux_installed_target_with_output_to_a_file(
 def test_a_hanging_cell_is_killed_with_every_process_it_started(
     py311: wine.WinePython, tmp_path: Path,
 ) -> None:
-    marker = f"readiness-hang-{tmp_path.name}"
+    marker = _unique_marker("hang")
     hang = ("import subprocess, sys, time\n"
             f"child = 'import time; time.sleep(600)  # {marker}'\n"
             "subprocess.Popen([sys.executable, '-c', child])\n"
@@ -114,6 +115,12 @@ def test_a_hanging_cell_is_killed_with_every_process_it_started(
         wine.run(py311, ["-c", hang], timeout=10, log_path=tmp_path / "cell.log")
     assert "child started" in (tmp_path / "cell.log").read_text(encoding="utf-8")
     assert _processes_mentioning(marker) == []
+
+
+def _unique_marker(what: str) -> str:
+    # Unique to this run: another session of this test on the machine (a second checkout, CI)
+    # has its own processes alive, and they must not count as this run's survivors.
+    return f"readiness-{what}-{uuid.uuid4().hex}"
 
 
 def _processes_mentioning(text: str) -> List[str]:
@@ -287,7 +294,7 @@ def test_a_download_with_another_hash_is_refused_and_deleted(
 
 @LINUX_ONLY
 def test_a_leftover_process_holding_the_output_is_killed_when_the_launch_ends() -> None:
-    marker = "readiness-leftover-test"
+    marker = _unique_marker("leftover")
     script = ("import subprocess, sys\n"
               f"child = 'import time; time.sleep(120)  # {marker}'\n"
               "subprocess.Popen([sys.executable, '-c', child])\n"
