@@ -50,7 +50,7 @@ def test_windows_python_runs_as_win32(py311: wine.WinePython, tmp_path: Path) ->
         import greeting
         print(sys.platform, sys.version.split()[0], ntpath.join("C:\\\\", "Users", "dev"))
         print(ntpath.isabs("Z:\\\\tmp"), ntpath.splitdrive(greeting.__file__)[0], greeting.WORD)
-    """)], timeout=120, pythonpath=[tmp_path])
+    """)], wine.Launch(timeout=120, pythonpath=[tmp_path]))
     assert (code, output.splitlines()) == (
         0, ["win32 3.11.9 C:\\Users\\dev", "True Z: imported from Z:"])
 
@@ -85,9 +85,9 @@ def test_pytest_from_a_linux_installed_target_with_output_to_a_file(
         from readiness.platform import wine
         py = wine.windows_python("3.11")
         sys.exit(wine.run(py, ["-m", "pytest", "-p", "no:cacheprovider", "test_on_windows.py"],
-                          cwd={str(tmp_path)!r}, pythonpath=[Path({str(target)!r})],
-                          log_path={str(tmp_path / "cell.log")!r}, echo=sys.stdout.buffer,
-                          timeout=300))
+                          wine.Launch(cwd={str(tmp_path)!r}, pythonpath=[Path({str(target)!r})],
+                                      timeout=300),
+                          log_path={str(tmp_path / "cell.log")!r}, echo=sys.stdout.buffer))
     """)
     with (tmp_path / "ci-output.txt").open("wb") as ci_output:
         code = subprocess.run([sys.executable, "-c", caller], stdin=subprocess.DEVNULL,
@@ -112,7 +112,7 @@ def test_a_hanging_cell_is_killed_with_every_process_it_started(
             "time.sleep(600)\n")
     with pytest.raises(wine.WineTimeout, match=r"Windows CPython 3\.11 under Wine \(python\.exe "
                        r"-c\) did not finish within 10 s; its processes were killed"):
-        wine.run(py311, ["-c", hang], timeout=10, log_path=tmp_path / "cell.log")
+        wine.run(py311, ["-c", hang], wine.Launch(timeout=10), log_path=tmp_path / "cell.log")
     assert "child started" in (tmp_path / "cell.log").read_text(encoding="utf-8")
     assert _processes_mentioning(marker) == []
 

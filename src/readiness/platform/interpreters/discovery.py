@@ -150,7 +150,7 @@ def _cell_order(found: Interpreter) -> Tuple[int, str, Tuple[int, int, int], boo
 
 def wine_interpreters(environ: Mapping[str, str]) -> Tuple[List[Interpreter], List[Rejected]]:
     """The Windows CPythons `readiness wine setup` provisioned (verified when provisioned)."""
-    from readiness.platform import wine
+    from readiness.platform.wine import lane as wine
 
     found = [
         Interpreter(

@@ -26,7 +26,7 @@ from readiness.platform.wine.lane import (
     wine_available,
     wine_home,
 )
-from readiness.platform.wine.launch import capture, launch_and_copy, run
+from readiness.platform.wine.launch import Launch, capture, launch_and_copy, run
 from readiness.platform.wine.packages import install_packages, uv_command
 from readiness.platform.wine.provisioning import (
     add_arguments,
@@ -44,6 +44,7 @@ __all__ = [
     "DISTRIBUTIONS",
     "ENABLE_COMMAND",
     "Distribution",
+    "Launch",
     "WineError",
     "WinePython",
     "WineTimeout",

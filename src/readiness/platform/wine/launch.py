@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Dict, List, Mapping, Optional, Sequence, Tuple
 
@@ -33,38 +34,39 @@ def launch_and_copy(
         raise WineTimeout(str(exc), exc.returncode) from None
 
 
+@dataclass(frozen=True)
+class Launch:
+    """How a Windows python.exe is started: the caller's environment (default: this process's),
+    its working folder, a timeout in seconds, and folders put on PYTHONPATH as Windows paths."""
+
+    env: Optional[Mapping[str, str]] = None
+    cwd: Path | str | None = None
+    timeout: Optional[float] = None
+    pythonpath: Sequence[Path | str] = ()
+
+    def environ(self, py: WinePython) -> Dict[str, str]:
+        environ = py.environ(os.environ if self.env is None else self.env)
+        if self.pythonpath:
+            environ["PYTHONPATH"] = ";".join(to_windows_path(folder) for folder in self.pythonpath)
+        return environ
+
+    def folder(self) -> Optional[Path]:
+        return Path(self.cwd) if self.cwd else None
+
+
 def _describe(py: WinePython, argv: Sequence[str]) -> str:
     shown = " ".join(argv[:2]) if argv and argv[0] == "-m" else " ".join(argv[:1])
     return f"Windows CPython {py.python} under Wine (python.exe {shown})"
 
 
-def _launch_environ(
-    py: WinePython, env: Optional[Mapping[str, str]], pythonpath: Sequence[Path | str],
-) -> Dict[str, str]:
-    environ = py.environ(os.environ if env is None else env)
-    if pythonpath:
-        environ["PYTHONPATH"] = ";".join(to_windows_path(folder) for folder in pythonpath)
-    return environ
-
-
 def run(
-    py: WinePython,
-    argv: Sequence[str],
-    *,
-    env: Optional[Mapping[str, str]] = None,
-    cwd: Path | str | None = None,
-    timeout: Optional[float] = None,
-    log_path: Path | str | None = None,
-    pythonpath: Sequence[Path | str] = (),
-    echo: Optional[IO[bytes]] = None,
+    py: WinePython, argv: Sequence[str], launch: Launch = Launch(), *,
+    log_path: Path | str | None = None, echo: Optional[IO[bytes]] = None,
 ) -> int:
-    """Run the Windows python.exe with argv; its output goes through a pipe into log_path.
-
-    env is the caller's environment (default: this process's); pythonpath folders are given as
-    Windows paths. Returns the exit code; raises WineTimeout after killing everything the launch
-    started when it runs past timeout.
+    """Run the Windows python.exe with argv; its output goes through a pipe into log_path (and
+    echo). Returns the exit code; raises WineTimeout after killing everything the launch
+    started when it runs past the launch's timeout.
     """
-    environ = _launch_environ(py, env, pythonpath)
     with contextlib.ExitStack() as stack:
         sinks: List[process.Sink] = []
         if log_path is not None:
@@ -72,19 +74,13 @@ def run(
             sinks.append(process.file_sink(stack.enter_context(Path(log_path).open("ab"))))
         if echo is not None:
             sinks.append(process.file_sink(echo))
-        return launch_and_copy([py.wine, str(py.executable), *argv], environ,
-                               cwd=Path(cwd) if cwd else None, timeout=timeout, sinks=sinks,
-                               what=_describe(py, argv))
+        return launch_and_copy([py.wine, str(py.executable), *argv], launch.environ(py), cwd=launch.folder(),
+                               timeout=launch.timeout, sinks=sinks, what=_describe(py, argv))
 
 
-def capture(
-    py: WinePython, argv: Sequence[str], *, env: Optional[Mapping[str, str]] = None,
-    timeout: Optional[float] = None, pythonpath: Sequence[Path | str] = (),
-    cwd: Path | str | None = None,
-) -> Tuple[int, str]:
+def capture(py: WinePython, argv: Sequence[str], launch: Launch = Launch()) -> Tuple[int, str]:
     """Run the Windows python.exe through pipes and return its exit code and output."""
     output = process.Capture()
-    environ = _launch_environ(py, env, pythonpath)
-    code = launch_and_copy([py.wine, str(py.executable), *argv], environ, cwd=Path(cwd) if cwd else None,
-                           timeout=timeout, sinks=[output], what=_describe(py, argv))
+    code = launch_and_copy([py.wine, str(py.executable), *argv], launch.environ(py), cwd=launch.folder(),
+                           timeout=launch.timeout, sinks=[output], what=_describe(py, argv))
     return code, output.text()

@@ -38,7 +38,7 @@ from readiness.platform.wine.lane import (
     wine_home,
     wine_program,
 )
-from readiness.platform.wine.launch import capture, launch_and_copy
+from readiness.platform.wine.launch import Launch, capture, launch_and_copy
 from readiness.platform.wine.packages import uv_command
 
 PROBE_TIMEOUT_S = 120.0  # the first start in a fresh prefix also starts wineserver
@@ -216,7 +216,7 @@ def verify(py: WinePython) -> Dict[str, object]:
     """Start the interpreter once under Wine and return its probe facts (it must say win32)."""
     from readiness.platform.probe import PROBE_SCRIPT
 
-    code, output = capture(py, ["-E", "-s", "-c", PROBE_SCRIPT], timeout=PROBE_TIMEOUT_S)
+    code, output = capture(py, ["-E", "-s", "-c", PROBE_SCRIPT], Launch(timeout=PROBE_TIMEOUT_S))
     try:
         facts: Dict[str, object] = json.loads(output.strip().splitlines()[-1])
     except (ValueError, IndexError):
