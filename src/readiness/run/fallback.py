@@ -13,6 +13,7 @@ from readiness.model import document
 from readiness.model.document import CellState, EnvDocument
 from readiness.model.ids import CellId, utc_now
 from readiness.model.plan import Plan, PlannedCell
+from readiness.platform import process
 
 REASON_LIMIT = 20000
 LOG_TAIL_LINES = 40
@@ -67,9 +68,5 @@ def fill_missing(plan: Plan, envs: Path, why: Callable[[PlannedCell], Missing]) 
 
 
 def log_tail(log: Path, lines: int = LOG_TAIL_LINES) -> str:
-    """The last lines of a log, for a document's reason."""
-    try:
-        text = log.read_bytes()[-65536:].decode("utf-8", errors="replace")
-    except OSError:
-        return ""
-    return "\n".join(text.splitlines()[-lines:])
+    """The last lines of a log (redacted), for a document's reason."""
+    return process.tail(log, lines)

@@ -9,7 +9,6 @@ import importlib.util
 import os
 import shutil
 import socket
-import subprocess
 import tempfile
 import time
 from contextlib import contextmanager
@@ -19,6 +18,7 @@ from types import TracebackType
 from typing import Iterator, Mapping, Optional, Type
 
 from readiness.model.errors import ReadinessError
+from readiness.platform.process import Service
 
 REDIS_URL_ENV = "REDIS_URL"
 LOOPBACK = "127.0.0.1"
@@ -35,7 +35,7 @@ class RedisServer:
 
     url: str
     port: int
-    process: subprocess.Popen[bytes]
+    process: Service
     workdir: Path
     log: Path = field(repr=False)
 
@@ -96,7 +96,7 @@ def start_redis(binary: Optional[Path] = None, timeout: float = 10.0) -> RedisSe
         failure = _wait_until_ready(server, timeout)
         if not failure:
             return server
-        _terminate(server.process)
+        server.process.stop()
     shutil.rmtree(workdir, ignore_errors=True)
     raise ServiceError(f"redis-server ({executable}) did not start: {failure}")
 
@@ -112,10 +112,7 @@ def _launch(executable: Path, port: int, workdir: Path) -> RedisServer:
         "--dir", str(workdir),
         "--logfile", str(log),
     ]  # fmt: skip
-    process = subprocess.Popen(
-        argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-    )
-    return RedisServer(f"redis://{LOOPBACK}:{port}/0", port, process, workdir, log)
+    return RedisServer(f"redis://{LOOPBACK}:{port}/0", port, Service(argv), workdir, log)
 
 
 def _wait_until_ready(server: RedisServer, timeout: float) -> str:
@@ -123,6 +120,7 @@ def _wait_until_ready(server: RedisServer, timeout: float) -> str:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if server.process.poll() is not None:
+            server.process.stop()  # what it printed is all copied once it is stopped
             return f"exited with {server.process.returncode}: {_log_tail(server)}"
         if ping(LOOPBACK, server.port):
             return ""
@@ -131,8 +129,7 @@ def _wait_until_ready(server: RedisServer, timeout: float) -> str:
 
 
 def _log_tail(server: RedisServer) -> str:
-    stderr = server.process.stderr.read() if server.process.stderr else b""
-    text = stderr.decode("utf-8", errors="replace")
+    text = server.process.output()
     if server.log.is_file():
         text += server.log.read_text(encoding="utf-8", errors="replace")
     return text.strip()[-1000:] or "no output"
@@ -149,21 +146,9 @@ def ping(host: str, port: int, timeout: float = 1.0) -> bool:
 
 
 def stop_redis(server: RedisServer) -> None:
-    """Stop the server and remove its working folder."""
-    _terminate(server.process)
+    """Stop the server (terminate, then kill) and remove its working folder."""
+    server.process.stop()
     shutil.rmtree(server.workdir, ignore_errors=True)
-
-
-def _terminate(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-    if process.stderr is not None:
-        process.stderr.close()
 
 
 @contextmanager

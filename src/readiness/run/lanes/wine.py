@@ -107,8 +107,8 @@ def run_cell(cell: PlannedCell, py: wine.WinePython, context: RunContext) -> Non
     measure = _coverage_run(context, cell)
     try:
         code = wine.run(py, ["-m", *measure, "pytest", *context.suite, *context.pytest_args, "-p", "no:cacheprovider"],
-                        env=launch_env, cwd=context.project, timeout=context.timeout, log_path=log,
-                        pythonpath=[site_folder(context, cell)])
+                        wine.Launch(env=launch_env, cwd=context.project, timeout=context.timeout,
+                                    pythonpath=[site_folder(context, cell)]), log_path=log)
     except wine.WineTimeout:
         _record(context, cell, Missing(CellState.TIMED_OUT, f"the cell ran past its {context.timeout:g} s timeout; "
                                        "everything it started was killed", started))
@@ -171,8 +171,8 @@ def _record_coverage(py: wine.WinePython, cell: PlannedCell, context: RunContext
     if data.is_file():
         argv = ["-m", "coverage", *cellrun.coverage_json_args(wine.to_windows_path(data), wine.to_windows_path(rcfile))]
         # coverage json reads the measured sources; relative file names need the cell's folder.
-        _code, out = wine.capture(py, argv, pythonpath=[site_folder(context, cell)], timeout=300,
-                                  cwd=context.project)
+        _code, out = wine.capture(py, argv, wine.Launch(pythonpath=[site_folder(context, cell)], timeout=300,
+                                                        cwd=context.project))
         reports = [line for line in out.splitlines() if line.startswith("{")]  # Wine may add noise
         summary = cellrun.coverage_totals(reports[-1]) if reports else None
     if summary is not None:

@@ -1,0 +1,361 @@
+"""The one way readiness starts a program: in its own process group, its output copied through
+the redactor to any sinks, and the whole group killed, and waited for, on timeout or interrupt.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import select
+import signal
+import subprocess
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any, Callable, Dict, Iterator, List, Mapping, Optional, Sequence
+
+from readiness.cell.redact import Redactor, StreamRedactor
+from readiness.model.errors import ReadinessError
+
+Sink = Callable[[bytes], object]
+_WINDOWS = os.name == "nt"
+KILL_WAIT_S = 10.0  # how long a killed group may take to be gone
+DRAIN_S = 5.0  # how long output is still copied once the program has ended
+_POLL_S = 0.1
+
+
+class ProcessTimeout(ReadinessError):
+    """A program ran past its timeout; its whole process group was killed."""
+
+    def __init__(self, message: str, returncode: Optional[int] = None) -> None:
+        super().__init__(message)
+        self.returncode = returncode
+
+
+@dataclass(frozen=True)
+class Options:
+    """How to start a program, and how to end it."""
+
+    env: Optional[Mapping[str, str]] = None  # None: this process's environment
+    cwd: Optional[Path] = None
+    timeout: Optional[float] = None  # seconds; past it the whole group is killed
+    what: str = ""  # names the program in the timeout message (default: its first two words)
+    crlf_to_lf: bool = False  # Windows line endings become Linux ones (Wine launches)
+    interrupt_grace: Optional[float] = None  # on Ctrl-C: SIGINT (CTRL_BREAK) first, kill after this
+    kill_leftovers: bool = False  # when it ends, kill what it left running in its group
+
+    def environ(self) -> Mapping[str, str]:
+        return os.environ if self.env is None else self.env
+
+
+# --- sinks -----------------------------------------------------------------------------------
+
+
+def file_sink(stream: IO[bytes]) -> Sink:
+    """A sink that writes each chunk at once, so a log or a console shows progress."""
+
+    def write(chunk: bytes) -> None:
+        stream.write(chunk)
+        stream.flush()
+
+    return write
+
+
+class Capture:
+    """A sink that keeps everything in memory, or its last `limit` bytes."""
+
+    def __init__(self, limit: Optional[int] = None) -> None:
+        self.limit = limit
+        self._chunks: List[bytes] = []
+        self._size = 0
+
+    def __call__(self, chunk: bytes) -> None:
+        self._chunks.append(chunk)
+        self._size += len(chunk)
+        if self.limit is not None and self._size > 2 * self.limit:  # a long-lived program
+            self._chunks = [self.data]
+            self._size = len(self._chunks[0])
+
+    @property
+    def data(self) -> bytes:
+        data = b"".join(self._chunks)
+        return data if self.limit is None else data[-self.limit:]
+
+    def text(self) -> str:
+        return self.data.decode("utf-8", "replace")
+
+
+def tail(path: Path, lines: int) -> str:
+    """The last lines of a log, redacted, for a document's reason ("" when it cannot be read)."""
+    try:
+        text = path.read_bytes()[-65536:].decode("utf-8", errors="replace")
+    except OSError:
+        return ""
+    return Redactor.from_environment().text("\n".join(text.splitlines()[-lines:]))
+
+
+# --- copying the output ----------------------------------------------------------------------
+
+
+class _LineEndings:
+    """Turns Windows' CRLF into LF across chunk boundaries, so logs read like Linux ones."""
+
+    def __init__(self) -> None:
+        self._carry = b""
+
+    def feed(self, chunk: bytes) -> bytes:
+        data = self._carry + chunk
+        self._carry = b"\r" if data.endswith(b"\r") else b""
+        return (data[:-1] if self._carry else data).replace(b"\r\n", b"\n")
+
+    def flush(self) -> bytes:
+        rest, self._carry = self._carry, b""
+        return rest
+
+
+class _Copier:
+    """Copies a pipe to the sinks in a thread: line endings fixed, then redacted.
+
+    EOF alone is not enough to stop: a Wine launch that starts wineserver hands its output to
+    the server and Wine's services, which keep the pipe open (silently) for as long as the
+    server lives. Once the program has ended, the pipe is drained and the copy stops.
+    """
+
+    def __init__(self, pipe: IO[bytes], sinks: Sequence[Sink], options: Options) -> None:
+        self._pipe = pipe
+        self._sinks = list(sinks)
+        self._endings = _LineEndings() if options.crlf_to_lf else None
+        self._scrub = StreamRedactor(Redactor.from_environment(options.environ()))
+        self._ended = threading.Event()
+        self._stop_at = float("inf")
+        self._thread = threading.Thread(target=self._copy, daemon=True)
+        self._thread.start()
+
+    def finish(self, join_s: float = 2 * DRAIN_S) -> None:
+        """Stop once the pipe is drained (or DRAIN_S from now); close it when the copy is done."""
+        self._stop_at = time.monotonic() + DRAIN_S
+        self._ended.set()
+        self._thread.join(join_s)
+        if not self._thread.is_alive():  # closing under a blocked reader would wait for it
+            self._pipe.close()
+
+    def _copy(self) -> None:
+        for chunk in self._chunks():
+            self._write(self._scrub.feed(self._endings.feed(chunk) if self._endings else chunk))
+        if self._endings is not None:
+            self._write(self._scrub.feed(self._endings.flush()))
+        self._write(self._scrub.flush())
+
+    def _chunks(self) -> Iterator[bytes]:
+        fd = self._pipe.fileno()
+        while True:
+            if not _WINDOWS:  # select() takes no pipes on Windows: there, read to EOF
+                ready, _, _ = select.select([fd], [], [], _POLL_S)
+                if self._ended.is_set() and (not ready or time.monotonic() > self._stop_at):
+                    return
+                if not ready:
+                    continue
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                return
+            yield chunk
+
+    def _write(self, data: bytes) -> None:
+        if not data:
+            return
+        for sink in list(self._sinks):
+            try:
+                sink(data)
+            except (OSError, ValueError):  # a closed console or log: the others still get it
+                self._sinks.remove(sink)
+
+
+# --- starting and ending ---------------------------------------------------------------------
+
+
+def _new_group() -> Dict[str, Any]:
+    if _WINDOWS:
+        return {"creationflags": subprocess.CREATE_NEW_PROCESS_GROUP}  # type: ignore[attr-defined]
+    return {"start_new_session": True}
+
+
+def _signal_group(pgid: int, signum: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, signum)
+
+
+def _live_members(pgid: int) -> List[int]:
+    """The processes of a group that still run (a zombie waits for its parent: it is dead)."""
+    proc = Path("/proc")
+    if not proc.is_dir():
+        try:
+            os.killpg(pgid, 0)
+        except (ProcessLookupError, PermissionError):
+            return []
+        return [pgid]
+    found = []
+    for stat in proc.glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text(encoding="utf-8", errors="replace").rpartition(")")[2].split()
+        except OSError:
+            continue  # it ended while we looked
+        if len(fields) > 2 and fields[2] == str(pgid) and fields[0] not in ("Z", "X"):
+            found.append(int(stat.parent.name))
+    return found
+
+
+def _wait_group_gone(pgid: int, deadline: float) -> None:
+    # Killed processes that are not our children (Wine double-forks the ones a Windows
+    # program starts) exit on their own time: wait until none of the group still runs.
+    while _live_members(pgid) and time.monotonic() < deadline:
+        _signal_group(pgid, signal.SIGKILL)  # one forked while the first kill was under way
+        time.sleep(0.02)
+
+
+def _kill_group(popen: subprocess.Popen[bytes]) -> None:
+    """Kill a program and every process in its group; return once they are gone."""
+    deadline = time.monotonic() + KILL_WAIT_S
+    if _WINDOWS:
+        subprocess.run(["taskkill", "/T", "/F", "/PID", str(popen.pid)],
+                       stdin=subprocess.DEVNULL, capture_output=True, check=False)
+    else:
+        _signal_group(popen.pid, signal.SIGKILL)
+    try:
+        popen.wait(timeout=KILL_WAIT_S)
+    except subprocess.TimeoutExpired:
+        popen.kill()
+        popen.wait()
+    if not _WINDOWS:
+        _wait_group_gone(popen.pid, deadline)
+
+
+def _signal_program(popen: subprocess.Popen[bytes], signum: int) -> None:
+    """SIGINT or SIGTERM to the whole group (Windows: CTRL_BREAK, or terminate)."""
+    if not _WINDOWS:
+        _signal_group(popen.pid, signum)
+    elif signum == signal.SIGINT:
+        popen.send_signal(signal.CTRL_BREAK_EVENT)  # type: ignore[attr-defined]
+    else:
+        popen.terminate()
+
+
+class Running:
+    """A started program whose output is being copied; `wait()` ends it in every case."""
+
+    def __init__(self, argv: Sequence[str], options: Options, sinks: Sequence[Sink]) -> None:
+        self.argv = list(argv)
+        self.options = options
+        self._popen = subprocess.Popen(
+            self.argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            env=None if options.env is None else dict(options.env), cwd=options.cwd, **_new_group(),
+        )
+        assert self._popen.stdout is not None
+        self._copier = _Copier(self._popen.stdout, sinks, options)
+
+    @property
+    def pid(self) -> int:
+        return self._popen.pid
+
+    @property
+    def returncode(self) -> Optional[int]:
+        return self._popen.returncode
+
+    def poll(self) -> Optional[int]:
+        return self._popen.poll()
+
+    def wait(self, tick: Optional[Callable[[], object]] = None, tick_s: float = 0.5) -> int:
+        """The exit code. Past the timeout the group is killed and ProcessTimeout raised; on
+        Ctrl-C (or any other exception) the group is stopped and the exception goes on.
+        `tick` is called every `tick_s` seconds while the program runs."""
+        try:
+            code = self._wait(tick, tick_s)
+            if self.options.kill_leftovers:
+                _kill_group(self._popen)
+            return code
+        except subprocess.TimeoutExpired:
+            _kill_group(self._popen)
+            raise ProcessTimeout(f"{self._what()} did not finish within {self.options.timeout:g} s; "
+                                 "its processes were killed", self._popen.returncode) from None
+        except KeyboardInterrupt:
+            self._interrupt()
+            raise
+        except BaseException:
+            _kill_group(self._popen)
+            raise
+        finally:
+            self._copier.finish()
+
+    def terminate(self, grace: float = 5.0) -> None:
+        """SIGTERM to the group, SIGKILL to what is left after `grace` seconds; all waited for."""
+        if self._popen.poll() is None:
+            _signal_program(self._popen, signal.SIGTERM)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self._popen.wait(timeout=grace)
+        _kill_group(self._popen)
+        self._copier.finish()
+
+    def _wait(self, tick: Optional[Callable[[], object]], tick_s: float) -> int:
+        timeout = self.options.timeout
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            step = None if tick is None else tick_s
+            if deadline is not None:
+                left = max(0.0, deadline - time.monotonic())
+                step = left if step is None else min(step, left)
+            try:
+                return self._popen.wait(timeout=step)
+            except subprocess.TimeoutExpired:
+                if deadline is not None and time.monotonic() >= deadline:
+                    raise
+            if tick is not None:
+                tick()
+
+    def _interrupt(self) -> None:
+        """Interrupt first when the caller gave a grace period (the program may clean up)."""
+        grace = self.options.interrupt_grace
+        if grace is not None:
+            _signal_program(self._popen, signal.SIGINT)
+            try:
+                self._popen.wait(timeout=grace)
+                if not self.options.kill_leftovers:
+                    return
+            except subprocess.TimeoutExpired:
+                pass
+        _kill_group(self._popen)
+
+    def _what(self) -> str:
+        return self.options.what or f"`{' '.join(self.argv[:2])}`"
+
+
+def start(argv: Sequence[str], options: Optional[Options] = None, sinks: Sequence[Sink] = ()) -> Running:
+    """Start a program (stdin from /dev/null, stdout and stderr on one pipe) in its own group."""
+    return Running(argv, options or Options(), sinks)
+
+
+def run(argv: Sequence[str], options: Optional[Options] = None, sinks: Sequence[Sink] = ()) -> int:
+    """Run a program to its end, copying its output to the sinks; its exit code."""
+    return start(argv, options, sinks).wait()
+
+
+class Service:
+    """A long-running program (a server) in its own group, what it prints kept in memory."""
+
+    def __init__(self, argv: Sequence[str], options: Optional[Options] = None) -> None:
+        self._output = Capture(limit=65536)
+        self._running = start(argv, options, [self._output])
+
+    @property
+    def returncode(self) -> Optional[int]:
+        return self._running.returncode
+
+    def poll(self) -> Optional[int]:
+        return self._running.poll()
+
+    def output(self) -> str:
+        """What it printed so far."""
+        return self._output.text()
+
+    def stop(self, grace: float = 5.0) -> None:
+        """Terminate it, kill it (and what it started) after `grace` seconds, and wait."""
+        self._running.terminate(grace)
