@@ -37,8 +37,8 @@ def make_project(path: Path, target: str, suite: str = 'suite = {path = "checks"
         test = ["pytest"]
         Docs_Extra = []
         """), encoding="utf-8")
-    (path / "pyproject.toml").write_text(f"[tool.readiness]\npythons = [\"3.11\"]\n{target}\n{suite}\nwine = {{enabled = false}}\n",
-                                         encoding="utf-8")
+    policy = f'[tool.readiness]\npythons = ["3.11"]\n{target}\n{suite}\nwine = {{enabled = false}}\n'
+    (path / "pyproject.toml").write_text(policy, encoding="utf-8")
     return path
 
 

@@ -338,6 +338,12 @@ def run(argv: Sequence[str], options: Optional[Options] = None, sinks: Sequence[
     return start(argv, options, sinks).wait()
 
 
+def capture(argv: Sequence[str], options: Optional[Options] = None) -> "tuple[int, str]":
+    """Run a program to its end; its exit code and what it printed (stdout and stderr, redacted)."""
+    output = Capture()
+    return run(argv, options, [output]), output.text()
+
+
 class Service:
     """A long-running program (a server) in its own group, what it prints kept in memory."""
 

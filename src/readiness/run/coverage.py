@@ -15,12 +15,12 @@ from __future__ import annotations
 import importlib.util
 import json
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence
 
 from readiness.model.output import write_text
+from readiness.platform import process
 
 COMBINED = "combined.coverage"
 SUMMARY = "combined.json"
@@ -87,9 +87,8 @@ def coverage_python(root: Path) -> Optional[str]:
     candidates = sorted((root / ".nox").glob("checks-*/bin/python"), key=_version_key, reverse=True)
     candidates += sorted((root / ".nox").glob("checks-*/Scripts/python.exe"), key=_version_key, reverse=True)
     for python in candidates:
-        done = subprocess.run([str(python), "-c", "import coverage"], stdin=subprocess.DEVNULL,
-                              capture_output=True, check=False)
-        if done.returncode == 0:
+        code, _ = process.capture([str(python), "-c", "import coverage"])
+        if code == 0:
             return str(python)
     return None
 
@@ -128,26 +127,25 @@ def _combine(python: str, folder: Path, archived: Sequence[Path], config: str, r
     staged = [shutil.copy2(path, staging / path.name) for path in archived]  # combine deletes its inputs
     combined.unlink(missing_ok=True)
     try:
-        done = _coverage(python, root, "combine", f"--rcfile={rcfile}", f"--data-file={combined}", "-q",
-                         *[str(p) for p in staged])
-        if done.returncode != 0 or not combined.is_file():
-            return {"note": f"`coverage combine` failed: {_last_line(done.stderr or done.stdout)}"}
-        report = _coverage(python, root, "json", f"--rcfile={rcfile}", f"--data-file={combined}",
-                           "-i", "-q", "-o", "-")
+        code, output = _coverage(python, root, "combine", f"--rcfile={rcfile}", f"--data-file={combined}", "-q",
+                                 *[str(p) for p in staged])
+        if code != 0 or not combined.is_file():
+            return {"note": f"`coverage combine` failed: {_last_line(output)}"}
+        _code, report = _coverage(python, root, "json", f"--rcfile={rcfile}", f"--data-file={combined}",
+                                  "-i", "-q", "-o", "-")
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     try:
-        totals = json.loads(report.stdout)["totals"]
+        totals = json.loads(report[report.index("{"):report.rindex("}") + 1])["totals"]
     except (ValueError, KeyError, TypeError):
-        return {"note": f"`coverage json` failed: {_last_line(report.stderr)}"}
+        return {"note": f"`coverage json` failed: {_last_line(report)}"}
     return {"percent": round(float(totals["percent_covered"]), 2), "covered_lines": int(totals["covered_lines"]),
             "num_statements": int(totals["num_statements"]), "data_file": f"coverage/{COMBINED}"}
 
 
-def _coverage(python: str, root: Path, *args: str) -> "subprocess.CompletedProcess[str]":
+def _coverage(python: str, root: Path, *args: str) -> "tuple[int, str]":
     # From the project root: the relative file names the cells recorded are relative to it.
-    return subprocess.run([python, "-m", "coverage", *args], cwd=root, stdin=subprocess.DEVNULL,
-                          capture_output=True, text=True, encoding="utf-8", errors="replace", check=False)
+    return process.capture([python, "-m", "coverage", *args], process.Options(cwd=root, timeout=600))
 
 
 def _last_line(text: str) -> str:

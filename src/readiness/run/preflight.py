@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
 import sys
 from pathlib import Path
 from typing import List, Optional, Set
@@ -17,6 +16,8 @@ from typing import List, Optional, Set
 from readiness.cell import target as target_facts
 from readiness.judge.policy import Policy
 from readiness.model.errors import UsageError
+from readiness.platform import process
+from readiness.platform.wine import uv_command
 from readiness.run.install import InstallRequest
 
 KEY = "[tool.readiness]"
@@ -101,10 +102,10 @@ def _built_extras(target: Path) -> Optional[Set[str]]:
     argv = [*_pip(), "install", "--dry-run", "--no-deps", "--ignore-installed", "--quiet",
             "--disable-pip-version-check", "--report", "-", str(target)]
     try:
-        done = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, timeout=600, check=False)
-        report = json.loads(done.stdout.decode("utf-8", "replace"))
+        _code, output = process.capture(argv, process.Options(timeout=600, what="pip's metadata of the target"))
+        report = json.loads(output[output.index("{"):output.rindex("}") + 1])
         metadata = report["install"][0]["metadata"]
-    except (OSError, subprocess.TimeoutExpired, ValueError, KeyError, IndexError, TypeError):
+    except (OSError, process.ProcessTimeout, ValueError, KeyError, IndexError, TypeError):
         return None
     return {normalise(name) for name in metadata.get("provides_extra") or []}
 
@@ -115,9 +116,7 @@ def _pip() -> List[str]:
 
     if importlib.util.find_spec("pip") is not None:
         return [sys.executable, "-m", "pip"]
-    import shutil
-
-    return [shutil.which("uv") or "uv", "tool", "run", "pip"]
+    return [*uv_command(), "tool", "run", "pip"]
 
 
 def normalise(name: str) -> str:
