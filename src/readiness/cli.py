@@ -13,9 +13,7 @@ from readiness.model.output import write_text
 
 # Exit codes shared by every command (see README, "Exit codes").
 EXIT_OK = 0
-EXIT_NO_GO = 1
 EXIT_USAGE = 2
-EXIT_INCOMPLETE = 3
 EXIT_INTERRUPTED = 130
 
 Command = Callable[[argparse.Namespace], int]

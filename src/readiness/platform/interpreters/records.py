@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable, Optional, Sequence, Tuple
 
+from readiness.model.ids import CellId
+
 MINIMUM = (3, 9)
 PROBE_TIMEOUT_S = 10.0
 
@@ -59,9 +61,8 @@ class Interpreter:
     @property
     def cell(self) -> str:
         """The cell id, `<os>-<arch>[-wine]-<impl><X.Y>[t]`."""
-        wine = "-wine" if self.lane == "wine" else ""
-        threaded = "t" if self.free_threaded else ""
-        return f"{self.os}-{self.arch}{wine}-{self.implementation}{self.minor}{threaded}"
+        return str(CellId(self.os, self.arch, self.implementation, self.minor, self.lane == "wine",
+                          self.free_threaded))
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from pathlib import Path, PurePosixPath
 from typing import Callable, Dict, List, Mapping, Optional, Tuple
 
 from readiness.model.errors import ReadinessError
+from readiness.model.ids import CellId
 from readiness.platform.process import ProcessTimeout
 
 ENABLE_COMMAND = "apt-get install -y --no-install-recommends wine wine64 && readiness wine setup"
@@ -84,7 +85,7 @@ class WinePython:
 
     @property
     def cell(self) -> str:
-        return f"windows-x86_64-wine-cpython{self.python}"
+        return str(CellId("windows", "x86_64", "cpython", self.python, wine=True))
 
     def environ(self, base: Mapping[str, str] = os.environ) -> Dict[str, str]:
         """The environment of a launch: the caller's, plus Wine's settings and UTF-8 output."""
