@@ -7,6 +7,7 @@ environment and runs the suite under `readiness.run.cellrun`, which guarantees a
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from pathlib import Path
@@ -18,7 +19,8 @@ from readiness.judge.policy import Policy
 from readiness.model.document import CellState
 from readiness.model.ids import CellId, version_key
 from readiness.model.plan import PlannedCell
-from readiness.run import orchestrate
+from readiness.platform import process
+from readiness.run.board import Board
 from readiness.run.fallback import Missing, log_tail
 from readiness.run.folder import CELL_TIMEOUT, RUN_DIR, RunFolder
 from readiness.run.install import InstallRequest, supports
@@ -83,10 +85,10 @@ class NativeLane:
         if not runnable:
             return
         try:
-            orchestrate.run_child(self.argv(runnable, context), context.environ, context.folder.nox_log,
+            run_child(self.argv(runnable, context), context.environ, context.folder.nox_log,
                                   context.board)
         finally:
-            self.results = orchestrate.session_results(context.folder.nox_report)
+            self.results = session_results(context.folder.nox_report)
 
     def argv(self, pythons: Sequence[str], context: RunContext) -> List[str]:
         """The child nox: every runnable cell's `checks-X.Y` session, N at once."""
@@ -109,6 +111,36 @@ class NativeLane:
             return Missing(CellState.NOT_RUN, "the cell never started (the run stopped before it)")
         return Missing(CellState.CRASHED, f"the cell's environment could not be built (nox: {result}); "
                        f"last lines of logs/nox.log:\n{log_tail(folder.nox_log, 30)}")
+
+
+# --- the child nox: its output in the run's log, the board shown while it runs ---------------
+
+
+def session_results(report: Path) -> Dict[str, str]:
+    """Python X.Y -> nox's result for its checks session, read conservatively (missing: none)."""
+    try:
+        data = json.loads(report.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    results = {}
+    for session in data.get("sessions", []):
+        for signature in session.get("signatures") or [session.get("name", "")]:
+            python = str(signature).rpartition("-")[2]  # checks-3.12 -> 3.12
+            results[python] = str(session.get("result", "failed"))
+    return results
+
+
+def run_child(argv: Sequence[str], env: Mapping[str, str], log: Path, board: Board) -> int:
+    """Run the child nox with its output in `log` (redacted), showing the board until it ends.
+
+    On Ctrl-C the child and its cells are interrupted first, and killed after a grace period.
+    """
+    log.parent.mkdir(parents=True, exist_ok=True)
+    options = process.Options(env=env, interrupt_grace=5.0)
+    with log.open("ab") as sink:
+        code = process.start(argv, options, [process.file_sink(sink)]).wait(tick=board.refresh)
+    board.refresh()
+    return code
 
 
 # --- inside the child nox: one `checks-X.Y` session ---------------------------------------

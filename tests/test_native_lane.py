@@ -9,9 +9,9 @@ import pytest
 from conftest import read_document
 
 from readiness.model import plan as plans
-from readiness.run import fallback, orchestrate
+from readiness.run import fallback
 from readiness.run.folder import RunFolder
-from readiness.run.lanes.native import NativeLane, host_cell, plan_pythons
+from readiness.run.lanes.native import NativeLane, host_cell, plan_pythons, session_results
 
 
 def test_the_plan_leaves_out_pythons_the_target_does_not_support_and_says_why() -> None:
@@ -56,8 +56,8 @@ def test_nox_report_results_are_read_per_python(tmp_path: Path) -> None:
         {"name": "checks", "signatures": ["checks-3.11"], "result": "success"},
         {"name": "checks", "signatures": ["checks-3.12"], "result": "skipped"},
     ]}), encoding="utf-8")
-    assert orchestrate.session_results(report) == {"3.11": "success", "3.12": "skipped"}
-    assert orchestrate.session_results(tmp_path / "missing.json") == {}
+    assert session_results(report) == {"3.11": "success", "3.12": "skipped"}
+    assert session_results(tmp_path / "missing.json") == {}
 
 
 def test_a_written_plan_is_a_valid_plan_document(tmp_path: Path) -> None:
