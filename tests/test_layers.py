@@ -126,3 +126,21 @@ def test_the_package_as_it_stands_keeps_every_contract(tmp_path: Path) -> None:
     done = _lint_imports(_copy_package(tmp_path))
     assert done.returncode == 0, done.stdout + done.stderr
     assert f"Contracts: {len(CONTRACTS)} kept, 0 broken." in done.stdout
+
+
+def test_the_readme_layout_names_every_module_of_every_layer() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    layout = readme[readme.index("## Layout"):]
+    rows = {line.split("|")[1].strip().strip("`/"): line for line in layout.splitlines() if line.startswith("| ")}
+    package = ROOT / "src" / "readiness"
+    missing = []
+    for path in sorted(package.rglob("*.py")):
+        parts = path.relative_to(package).with_suffix("").parts
+        if parts[-1] == "__init__" or len(parts) == 1:
+            row = rows.get("top") if len(parts) == 1 else None
+            if len(parts) == 1 and parts[0] != "__init__" and f"`{parts[0]}`" not in (row or ""):
+                missing.append(path.name)
+            continue
+        if f"`{parts[-1]}`" not in rows.get(parts[0], ""):
+            missing.append("/".join(parts))
+    assert missing == [], f"README.md's Layout does not name: {missing}"
