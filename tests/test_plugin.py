@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Any, Dict
 
@@ -251,6 +252,24 @@ def test_bad_marker_arguments_are_named(pytester: pytest.Pytester, marker: str, 
     result = pytester.runpytest("--readiness-out", "out")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines([f"*test_suite.py::test_x: {message}*"])
+
+
+def test_platforms_take_sys_platform_names(pytester: pytest.Pytester) -> None:
+    here = "linux" if sys.platform.startswith("linux") else {"win32": "windows", "darwin": "macos"}[sys.platform]
+    pytester.makepyfile(test_suite="""
+import pytest
+@pytest.mark.check(platforms=["win32", "darwin"])
+def test_elsewhere(): pass
+@pytest.mark.check(platforms=["linux", "win32", "darwin"])
+def test_everywhere(): pass
+""")
+    pytester.runpytest("--readiness-out", "out")
+    checks = {c["id"]: c for c in _only_document(pytester.path / "out")["checks"]}
+    assert checks["test_suite.py::test_elsewhere"]["platforms"] == ["windows", "macos"]
+    assert checks["test_suite.py::test_everywhere"]["platforms"] == ["linux", "windows", "macos"]
+    assert checks["test_suite.py::test_everywhere"]["outcome"] == "passed"
+    elsewhere = checks["test_suite.py::test_elsewhere"]["outcome"]
+    assert elsewhere == ("passed" if here in ("windows", "macos") else "not_applicable")
 
 
 def test_evidence_refuses_values_json_cannot_hold(pytester: pytest.Pytester) -> None:

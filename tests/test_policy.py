@@ -152,10 +152,13 @@ def test_the_targets_requires_python_decides_the_checks_sessions(tmp_path: Path)
 
 def test_without_a_policy_the_default_applies_and_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
-    write_config(tmp_path, "[project]\nname = 'x'\n")
+    write_config(tmp_path, "[project]\nname = 'x'\nversion = '1.2'\n")
     rules = policy.load_policy()
     assert rules.is_default and rules.label == "default policy"
-    assert rules.severity_of("anything", Severity.MINOR) == Severity.MAJOR
+    # Each check keeps its declared severity (the plugin records `major` when none is declared).
+    assert rules.severity_of("anything", Severity.MINOR) == Severity.MINOR
+    assert rules.severity_of("anything", Severity.CRITICAL) == Severity.CRITICAL
+    assert (rules.project.name, rules.project.version) == ("x", "1.2")
     with pytest.raises(PolicyError, match="no policy"):
         policy.load_policy(profile="ci")
 

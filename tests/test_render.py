@@ -14,8 +14,8 @@ from envdocs import check, env, write, write_plan
 
 from readiness import __version__, cli
 from readiness.model import schema
-from readiness.model.document import CheckRecord
-from readiness.render import github
+from readiness.model.document import CheckRecord, Target
+from readiness.render import github, markdown
 
 GOLD = Path(__file__).parent / "gold"
 UPDATE = os.environ.get("READINESS_UPDATE_GOLD") == "1"
@@ -175,3 +175,107 @@ def test_ctrf_to_stdout_is_refused(scenario: Path, capsys: pytest.CaptureFixture
 def test_unknown_format_is_a_usage_error(scenario: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["report", str(scenario), "--format", "pdf"]) == 2
     assert "unknown report format 'pdf'" in capsys.readouterr().err
+
+
+# --- a library of 300 checks, 268 failing only on Python 3.12 ------------------------------------
+
+LIBRARY_CELLS = [f"linux-x86_64-cpython3.{minor}" for minor in (13, 12, 11, 10, 9)] + [
+    "windows-x86_64-wine-cpython3.12", "windows-x86_64-wine-cpython3.11"]
+SIGNER_ERROR = "RuntimeError: 3.12 only: the signer cannot load its key"
+
+
+def library_checks(cell: str) -> List[CheckRecord]:
+    broken = cell.endswith("3.12")
+    return [check(f"test_signer.py::test_{i:03}", "failed" if broken and i < 268 else "passed",
+                  message=f"{SIGNER_ERROR}\nTraceback line {i}" if broken and i < 268 else None)
+            for i in range(300)]
+
+
+@pytest.fixture
+def library(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Seven cells (3.9 to 3.13 on Linux, 3.11 and 3.12 under Wine), no plan, a `[project]` table."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1764500000")
+    monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'signer'\nversion = '2.1.0'\n\n"
+                                             "[tool.readiness]\nrequired_checks = []\n", encoding="utf-8")
+    write(tmp_path / "envs", *[env(c, library_checks(c), installed={
+        "pytest": "9.0.3", "cffi": "1.17" if c.endswith("3.12") else "1.16"}) for c in LIBRARY_CELLS])
+    return tmp_path / "envs"
+
+
+def section(lines: List[str], title: str) -> List[str]:
+    """The lines under `title` (past blank lines) up to the next blank line."""
+    start = lines.index(title) + 1
+    while lines[start] == "":
+        start += 1
+    return lines[start:lines.index("", start)]
+
+
+FOLDED = ("268 checks fail only in cpython3.12 (linux, windows-wine): " + SIGNER_ERROR
+          + ": test_signer.py::test_000, test_signer.py::test_001, test_signer.py::test_002, and 265 more")
+APART = "the failing cells differ in: Python 3.12 (passing: 3.9, 3.10, 3.11, 3.13); cffi 1.17 (passing: 1.16)"
+
+
+def test_many_checks_failing_alike_are_one_line_in_the_terminal(library: Path,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["report", str(library)]) == 1
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "readiness report: signer 2.1.0 (named by [project] in pyproject.toml)"
+    cells = [line.split()[1] for line in lines[lines.index("cells:") + 1:lines.index("cells:") + 8]]
+    assert cells == ["linux-x86_64-cpython3.9", "linux-x86_64-cpython3.10", "linux-x86_64-cpython3.11",
+                     "linux-x86_64-cpython3.12", "linux-x86_64-cpython3.13",
+                     "windows-x86_64-wine-cpython3.11", "windows-x86_64-wine-cpython3.12"]
+    blocking = section(lines, "Blocking (NO-GO):")
+    assert blocking[0] == "  - " + FOLDED
+    assert blocking[1].endswith(APART) and len(blocking) == 2
+    grid = lines[lines.index("cells:") + 9:]
+    assert grid[1].startswith("test_signer.py::test_000") and grid[1].split()[1:] == [".", ".", ".", "F", ".", ".", "F"]
+    assert "... 208 more check(s) with problems not shown: every row is in report.md and report.html" in grid[61]
+    assert not any("divergence" in line for line in lines)  # each check once, as a failure
+
+
+def test_many_checks_failing_alike_are_one_line_in_every_report(library: Path,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["report", str(library), "--format", "md", "--format", "html", "--format", "github",
+                     "-o", "out"]) == 1
+    report = Path("out/report.md").read_text(encoding="utf-8")
+    assert report.startswith("# Readiness report: signer 2.1.0 (named by \\[project\\] in pyproject.toml)\n")
+    because = section(report.splitlines(), "Because:")
+    assert because[0] == "- **NO-GO** " + markdown.md(FOLDED) and len(because) == 2
+    assert because[1].startswith("  - passes in linux") and because[1].endswith(markdown.md(APART))
+    titles = [line for line in report.splitlines() if line.startswith("## ")]
+    assert titles == ["## Executive summary", "## Checks", "## Performance", "## Regression", "## Risks", "## Verdict"]
+    rows = [line for line in report.splitlines() if line.startswith("| test\\_signer")]
+    assert len(rows) == 300 and "**failed**" in rows[267] and "**failed**" not in rows[268]  # failing rows first
+    data = json.loads(Path("out/report.html").read_text(encoding="utf-8")
+                      .split('id="readiness-data">')[1].split("</script>")[0])
+    assert data["target"] == "signer 2.1.0 (named by [project] in pyproject.toml)"
+    assert [c["text"] for c in data["causes"] if c["effect"] == "no-go"] == [FOLDED]
+    assert data["cells"][:2] == ["linux-x86_64-cpython3.9", "linux-x86_64-cpython3.10"]
+    assert [c["worst"] for c in data["checks"][267:269]] == ["failed", "passed"]
+    summary = github.render(*_judged(library))[0].text.splitlines()
+    assert section(summary, "### Blocking") == ["- " + markdown.md(FOLDED), because[1]]
+
+
+def _judged(inputs: Path):  # type: ignore[no-untyped-def]
+    from readiness.judge import merge, policy, verdict
+    from readiness.render.common import Context
+
+    matrix = merge.merge_paths([str(inputs)])
+    return matrix, verdict.decide(matrix, policy.load_policy(), today=verdict.today_from_environment()), Context("now")
+
+
+def test_the_title_names_the_target_the_cells_recorded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.chdir(tmp_path)
+    docs = [env(c, [check("a")]) for c in (LINUX, WINE)]
+    for doc in docs:
+        doc.target = Target("signer", "2.2.0.dev1", "0123456789abcdef0123", True, "sha256:x")
+    write(tmp_path / "envs", *docs)
+    assert cli.main(["report", "envs"]) == 0
+    assert capsys.readouterr().out.startswith(
+        "readiness report: signer 2.2.0.dev1 (commit 0123456789ab, uncommitted changes)\n")
+    assert cli.main(["report", "envs", "--format", "junit", "--format", "ctrf", "-o", "out"]) == 0
+    assert 'name="target" value="signer 2.2.0.dev1 (commit 0123456789ab, uncommitted changes)"' in \
+        Path("out/junit.xml").read_text(encoding="utf-8")

@@ -72,9 +72,16 @@ def test_minor_failures_are_reported_but_never_block(tmp_path: Path) -> None:
     assert messages(result, Effect.WARNING) == [f"lint (general, minor) failed in {LINUX}"]
 
 
-def test_the_default_policy_counts_every_check_as_major(tmp_path: Path) -> None:
-    result = judge(tmp_path, env(LINUX, [check("lint", "failed", severity="minor")]))
-    assert result.state == State.NO_GO and result.policy_label == "default policy"
+def test_the_default_policy_keeps_each_checks_declared_severity(tmp_path: Path) -> None:
+    minor = judge(tmp_path, env(LINUX, [check("lint", "failed", severity="minor")]))
+    assert minor.state == State.GO and minor.policy_label == "default policy"
+    assert messages(minor, Effect.WARNING) == [f"lint (general, minor) failed in {LINUX}"]
+    critical = judge(tmp_path, env(LINUX, [check("db", "failed", severity="critical"), check("plain", "failed")]))
+    assert critical.state == State.NO_GO
+    assert messages(critical, Effect.NO_GO) == [f"db (general, critical) failed in {LINUX}",
+                                               f"plain (general, major) failed in {LINUX}"]
+    assert ("default policy: no [tool.readiness] found; each check counts with its declared severity "
+            "(major when it declares none)") in messages(critical, Effect.INFO)
 
 
 def test_xfailed_blocking_check_counts_as_failed_unless_waived(tmp_path: Path) -> None:
@@ -125,8 +132,44 @@ def test_required_cells_take_globs(tmp_path: Path) -> None:
 def test_a_divergence_is_its_own_finding_and_blocks_when_the_check_blocks(tmp_path: Path) -> None:
     result = judge(tmp_path, env(LINUX, [check("a")]), env(WINDOWS, [check("a", "error", message="boom")]))
     divergence = [f for f in result.findings if f.kind == "divergence"]
-    assert [f.message for f in divergence] == [f"divergence: a passes in {LINUX} but fails in {WINDOWS}"]
+    assert [f.message for f in divergence] == [
+        f"divergence: a fails only in windows (cpython3.12): passes in {LINUX}; "
+        "the failing cells differ in: OS windows (passing: linux)"]
     assert divergence[0].effect == Effect.NO_GO and divergence[0].cells == (LINUX, WINDOWS)
+    # Reports say the check once: its failure, with where it passes and why.
+    [cause] = result.causes_by(Effect.NO_GO)
+    assert cause.text == f"a (general, major) errored in {WINDOWS}: boom"
+    assert cause.why == f"passes in {LINUX}; the failing cells differ in: OS windows (passing: linux)"
+
+
+def test_a_divergence_names_the_one_package_that_sets_the_failing_cells_apart(tmp_path: Path) -> None:
+    cells = {"linux-x86_64-cpython3.11": True, "linux-x86_64-cpython3.12": False,
+             "windows-x86_64-cpython3.11": False, "windows-x86_64-cpython3.12": True}  # cell: fails
+    docs = []
+    for cell, fails in cells.items():
+        installed = {"pytest": "9.0.3", "anyio": "4.1" if fails else "4.6"}
+        if cell.endswith("3.11"):
+            installed["tomli"] = "2.0"  # differs between cells, but not between failing and passing ones
+        docs.append(env(cell, [check("db", "failed" if fails else "passed", message="boom" if fails else None),
+                               check("other", "failed" if fails else "passed", message="boom" if fails else None)],
+                        installed=installed))
+    result = judge(tmp_path, *docs)
+    [cause] = result.causes_by(Effect.NO_GO)
+    assert cause.text == ("2 checks fail only in linux-x86_64-cpython3.11, windows-x86_64-cpython3.12: boom: "
+                          "db, other")
+    assert cause.why == ("passes in linux-x86_64-cpython3.12, windows-x86_64-cpython3.11; "
+                         "the failing cells differ in: anyio 4.1 (passing: 4.6)")
+    assert [f.message.split("; ", 1)[1] for f in result.findings if f.kind == "divergence"] == [
+        "the failing cells differ in: anyio 4.1 (passing: 4.6)"] * 2
+
+
+def test_cells_are_judged_and_named_in_version_order(tmp_path: Path) -> None:
+    cells = [f"linux-x86_64-cpython3.{minor}" for minor in (13, 10, 9, 12, 11)]
+    result = judge(tmp_path, *[env(cell, [check("a", "failed")]) for cell in cells])
+    ordered = tuple(f"linux-x86_64-cpython3.{minor}" for minor in (9, 10, 11, 12, 13))
+    assert result.scope.cells_required == ordered and result.scope.cells_present == ordered
+    assert result.reasons[0].cells == ordered
+    assert result.reasons[0].message == "a (general, major) failed in all 5 required cells"
 
 
 def test_a_check_missing_from_one_cell_is_incomplete(tmp_path: Path) -> None:

@@ -11,9 +11,12 @@ import pytest
 from readiness.model.document import Severity
 
 PLATFORMS = ("linux", "windows", "macos")
+# sys.platform's names are taken too, and recorded as the names above.
+PLATFORM_ALIASES = {"win32": "windows", "darwin": "macos"}
 MARKER_HELP = (
     "check(id=None, title=None, category=None, severity='major', platforms=None): "
-    "a readiness check; platforms limits it to 'linux', 'windows' and/or 'macos'"
+    "a readiness check; platforms limits it to 'linux', 'windows' and/or 'macos' "
+    "(or sys.platform's 'win32', 'darwin')"
 )
 _FIELDS = frozenset({"id", "title", "category", "severity", "platforms"})
 
@@ -86,13 +89,15 @@ def _marker_fields(item: pytest.Item) -> Dict[str, Any]:
 def _platforms(item: pytest.Item, declared: Any) -> Optional[List[str]]:
     if declared is None:
         return None
-    platforms = [declared] if isinstance(declared, str) else list(declared)
-    bad = [p for p in platforms if p not in PLATFORMS]
+    given = [declared] if isinstance(declared, str) else list(declared)
+    platforms = [PLATFORM_ALIASES.get(p, p) if isinstance(p, str) else p for p in given]
+    bad = [g for g, p in zip(given, platforms) if p not in PLATFORMS]
     if bad:
         raise pytest.UsageError(
-            f"{item.nodeid}: platforms={bad[0]!r} is not one of {', '.join(PLATFORMS)}"
+            f"{item.nodeid}: platforms={bad[0]!r} is not one of {', '.join(PLATFORMS)} "
+            f"(or {', '.join(PLATFORM_ALIASES)})"
         )
-    return platforms
+    return list(dict.fromkeys(platforms))
 
 
 def _check_id(item: pytest.Item, declared: Any) -> str:

@@ -15,6 +15,7 @@ from readiness.judge.matrix import Row
 from readiness.judge.settings import Budget
 from readiness.judge.statistics import MAX_SAMPLES_ESTIMATE, MeasuredChange, measured_change
 from readiness.model.document import CheckRecord, EnvDocument
+from readiness.model.ids import cell_sort_key
 from readiness.model.statistics import percentile
 
 
@@ -148,7 +149,7 @@ def _relative_claims(ctx: Context, budget: Budget, results: List[MeasurementResu
     if ctx.baseline is None:
         effect = Effect.INCOMPLETE if budget.required else Effect.INCONCLUSIVE
         checks = tuple(sorted({r.check for r in results}))
-        cells = tuple(sorted({r.cell for r in results}))
+        cells = tuple(sorted({r.cell for r in results}, key=cell_sort_key))
         text = (f"relative budget on {budget.measurement} ({limit} against a baseline) cannot be judged: "
                 f"no baseline was given, so no performance change can be claimed")
         return [Finding(effect, "inconclusive", text, checks, cells)]

@@ -11,16 +11,17 @@ from readiness.judge.findings import Effect, Finding, first_line
 from readiness.judge.matrix import Matrix
 from readiness.judge.policy import Policy
 from readiness.model.document import CellState
+from readiness.model.ids import cell_sort_key
 
 
 def required_cells(matrix: Matrix, policy: Policy) -> Tuple[List[str], str, List[Finding]]:
     """The cells the verdict needs, how they were chosen, and findings about the choice."""
     planned = matrix.plan.cell_ids if matrix.plan else []
-    universe = sorted(set(planned) | set(matrix.documents))
+    universe = sorted(set(planned) | set(matrix.documents), key=cell_sort_key)
     if policy.required_cells is not None:
         return _match_required(policy.required_cells, universe)
     if matrix.plan is not None:
-        return sorted(planned), "the run's planned cells (plan.json)", []
+        return sorted(planned, key=cell_sort_key), "the run's planned cells (plan.json)", []
     note = Finding(Effect.INFO, "default-cells",
                    "no plan.json among the inputs: the required cells are simply the cells present",
                    cells=tuple(universe))
@@ -38,7 +39,7 @@ def _match_required(patterns: Sequence[str], universe: Sequence[str]) -> Tuple[L
             findings.append(Finding(Effect.INCOMPLETE, "missing-cell",
                                     f"no cell matches the required cell pattern {pattern!r}"))
         required.update(matches)
-    return sorted(required), "the policy's required_cells", findings
+    return sorted(required, key=cell_sort_key), "the policy's required_cells", findings
 
 
 def input_findings(matrix: Matrix) -> List[Finding]:

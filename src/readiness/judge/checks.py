@@ -7,6 +7,7 @@ from __future__ import annotations
 import fnmatch
 from typing import Dict, List, Optional, Tuple
 
+from readiness.judge import apart
 from readiness.judge.context import FAILING, NOT_RUN, Context
 from readiness.judge.findings import Effect, Finding, cells_text, first_line
 from readiness.judge.matrix import Row
@@ -75,34 +76,42 @@ _KIND_TEXT = {
 
 def _group_finding(ctx: Context, row: Row, kind: str, effect: Effect, cells: List[str]) -> Finding:
     severity = ctx.severity(row).value
-    first = row.results[cells[0]]
-    detail = first_line(first.message)
-    text = f"{row.id} ({row.category}, {severity}) {_KIND_TEXT[kind]} in {cells_text(cells, ctx.required)}"
-    if effect == Effect.WAIVED:
-        text += " - waived"
-    elif effect == Effect.WARNING and cells[0] in ctx.required and _still_failing(ctx, row.id, cells[0]):
-        text += " - failing in the baseline too (only new failures block)"
-    elif effect == Effect.NO_GO and _still_failing(ctx, row.id, cells[0]):
-        text += (" - failing in the baseline too; a critical check still blocks then, "
-                 "even when only new failures block: waive it or fix it")
-    elif effect == Effect.WARNING and not set(cells) & set(ctx.required):
-        text += " - not a required cell"
+    detail = first_line(row.results[cells[0]].message)
+    note = _note(ctx, row, effect, cells)
+    text = f"{row.id} ({row.category}, {severity}) {_KIND_TEXT[kind]} in {cells_text(cells, ctx.required)}{note}"
     if detail:
         text += f": {detail}"
-    return Finding(effect, kind, text, (row.id,), tuple(cells))
+    return Finding(effect, kind, text, (row.id,), tuple(cells), detail, note)
+
+
+def _note(ctx: Context, row: Row, effect: Effect, cells: List[str]) -> str:
+    """What the policy made of a failure, when it is not plainly blocking."""
+    if effect == Effect.WAIVED:
+        return " - waived"
+    if effect == Effect.WARNING and cells[0] in ctx.required and _still_failing(ctx, row.id, cells[0]):
+        return " - failing in the baseline too (only new failures block)"
+    if effect == Effect.NO_GO and _still_failing(ctx, row.id, cells[0]):
+        return (" - failing in the baseline too; a critical check still blocks then, "
+                "even when only new failures block: waive it or fix it")
+    if effect == Effect.WARNING and not set(cells) & set(ctx.required):
+        return " - not a required cell"
+    return ""
 
 
 def _divergence(ctx: Context, row: Row, groups: Dict[Tuple[str, Effect], List[str]]) -> Optional[Finding]:
-    """A check passing in some cells and failing in others: a finding of its own."""
+    """A check passing in some cells and failing in others: a finding of its own, naming what sets
+    the failing cells apart (OS, Python, installed versions)."""
     passing = [cell for cell, record in row.results.items() if record.outcome == Outcome.PASSED]
-    failing = sorted(cell for (kind, _), cells in groups.items() if kind in ("failed", "error") for cell in cells)
+    failing = [cell for cell in row.results if any(cell in cells for (kind, _), cells in groups.items()
+                                                   if kind in ("failed", "error"))]
     if not passing or not failing:
         return None
     blocking = {Effect.NO_GO} & {e for (k, e) in groups if k in ("failed", "error")}
     effect = Effect.NO_GO if blocking else Effect.WARNING
-    text = (f"divergence: {row.id} passes in {', '.join(passing)} "
-            f"but fails in {', '.join(failing)}")
-    return Finding(effect, "divergence", text, (row.id,), tuple(sorted(passing + failing)))
+    text = (f"divergence: {row.id} fails {apart.where(failing, passing)}: "
+            f"{apart.explain(ctx.matrix, failing, passing)}")
+    cells = tuple(cell for cell in row.results if cell in passing or cell in failing)
+    return Finding(effect, "divergence", text, (row.id,), cells)
 
 
 def missing_results(ctx: Context) -> List[Finding]:
@@ -123,9 +132,9 @@ def missing_results(ctx: Context) -> List[Finding]:
 
 def _missing_finding(ctx: Context, check: str, cells: List[str]) -> Finding:
     effect = Effect.WAIVED if all(ctx.waiver_for(check, cell) for cell in cells) else Effect.INCOMPLETE
-    text = (f"{check} has no result in {cells_text(cells, ctx.required)} "
-            "(collected elsewhere, or collected without a result)")
-    return Finding(effect, "no-result", text, (check,), tuple(cells))
+    note = " (collected elsewhere, or collected without a result)"
+    text = f"{check} has no result in {cells_text(cells, ctx.required)}{note}"
+    return Finding(effect, "no-result", text, (check,), tuple(cells), note=note)
 
 
 def required_check_findings(ctx: Context) -> List[Finding]:

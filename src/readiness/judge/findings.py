@@ -31,6 +31,10 @@ class Finding:
     message: str
     checks: Tuple[str, ...] = ()
     cells: Tuple[str, ...] = ()
+    # The parts of a check's finding that reports fold many checks by (judge/causes.py): the
+    # first line of its message, and what the policy made of it (" - waived"). Not in to_dict.
+    detail: str = ""
+    note: str = ""
 
     def to_dict(self) -> Dict[str, Any]:
         return {"effect": self.effect.value, "kind": self.kind, "message": self.message,

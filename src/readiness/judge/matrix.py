@@ -15,6 +15,7 @@ from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 from readiness import __version__
 from readiness.model import document
 from readiness.model.document import CheckRecord, EnvDocument, Outcome, Severity
+from readiness.model.ids import cell_sort_key
 from readiness.model.plan import Plan
 
 MATRIX_KIND = "readiness/matrix"
@@ -76,7 +77,8 @@ class Matrix:
     rows: Dict[str, Row] = field(init=False)
 
     def __post_init__(self) -> None:
-        self.documents = dict(sorted(self.documents.items()))
+        # Cells in version order (3.9 before 3.10), so every report lists them alike.
+        self.documents = dict(sorted(self.documents.items(), key=lambda item: cell_sort_key(item[0])))
         self.rows = build_rows(self.documents.values())
 
     @property

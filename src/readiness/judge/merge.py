@@ -27,14 +27,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
-from readiness.judge.matrix import MATRIX_KIND, InputProblem, Matrix, Row, dumps
+from readiness.judge.matrix import MATRIX_KIND, MATRIX_SCHEMA, InputProblem, Matrix, Row, dumps
 from readiness.model import reader
 from readiness.model.document import EnvDocument
 from readiness.model.errors import DocumentError, SchemaError, UsageError
 from readiness.model.plan import PLAN_KIND, Plan
 
 # The matrix record lives in judge/matrix.py; these names stay importable from here.
-__all__ = ["MATRIX_KIND", "MAX_MERGE_BYTES", "MAX_MERGE_FILES", "MAX_MERGE_RESULTS", "InputProblem", "Limits",
+__all__ = ["MATRIX_KIND", "MATRIX_SCHEMA", "MAX_MERGE_BYTES", "MAX_MERGE_FILES", "MAX_MERGE_RESULTS", "InputProblem",
+           "Limits",
            "Matrix", "Row", "dumps", "find_inputs", "merge_paths"]
 
 # Kinds a folder search takes in; a run folder also holds the products of earlier merges.

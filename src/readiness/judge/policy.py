@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import fnmatch
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Dict, Mapping, Optional, Tuple
 
@@ -42,6 +42,7 @@ from readiness.judge.settings import (
     Budget,
     CoverageSettings,
     FlakySettings,
+    ProjectSettings,
     SuiteSettings,
     TargetSettings,
     Waiver,
@@ -57,7 +58,8 @@ else:  # pragma: no cover - exercised on 3.9 and 3.10 only
 
 # The settings records live in judge/settings.py; these names stay importable from here.
 __all__ = ["DEFAULT_LABEL", "EXPIRY_WARNING_DAYS", "STATISTICS", "Budget", "CoverageSettings", "FlakySettings",
-           "Policy", "SuiteSettings", "TargetSettings", "Waiver", "WineSettings", "default_policy", "load_policy",
+           "Policy", "ProjectSettings", "SuiteSettings", "TargetSettings", "Waiver", "WineSettings", "default_policy",
+           "load_policy",
            "parse_policy"]
 
 DEFAULT_LABEL = "default policy"
@@ -85,6 +87,7 @@ class Policy:
     coverage: CoverageSettings = field(default_factory=CoverageSettings)
     services: Tuple[str, ...] = ()  # started by validate for the run (README, "Validate your own project")
     profiles: Tuple[str, ...] = ()
+    project: ProjectSettings = field(default_factory=ProjectSettings)
 
     @property
     def label(self) -> str:
@@ -93,21 +96,19 @@ class Policy:
         return f"{self.source} (profile {self.profile})" if self.profile else self.source
 
     def severity_of(self, check_id: str, declared: Severity) -> Severity:
-        """The severity the verdict uses: a policy pattern, else the declared one.
-
-        With no policy at all every check counts as major (README, "Policy").
-        """
+        """The severity the verdict uses: a policy pattern, else the check's declared one (the
+        plugin records `major` for a check that declares none), with or without a policy."""
         for pattern, severity in self.severity:
             if fnmatch.fnmatchcase(check_id, pattern):
                 return severity
-        return Severity.MAJOR if self.is_default else declared
+        return declared
 
     def blocks(self, severity: Severity) -> bool:
         return severity in (Severity.CRITICAL, Severity.MAJOR)
 
 
 def default_policy() -> Policy:
-    """The policy when a project has none: planned (or present) cells, every check major."""
+    """The policy when a project has none: planned (or present) cells, declared severities."""
     return Policy()
 
 
@@ -119,15 +120,27 @@ def load_policy(config: Optional[str] = None, profile: Optional[str] = None,
     """The policy from `config`, or from ./pyproject.toml, or the default policy."""
     if config is not None:
         path = Path(config)
-        table = _tool_table(_read_toml(path), path, required=True)
+        data = _read_toml(path)
+        table = _tool_table(data, path, required=True)
     else:
         path = Path("pyproject.toml") if cwd is None else cwd / "pyproject.toml"
-        table = _tool_table(_read_toml(path), path, required=False) if path.is_file() else None
+        data = _read_toml(path) if path.is_file() else {}
+        table = _tool_table(data, path, required=False) if data else None
     if table is None:
         if profile is not None:
             raise PolicyError(f"--profile {profile}: there is no policy ([tool.readiness]) to take it from")
-        return default_policy()
-    return parse_policy(table, path.as_posix(), profile)
+        return replace(default_policy(), project=_project(data))
+    return replace(parse_policy(table, path.as_posix(), profile), project=_project(data))
+
+
+def _project(data: Mapping[str, Any]) -> ProjectSettings:
+    """The name and version of `[project]`, where they are plain strings (a dynamic version is not)."""
+    project = data.get("project")
+    if not isinstance(project, dict):
+        return ProjectSettings()
+    name, version = project.get("name"), project.get("version")
+    return ProjectSettings(name if isinstance(name, str) and name.strip() else None,
+                           version if isinstance(version, str) and version.strip() else None)
 
 
 def _read_toml(path: Path) -> Dict[str, Any]:

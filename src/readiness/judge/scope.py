@@ -10,7 +10,7 @@ from readiness.judge.context import RAN
 from readiness.judge.matrix import Matrix
 from readiness.model.document import CellState, EnvDocument
 from readiness.model.errors import UsageError
-from readiness.model.ids import CellId
+from readiness.model.ids import CellId, cell_sort_key
 
 
 @dataclass(frozen=True)
@@ -52,7 +52,7 @@ def scope_of(matrix: Matrix, required: List[str], basis: str) -> Scope:
         platforms=tuple(sorted({_platform(doc) for doc in docs})),
         pythons=_pythons(docs),
         cells_required=tuple(required),
-        cells_planned=None if matrix.plan is None else tuple(sorted(matrix.plan.cell_ids)),
+        cells_planned=None if matrix.plan is None else tuple(sorted(matrix.plan.cell_ids, key=cell_sort_key)),
         cells_present=tuple(matrix.documents),
         cells_run=tuple(doc.cell_id for doc in docs if doc.state != CellState.NOT_RUN),
         cells_missing=tuple(cell for cell in required if cell not in matrix.documents),

@@ -27,6 +27,15 @@ class TargetSettings:
 
 
 @dataclass(frozen=True)
+class ProjectSettings:
+    """The `[project]` table of the pyproject.toml the policy came from: it names the target when
+    the cells could not."""
+
+    name: Optional[str] = None
+    version: Optional[str] = None
+
+
+@dataclass(frozen=True)
 class SuiteSettings:
     """Where the check suite lives and what pytest is given."""
 

@@ -26,6 +26,7 @@ from typing import Any, Dict, List, Optional, Sequence
 
 from readiness import __version__
 from readiness.judge.budgets import MeasurementResult, budget_findings, statistic_of
+from readiness.judge.causes import Cause, fold
 from readiness.judge.cells import cell_findings, input_findings, required_cells
 from readiness.judge.checks import missing_results, required_check_findings, row_findings
 from readiness.judge.context import Context
@@ -34,12 +35,13 @@ from readiness.judge.matrix import Matrix
 from readiness.judge.policy import Policy
 from readiness.judge.regressions import baseline_findings
 from readiness.judge.scope import Scope, scope_of
+from readiness.judge.target import TargetName, target_of
 from readiness.judge.waivers import WaiverStatus, waiver_findings, waiver_statuses
 from readiness.model.document import Severity
 
 # The records a verdict holds live beside their findings; these names stay importable from here.
-__all__ = ["VERDICT_KIND", "VERDICT_SCHEMA", "Effect", "Finding", "MeasurementResult", "Scope", "State", "Verdict",
-           "WaiverStatus", "decide", "dumps", "statistic_of", "today_from_environment"]
+__all__ = ["VERDICT_KIND", "VERDICT_SCHEMA", "Cause", "Effect", "Finding", "MeasurementResult", "Scope", "State",
+           "TargetName", "Verdict", "WaiverStatus", "decide", "dumps", "statistic_of", "today_from_environment"]
 
 VERDICT_KIND = "readiness/verdict"
 # Schema versions of `readiness/verdict`:
@@ -74,8 +76,12 @@ class Verdict:
     mixed: bool
     as_of: dt.date
     baseline: Optional[str] = None
-    # The severity each check was judged with (policy override, declared, or major by default).
+    # The severity each check was judged with (policy override, else declared; undeclared is major).
     severities: Dict[str, Severity] = field(default_factory=dict)
+    # What reports show (neither is in to_dict): the target's name for their title, and the
+    # findings folded by cause, one line for many checks failing alike (judge/causes.py).
+    target: TargetName = field(default_factory=TargetName)
+    causes: List[Cause] = field(default_factory=list)
 
     @property
     def exit_code(self) -> int:
@@ -90,6 +96,16 @@ class Verdict:
 
     def by_effect(self, *effects: Effect) -> List[Finding]:
         return [f for f in self.findings if f.effect in effects]
+
+    def causes_by(self, *effects: Effect) -> List[Cause]:
+        """The findings of these effects as reports show them: folded by cause."""
+        return [c for c in self.causes if c.effect in effects]
+
+    @property
+    def reason_causes(self) -> List[Cause]:
+        """The reasons (see `reasons`), folded by cause."""
+        deciding = {f.effect for f in self.reasons}
+        return [c for c in self.causes if c.effect in deciding]
 
     def to_dict(self) -> Dict[str, Any]:
         return {
@@ -146,6 +162,7 @@ def decide(matrix: Matrix, policy: Policy, *, today: dt.date,
         mixed=matrix.mixed, as_of=today,
         baseline=None if baseline is None else (baseline_label or baseline.run_id),
         severities={check: ctx.severity(row) for check, row in matrix.rows.items()},
+        target=target_of(matrix, policy), causes=fold(findings, matrix, required),
     )
 
 
@@ -172,7 +189,8 @@ def _policy_notes(ctx: Context) -> List[Finding]:
     notes = []
     if ctx.policy.is_default:
         notes.append(Finding(Effect.INFO, "default-policy",
-                             "default policy: no [tool.readiness] found; every check counts as major"))
+                             "default policy: no [tool.readiness] found; each check counts with its declared severity "
+                             "(major when it declares none)"))
     if ctx.policy.only_new_failures_block and ctx.baseline is None:
         notes.append(Finding(Effect.INFO, "baseline",
                              "only_new_failures_block is set but no baseline was given: every failure blocks"))

@@ -113,6 +113,17 @@ def version_key(python: str) -> "tuple[int, int]":
         return (0, 0)
 
 
+def cell_sort_key(cell: str) -> "tuple[Any, ...]":
+    """Cells in reading order: OS, arch, lane, implementation, then the Python version as numbers
+    (3.9 before 3.10); anything that is not a cell id after every cell, by its text."""
+    try:
+        parts = CellId.parse(cell)
+    except UsageError:
+        return (1, cell)
+    return (0, parts.os, parts.arch, parts.wine, parts.implementation, parts.version_key,
+            parts.free_threaded, cell)
+
+
 def cell_id(print_: Mapping[str, Any]) -> str:
     """The cell id a fingerprint stands for."""
     return str(CellId.of(print_))

@@ -58,6 +58,13 @@ def problem_rows(matrix: Matrix) -> List[Row]:
     return sorted(rows, key=lambda row: (row.worst.rank if row.worst else -1, row.id))
 
 
+def rows_in_order(matrix: Matrix) -> List[Row]:
+    """Every row, those with a problem first (worst first), then the rest by id."""
+    problems = problem_rows(matrix)
+    shown = {row.id for row in problems}
+    return problems + [row for row in matrix.rows.values() if row.id not in shown]
+
+
 def _has_problem(row: Row, cells: Sequence[str]) -> bool:
     outcomes = [row.outcome(cell) for cell in cells]
     return any(o is None or o in PROBLEM_OUTCOMES for o in outcomes)

@@ -36,6 +36,11 @@ def _dumps(data: Dict[str, Any]) -> str:
 
 def _report(doc: EnvDocument, run_id: str, verdict: Verdict, context: Context) -> Dict[str, Any]:
     tests = [_test(record, doc.cell_id) for record in doc.checks]
+    environment = _environment(doc)
+    if "appName" not in environment and verdict.target.name:  # named by the policy, not the cell
+        environment["appName"] = verdict.target.name
+        if verdict.target.version:
+            environment["appVersion"] = verdict.target.version
     return {
         "reportFormat": "CTRF", "specVersion": SPEC_VERSION,
         "reportId": str(uuid.uuid5(_NAMESPACE, f"{run_id}/{doc.cell_id}/{doc.finished_at}")),
@@ -44,7 +49,7 @@ def _report(doc: EnvDocument, run_id: str, verdict: Verdict, context: Context) -
             "tool": {"name": "readiness", "version": __version__},
             "summary": _summary(tests, doc),
             "tests": tests,
-            "environment": _environment(doc),
+            "environment": environment,
             "extra": {"cell": doc.cell_id, "state": doc.state.value, "reason": doc.reason,
                       "verdict": verdict.state.value},
         },

@@ -1,4 +1,5 @@
-"""GitHub step summary: the verdict and its problems, appended to $GITHUB_STEP_SUMMARY.
+"""GitHub step summary: the verdict, its target and its problems folded by cause, appended to
+$GITHUB_STEP_SUMMARY.
 
 The full report stays a file; the summary is capped at 1 MiB (GitHub's limit per step).
 """
@@ -10,25 +11,29 @@ from pathlib import Path
 from typing import List
 
 from readiness.judge.merge import Matrix
-from readiness.judge.verdict import Effect, Verdict
+from readiness.judge.verdict import Cause, Effect, Verdict
 from readiness.render.common import Context, Output, scope_lines
 from readiness.render.markdown import md
 
 LIMIT_BYTES = 1024 * 1024
+_SECTIONS = ((Effect.NO_GO, "Blocking"), (Effect.INCOMPLETE, "Missing evidence"),
+             (Effect.INCONCLUSIVE, "INCONCLUSIVE"), (Effect.WAIVED, "Waived"), (Effect.WARNING, "Warnings"))
 _NOTE = "\n\n_Summary cut to fit GitHub's 1 MiB limit: the full report is in report.md and report.html._\n"
 
 
 def render(matrix: Matrix, verdict: Verdict, context: Context) -> List[Output]:
-    lines = [f"## readiness: {verdict.state.value}", "", f"Run `{md(matrix.run_id or 'none')}`, "
-             f"{md(verdict.policy_label)}, exit code {verdict.exit_code}.", ""]
-    for effect, title in ((Effect.NO_GO, "Blocking"), (Effect.INCOMPLETE, "Missing evidence"),
-                          (Effect.INCONCLUSIVE, "INCONCLUSIVE"), (Effect.WAIVED, "Waived"),
-                          (Effect.WARNING, "Warnings")):
-        found = verdict.by_effect(effect)
-        if found:
-            lines += [f"### {title}", ""] + [f"- {md(f.message)}" for f in found] + [""]
+    lines = [f"## readiness: {verdict.state.value}", "", f"**{md(verdict.target.title())}**: "
+             f"run `{md(matrix.run_id or 'none')}`, {md(verdict.policy_label)}, exit code {verdict.exit_code}.", ""]
+    for effect, title in _SECTIONS:
+        causes = verdict.causes_by(effect)
+        if causes:
+            lines += [f"### {title}", ""] + [line for cause in causes for line in _items(cause)] + [""]
     lines += ["### Scope", ""] + [f"- {md(line)}" for line in scope_lines(verdict)]
     return [Output("github-summary.md", cap("\n".join(lines) + "\n", LIMIT_BYTES))]
+
+
+def _items(cause: Cause) -> List[str]:
+    return [f"- {md(cause.text)}"] + ([f"  - {md(cause.why)}"] if cause.why else [])
 
 
 def cap(text: str, limit: int) -> str:

@@ -1,4 +1,5 @@
-"""HTML report: one self-contained file, the checks x cells matrix with filters and details.
+"""HTML report: one self-contained file, the findings folded by cause, the checks x cells matrix
+(rows with a problem first) with filters and details.
 
 No external URL at all (a Content-Security-Policy forbids any fetch); the data travels as
 JSON inside a `<script type="application/json">` with `<`, `>` and `&` escaped, and the page
@@ -14,7 +15,7 @@ from readiness import __version__
 from readiness.judge.merge import Matrix, Row
 from readiness.judge.verdict import Verdict
 from readiness.model.document import CheckRecord
-from readiness.render.common import Context, Output, coverage_lines, divergent_checks, scope_lines
+from readiness.render.common import Context, Output, coverage_lines, divergent_checks, rows_in_order, scope_lines
 
 _CSP = ("default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
         "img-src data:; base-uri 'none'; form-action 'none'")
@@ -37,12 +38,14 @@ def page_data(matrix: Matrix, verdict: Verdict, context: Context) -> Dict[str, A
     divergent = set(divergent_checks(verdict))
     return {
         "generated_at": context.generated_at, "tool_version": __version__, "run_id": matrix.run_id,
-        "state": verdict.state.value, "policy": verdict.policy_label, "scope": scope_lines(verdict) + coverage_lines(matrix),
-        "findings": [f.to_dict() for f in verdict.findings],
+        "state": verdict.state.value, "policy": verdict.policy_label,
+        "scope": scope_lines(verdict) + coverage_lines(matrix),
+        "target": verdict.target.title(),
+        "causes": [{"effect": c.effect.value, "text": c.text, "why": c.why} for c in verdict.causes],
         "waivers": [w.to_dict() for w in verdict.waivers],
         "cells": matrix.cells,
         "checks": [_row(row, row.id in divergent, verdict.severities.get(row.id, row.severity).value)
-                   for row in matrix.rows.values()],
+                   for row in rows_in_order(matrix)],
     }
 
 
@@ -72,6 +75,8 @@ header { padding: 16px 24px; color: #fff; }
 header.s-go { background: #1f7a3d; } header.s-waivers { background: #8a6d00; }
 header.s-nogo { background: #b3261e; } header.s-incomplete { background: #6b4fa0; }
 header h1 { margin: 0 0 4px; font-size: 22px; } header p { margin: 2px 0; opacity: .92; }
+header p.target { font-size: 16px; font-weight: 600; opacity: 1; }
+li .why { color: #3c4450; font-size: 13px; }
 main { padding: 16px 24px; }
 section { background: #fff; border: 1px solid #dde1e6; border-radius: 6px; padding: 12px 16px; margin-bottom: 16px; }
 h2 { font-size: 16px; margin: 0 0 8px; }
@@ -87,16 +92,19 @@ th.cell { writing-mode: vertical-rl; transform: rotate(180deg); font-weight: 500
 td.o { text-align: center; cursor: pointer; min-width: 22px; font-weight: 700; }
 td.o:hover { outline: 2px solid #1d232a; }
 .o-passed { background: #d5f0dd; color: #1f7a3d; } .o-failed, .o-error { background: #f9d3d0; color: #b3261e; }
-.o-flaky, .o-xpassed { background: #fbe9b7; color: #8a6d00; } .o-skipped, .o-deselected { background: #fff3cd; color: #8a6d00; }
+.o-flaky, .o-xpassed { background: #fbe9b7; color: #8a6d00; }
+.o-skipped, .o-deselected { background: #fff3cd; color: #8a6d00; }
 .o-xfailed, .o-not_applicable { background: #eceff3; color: #6b7380; } .o-missing { background: #fff; color: #b3261e; }
 tr.divergent td:first-child { border-left: 4px solid #e8710a; }
 tr.divergent td.id::after { content: " divergent"; color: #e8710a; font-size: 11px; font-weight: 600; }
-#detail pre { white-space: pre-wrap; background: #f3f4f6; padding: 8px; border-radius: 4px; max-height: 320px; overflow: auto; }
+#detail pre { white-space: pre-wrap; background: #f3f4f6; padding: 8px; border-radius: 4px;
+  max-height: 320px; overflow: auto; }
 .muted { color: #6b7380; }
 </style>
 </head>
 <body>
-<header id="banner"><h1 id="state"></h1><p id="policy"></p><p id="generated" class="muted-light"></p></header>
+<header id="banner"><h1 id="state"></h1><p id="target" class="target"></p><p id="policy"></p>
+<p id="generated" class="muted-light"></p></header>
 <main>
 <section><h2>Why</h2><ul id="reasons"></ul></section>
 <section><h2>Scope and evidence coverage</h2><ul id="scope"></ul></section>
@@ -110,7 +118,8 @@ tr.divergent td.id::after { content: " divergent"; color: #e8710a; font-size: 11
 </div>
 <div class="matrix-wrap"><table id="matrix"><thead><tr id="head"></tr></thead><tbody id="rows"></tbody></table></div>
 </section>
-<section id="detail"><h2>Details</h2><p id="detail-hint" class="muted">Click a cell of the matrix to see its message and evidence.</p>
+<section id="detail"><h2>Details</h2>
+<p id="detail-hint" class="muted">Click a cell of the matrix to see its message and evidence.</p>
 <dl id="detail-body"></dl></section>
 <section><h2>All findings</h2><ul id="findings"></ul></section>
 </main>
@@ -132,13 +141,20 @@ tr.divergent td.id::after { content: " divergent"; color: #e8710a; font-size: 11
 
   byId("banner").className = STATE_CLASS[data.state] || "";
   byId("state").textContent = "Verdict: " + data.state;
+  byId("target").textContent = data.target;
+  document.title = "readiness report: " + data.target;
   byId("policy").textContent = "Run " + data.run_id + " \\u00b7 " + data.policy;
   byId("generated").textContent = "Generated " + data.generated_at + " by readiness " + data.tool_version;
-  const deciding = data.findings.filter(f => ["no-go", "incomplete", "waived", "inconclusive"].includes(f.effect));
+  function causeItem(cause) {
+    const li = el("li", cause.effect.toUpperCase() + ": " + cause.text, "e-" + cause.effect);
+    if (cause.why) li.appendChild(el("div", cause.why, "why"));
+    return li;
+  }
+  const deciding = data.causes.filter(c => ["no-go", "incomplete", "waived", "inconclusive"].includes(c.effect));
   if (!deciding.length) byId("reasons").appendChild(el("li", "No blocking finding, no missing evidence."));
-  deciding.forEach(f => byId("reasons").appendChild(el("li", f.effect.toUpperCase() + ": " + f.message, "e-" + f.effect)));
+  deciding.forEach(c => byId("reasons").appendChild(causeItem(c)));
   data.scope.forEach(line => byId("scope").appendChild(el("li", line)));
-  data.findings.forEach(f => byId("findings").appendChild(el("li", f.effect.toUpperCase() + ": " + f.message, "e-" + f.effect)));
+  data.causes.forEach(c => byId("findings").appendChild(causeItem(c)));
 
   const head = byId("head");
   ["Check", "Category", "Severity"].forEach(name => head.appendChild(el("th", name)));
@@ -173,7 +189,8 @@ tr.divergent td.id::after { content: " divergent"; color: #e8710a; font-size: 11
   options(byId("f-outcome"), uniq("worst"));
 
   function applyFilters() {
-    const want = {category: byId("f-category").value, severity: byId("f-severity").value, worst: byId("f-outcome").value};
+    const want = {category: byId("f-category").value, severity: byId("f-severity").value,
+                  worst: byId("f-outcome").value};
     let shown = 0;
     rows.forEach(row => {
       const ok = Object.keys(want).every(key => want[key] === "all" || row.check[key] === want[key]);
@@ -200,7 +217,9 @@ tr.divergent td.id::after { content: " divergent"; color: #e8710a; font-size: 11
     item("Message", result.message || "(none)", true);
     if (result.longrepr) item("Details", result.longrepr, true);
     if (Object.keys(result.evidence).length) item("Evidence", JSON.stringify(result.evidence, null, 2), true);
-    if (Object.keys(result.measurements).length) item("Measurements", JSON.stringify(result.measurements, null, 2), true);
+    if (Object.keys(result.measurements).length) {
+      item("Measurements", JSON.stringify(result.measurements, null, 2), true);
+    }
   }
   applyFilters();
 })();

@@ -89,6 +89,7 @@ def _verdict_suite(verdict: Verdict, context: Context) -> ET.Element:
     properties = ET.SubElement(suite, "properties")
     ET.SubElement(properties, "property", name="state", value=verdict.state.value)
     ET.SubElement(properties, "property", name="policy", value=clean(verdict.policy_label))
+    ET.SubElement(properties, "property", name="target", value=clean(verdict.target.title()))
     if not reasons:
         ET.SubElement(suite, "testcase", classname="readiness.verdict", name=verdict.state.value, time="0")
     for finding in reasons:

@@ -1,21 +1,23 @@
 """Markdown report: the report the seed's author should have written, computed from evidence.
 
-Sections: executive summary, system health, critical fixes, integration, API contracts, other
-checks, performance, regression, risks, verdict. Every claim names its cells and comes from
-the documents; a section with no evidence says so instead of claiming anything.
+Sections: executive summary, one per check category that has checks (system health, critical
+fixes, integration, API contracts, then the other checks), performance, regression, risks,
+verdict. Every claim names its cells and comes from the documents; findings of many checks that
+fail alike are one line (judge/causes.py); a section with no evidence says so instead of
+claiming anything.
 """
 
 from __future__ import annotations
 
 import json
-from typing import Any, Dict, List, Sequence, Tuple
+from typing import Any, Dict, List, Sequence, Tuple, Union
 
 from readiness import __version__
 from readiness.judge.merge import Matrix, Row
-from readiness.judge.verdict import Effect, Finding, Verdict
+from readiness.judge.verdict import Cause, Effect, Finding, Verdict
 from readiness.model.document import Outcome
 from readiness.model.output import printable
-from readiness.render.common import Context, Output, coverage_lines, one_line, scope_lines
+from readiness.render.common import Context, Output, coverage_lines, one_line, rows_in_order, scope_lines
 
 # Check categories shown in their own section; any other category goes to "Other checks".
 CATEGORY_SECTIONS: Tuple[Tuple[str, Tuple[str, ...]], ...] = (
@@ -39,36 +41,36 @@ def md(text: Any) -> str:
 
 
 def render(matrix: Matrix, verdict: Verdict, context: Context) -> List[Output]:
-    parts = [_title(matrix, verdict, context), _summary(verdict)]
-    known = {c for _, categories in CATEGORY_SECTIONS for c in categories}
-    for title, categories in CATEGORY_SECTIONS:
-        rows = [r for r in matrix.rows.values() if r.category in categories]
-        parts.append(_check_section(title, rows, matrix, verdict))
-    others = [r for r in matrix.rows.values() if r.category not in known]
-    parts.append(_check_section("Other checks", others, matrix, verdict, with_category=True))
-    parts += [_performance(verdict), _regression(verdict), _risks(matrix, verdict), _verdict(verdict, coverage_lines(matrix))]
+    parts = [_title(matrix, verdict, context), _summary(verdict), *_check_sections(matrix, verdict)]
+    parts += [_performance(verdict), _regression(verdict), _risks(matrix, verdict),
+              _verdict(verdict, coverage_lines(matrix))]
     return [Output("report.md", "\n".join(parts))]
 
 
 def _title(matrix: Matrix, verdict: Verdict, context: Context) -> str:
-    target = _target_name(matrix)
-    return (f"# Readiness report: {md(target)}\n\n"
+    return (f"# Readiness report: {md(verdict.target.title())}\n\n"
             f"Run `{md(matrix.run_id or 'none')}`; generated {context.generated_at} by readiness "
             f"{__version__}; policy: {md(verdict.policy_label)}.\n")
 
 
-def _target_name(matrix: Matrix) -> str:
-    for doc in matrix.documents.values():
-        if doc.target.name:
-            return f"{doc.target.name} {doc.target.version or ''}".strip()
-    return "target not recorded"
+def _check_sections(matrix: Matrix, verdict: Verdict) -> List[str]:
+    """A section per known category that has checks, then the others; rows with a problem first."""
+    rows = rows_in_order(matrix)
+    known = {c for _, categories in CATEGORY_SECTIONS for c in categories}
+    parts = [_check_section(title, [r for r in rows if r.category in categories], matrix, verdict)
+             for title, categories in CATEGORY_SECTIONS if any(r.category in categories for r in rows)]
+    others = [r for r in rows if r.category not in known]
+    if others or not parts:
+        title = "Other checks" if parts else "Checks"
+        parts.append(_check_section(title, others, matrix, verdict, with_category=True))
+    return parts
 
 
 def _summary(verdict: Verdict) -> str:
     lines = ["## Executive summary", "", f"**Verdict: {verdict.state.value}** (exit code {verdict.exit_code}).", ""]
-    reasons = verdict.by_effect(Effect.NO_GO, Effect.INCOMPLETE) or verdict.reasons
+    reasons = verdict.causes_by(Effect.NO_GO, Effect.INCOMPLETE) or verdict.reason_causes
     if reasons:
-        lines += ["Because:", ""] + [f"- {_effect_tag(f)} {md(f.message)}" for f in reasons] + [""]
+        lines += ["Because:", ""] + _items(reasons) + [""]
     inconclusive = verdict.by_effect(Effect.INCONCLUSIVE)
     if inconclusive:
         lines += [f"{len(inconclusive)} claim(s) are INCONCLUSIVE (see Performance and Risks)."] + [""]
@@ -80,7 +82,7 @@ def _check_section(title: str, rows: Sequence[Row], matrix: Matrix, verdict: Ver
                    with_category: bool = False) -> str:
     lines = [f"## {title}", ""]
     if not rows:
-        return "\n".join(lines + ["No check of this kind ran: nothing is claimed here.", ""])
+        return "\n".join(lines + ["No check ran: nothing is claimed here.", ""])
     head = "| Check | " + ("Category | " if with_category else "") + "Severity | Result | Evidence |"
     lines += [head, _rule(head)]
     for row in rows:
@@ -103,7 +105,8 @@ def _result(row: Row, cells: Sequence[str]) -> str:
         if outcome is not None:
             groups.setdefault(outcome, []).append(cell)
     missing = [cell for cell in cells if row.outcome(cell) is None]
-    parts = [f"**{md(o.value)}** in {_cells(cs, len(cells))}" for o, cs in sorted(groups.items(), key=lambda i: i[0].rank)]
+    parts = [f"**{md(o.value)}** in {_cells(cs, len(cells))}"
+             for o, cs in sorted(groups.items(), key=lambda i: i[0].rank)]
     if missing:
         parts.append(f"no result in {_cells(missing, len(cells))}")
     return "; ".join(parts)
@@ -154,8 +157,8 @@ def _regression(verdict: Verdict) -> str:
 
 def _risks(matrix: Matrix, verdict: Verdict) -> str:
     lines = ["## Risks", ""]
-    risky = verdict.by_effect(Effect.INCONCLUSIVE, Effect.WAIVED, Effect.WARNING)
-    lines += [f"- {_effect_tag(f)} {md(f.message)}" for f in risky] or ["No warning, waiver or INCONCLUSIVE claim."]
+    risky = verdict.causes_by(Effect.INCONCLUSIVE, Effect.WAIVED, Effect.WARNING)
+    lines += _items(risky) or ["No warning, waiver or INCONCLUSIVE claim."]
     if verdict.waivers:
         lines += ["", "| Waiver | Cells | Owner | Expires | Days left | Status | Reason |", _rule("| | | | | | | |")]
         for s in verdict.waivers:
@@ -165,14 +168,23 @@ def _risks(matrix: Matrix, verdict: Verdict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _effect_tag(finding: Finding) -> str:
+def _effect_tag(finding: Union[Finding, Cause]) -> str:
     return f"**{finding.effect.value.upper()}**"
+
+
+def _items(causes: Sequence[Cause]) -> List[str]:
+    """A bullet per cause, its explanation (for a divergence) nested under it."""
+    lines = []
+    for cause in causes:
+        lines.append(f"- {_effect_tag(cause)} {md(cause.text)}")
+        if cause.why:
+            lines.append(f"  - {md(cause.why)}")
+    return lines
 
 
 def _verdict(verdict: Verdict, coverage: Sequence[str] = ()) -> str:
     lines = ["## Verdict", "", f"**{verdict.state.value}** under {md(verdict.policy_label)}.", ""]
-    for f in verdict.by_effect(Effect.NO_GO, Effect.INCOMPLETE, Effect.WAIVED):
-        lines.append(f"- {_effect_tag(f)} {md(f.message)}")
+    lines += _items(verdict.causes_by(Effect.NO_GO, Effect.INCOMPLETE, Effect.WAIVED))
     lines += ["", "Evidence coverage:", ""] + [f"- {md(line)}" for line in scope_lines(verdict)]
     if coverage:
         lines += [f"- {md(coverage[0])}"] + [f"  - {md(line)}" for line in coverage[1:]]

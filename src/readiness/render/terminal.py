@@ -1,4 +1,5 @@
-"""Terminal report: a compact checks x cells matrix, problems first, the verdict last.
+"""Terminal report: the target, a compact checks x cells matrix (problems first), the findings
+folded by cause, the verdict last.
 
 Colour is plain ANSI, on only when asked (the CLI asks when stdout is a TTY and NO_COLOR is
 unset).
@@ -9,7 +10,7 @@ from __future__ import annotations
 from typing import List, Sequence
 
 from readiness.judge.merge import Matrix
-from readiness.judge.verdict import Effect, State, Verdict
+from readiness.judge.verdict import Cause, Effect, State, Verdict
 from readiness.model.document import Outcome
 from readiness.model.output import printable
 from readiness.render.common import (
@@ -42,7 +43,9 @@ MAX_ROWS = 60
 
 
 def render(matrix: Matrix, verdict: Verdict, context: Context) -> List[Output]:
-    lines = matrix_lines(matrix, context.color) + [""] + verdict_lines(verdict, context.color, coverage_lines(matrix))
+    lines = [_paint(f"readiness report: {printable(verdict.target.title())}", _BOLD, context.color),
+             f"run {printable(matrix.run_id or 'none')}", ""]
+    lines += matrix_lines(matrix, context.color) + [""] + verdict_lines(verdict, context.color, coverage_lines(matrix))
     return [Output("report.txt", "\n".join(lines) + "\n")]
 
 
@@ -62,7 +65,8 @@ def matrix_lines(matrix: Matrix, color: bool) -> List[str]:
         marks = " ".join(" " + _mark(row.outcome(cell), color) for cell in cells)
         lines.append(_fit(check, width) + " " + marks)
     if len(rows) > MAX_ROWS:
-        lines.append(f"... and {len(rows) - MAX_ROWS} more check(s) with problems (see report.md or report.html)")
+        lines.append(f"... {len(rows) - MAX_ROWS} more check(s) with problems not shown: every row is in "
+                     "report.md and report.html (readiness report INPUTS -o DIR)")
     clean = len(matrix.rows) - len(rows)
     lines += [f"{clean} other check(s) passed (or were not applicable) in every cell", LEGEND]
     return lines
@@ -82,13 +86,14 @@ def _fit(text: str, width: int) -> str:
 
 
 def verdict_lines(verdict: Verdict, color: bool, coverage: Sequence[str] = ()) -> List[str]:
-    """Findings by effect, waivers, scope (and the target's coverage), then the state on the last line."""
+    """Findings by effect, folded by cause; waivers, scope (and the target's coverage), then the
+    state on the last line."""
     lines: List[str] = []
     for effect, title in _SECTIONS:
-        found = verdict.by_effect(effect)
-        if found:
-            lines += [_paint(f"{title}:", _BOLD, color)] + [f"  - {printable(one_line(f.message, 400))}"
-                                                             for f in found] + [""]
+        causes = verdict.causes_by(effect)
+        if causes:
+            lines += [_paint(f"{title}:", _BOLD, color)]
+            lines += [line for cause in causes for line in _cause_lines(cause)] + [""]
     lines += [printable(line) for line in waiver_lines(verdict)]
     lines += ["Scope:"] + [f"  {printable(line)}" for line in scope_lines(verdict)]
     lines += [f"  {printable(coverage[0])}"] + [f"    {printable(line)}" for line in coverage[1:]] if coverage else []
@@ -97,6 +102,11 @@ def verdict_lines(verdict: Verdict, color: bool, coverage: Sequence[str] = ()) -
     lines.append(_paint(f"VERDICT: {state.value}", _BOLD + _STATE_COLOUR[state], color)
                  + f"  ({printable(verdict.policy_label)}; exit code {verdict.exit_code})")
     return lines
+
+
+def _cause_lines(cause: Cause) -> List[str]:
+    head = f"  - {printable(one_line(cause.text, 400))}"
+    return [head] + ([f"    {printable(one_line(cause.why, 400))}"] if cause.why else [])
 
 
 def waiver_lines(verdict: Verdict) -> List[str]:

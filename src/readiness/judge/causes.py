@@ -1,0 +1,84 @@
+"""Findings folded for reading: the checks that share an effect, an outcome, the first line of their
+message and their cells are one cause, one line in a report ("268 checks fail only in cpython3.12
+(linux, windows-wine): RuntimeError: ..."); a check's divergence joins its failure, so no check
+is listed twice.
+
+    fold(findings, matrix, required) -> list of Cause, in the order of the findings
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Dict, List, Sequence, Tuple, Union
+
+from readiness.judge import apart
+from readiness.judge.findings import Effect, Finding, cells_text
+from readiness.judge.matrix import Matrix
+from readiness.model.document import Outcome
+
+SHOWN_CHECKS = 3  # check ids a folded line names; the rest are counted
+# The finding kinds folded across checks, with their verb for many checks.
+PLURAL = {
+    "error": "error", "failed": "fail", "xfailed": "fail (xfail, counted as a failure)",
+    "not-run": "did not run", "flaky": "were flaky (passed on a retry)",
+    "xpassed": "passed unexpectedly (xpass)", "no-result": "have no result",
+}
+_DIVERGING = ("failed", "error")  # the kinds a divergence joins
+
+
+@dataclass(frozen=True)
+class Cause:
+    """One line of a report: one finding, or the findings of many checks folded into one."""
+
+    effect: Effect
+    kind: str
+    text: str
+    checks: Tuple[str, ...]
+    cells: Tuple[str, ...]
+    why: str = ""  # for a divergence: where the checks pass, and what sets the failing cells apart
+
+    def lines(self) -> List[str]:
+        return [self.text] + ([self.why] if self.why else [])
+
+
+_Key = Tuple[Effect, str, str, str, Tuple[str, ...], Tuple[str, ...]]
+
+
+def fold(findings: Sequence[Finding], matrix: Matrix, required: Sequence[str]) -> List[Cause]:
+    """Every finding as a cause; checks with one effect, outcome, message and cells folded."""
+    diverging = {f.checks[0] for f in findings if f.kind == "divergence" and f.checks}
+    failures = {f.checks[0] for f in findings if f.kind in _DIVERGING and len(f.checks) == 1}
+    slots: List[Union[Cause, _Key]] = []  # a finding's own cause, or the key of a fold, as first seen
+    folds: Dict[_Key, List[Finding]] = {}
+    for finding in findings:
+        if finding.kind == "divergence" and finding.checks and finding.checks[0] in failures:
+            continue  # said by the check's failure, with where it passes and why
+        if finding.kind not in PLURAL or len(finding.checks) != 1:
+            slots.append(Cause(finding.effect, finding.kind, finding.message, finding.checks, finding.cells))
+            continue
+        passing = _passing(matrix, finding) if finding.checks[0] in diverging and finding.kind in _DIVERGING else ()
+        key = (finding.effect, finding.kind, finding.note, finding.detail, finding.cells, passing)
+        if key not in folds:
+            slots.append(key)
+        folds.setdefault(key, []).append(finding)
+    return [slot if isinstance(slot, Cause) else _cause(matrix, required, slot, folds[slot]) for slot in slots]
+
+
+def _passing(matrix: Matrix, finding: Finding) -> Tuple[str, ...]:
+    row = matrix.rows.get(finding.checks[0])
+    if row is None:
+        return ()
+    return tuple(cell for cell, record in row.results.items() if record.outcome == Outcome.PASSED)
+
+
+def _cause(matrix: Matrix, required: Sequence[str], key: _Key, members: List[Finding]) -> Cause:
+    effect, kind, note, detail, cells, passing = key
+    checks = tuple(f.checks[0] for f in members)
+    why = apart.explain(matrix, cells, passing) if passing else ""
+    if len(members) == 1:
+        return Cause(effect, kind, members[0].message, checks, cells, why)
+    where = apart.where(cells, passing) if passing else f"in {cells_text(cells, required)}"
+    named = ", ".join(checks[:SHOWN_CHECKS])
+    more = f", and {len(checks) - SHOWN_CHECKS} more" if len(checks) > SHOWN_CHECKS else ""
+    text = f"{len(checks)} checks {PLURAL[kind]} {where}{note}: " + (f"{detail}: " if detail else "") + named + more
+    return Cause(effect, kind, text, checks, cells, why)
