@@ -11,7 +11,7 @@ from readiness.judge.matrix import Matrix
 from readiness.model.errors import UsageError
 from readiness.model.ids import CellId, version_key
 
-MAX_PACKAGES = 10  # packages named in one explanation; the rest are counted
+MAX_FACTORS = 12  # what one explanation names; the rest are counted
 
 
 @dataclass(frozen=True)
@@ -80,9 +80,9 @@ def _packages(matrix: Matrix, failing: Sequence[str], passing: Sequence[str]) ->
 def explain(matrix: Matrix, failing: Sequence[str], passing: Sequence[str]) -> str:
     """One sentence: the passing cells, and what sets the failing cells apart from them."""
     found = factors(matrix, failing, passing)
-    shown = [f.text() for f in found[:MAX_PACKAGES + len(_DIMENSIONS)]]
-    if len(found) > len(shown):
-        shown.append(f"and {len(found) - len(shown)} more package(s)")
+    shown = [f.text() for f in found[:MAX_FACTORS]]
+    if len(found) > MAX_FACTORS:
+        shown.append(f"and {len(found) - MAX_FACTORS} more package(s)")
     head = f"passes in {', '.join(passing)}"
     if not found:
         return head + "; nothing recorded sets the failing cells apart (OS, Python and installed versions overlap)"
@@ -96,8 +96,8 @@ def where(failing: Sequence[str], passing: Sequence[str]) -> str:
     pass_parts = [p for p in map(_parts, passing) if p]
     prefix = "only in" if passing else "in"
     if len(fail_parts) == len(failing) and len(pass_parts) == len(passing) and passing:
-        pythons = _groups(fail_parts, lambda c: c.python_group, _python_order)
-        systems = _groups(fail_parts, lambda c: c.os_group, str)
+        pythons = _groups(fail_parts, lambda c: c.python_group)
+        systems = _groups(fail_parts, lambda c: c.os_group)
         if not set(pythons) & {c.python_group for c in pass_parts}:
             return f"{prefix} {', '.join(pythons)} ({', '.join(systems)})"
         if not set(systems) & {c.os_group for c in pass_parts}:
@@ -105,10 +105,13 @@ def where(failing: Sequence[str], passing: Sequence[str]) -> str:
     return f"{prefix} {', '.join(failing)}"
 
 
-def _python_order(group: str) -> Any:
+def group_key(group: str) -> Tuple[str, Tuple[int, int], str]:
+    """OS groups (`linux`, `windows-wine`) by name; Python groups in version order (cpython3.9
+    before cpython3.10)."""
     implementation = group.rstrip("0123456789.t")
-    return implementation, version_key(group[len(implementation):])
+    rest = group[len(implementation):]
+    return (implementation, version_key(rest), group) if rest else (group, (0, 0), group)
 
 
-def _groups(cells: Sequence[CellId], value: Callable[[CellId], str], order: Callable[[str], Any]) -> List[str]:
-    return sorted({value(c) for c in cells}, key=order)
+def _groups(cells: Sequence[CellId], value: Callable[[CellId], str]) -> List[str]:
+    return sorted({value(c) for c in cells}, key=group_key)

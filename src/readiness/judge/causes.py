@@ -22,6 +22,11 @@ PLURAL = {
     "error": "error", "failed": "fail", "xfailed": "fail (xfail, counted as a failure)",
     "not-run": "did not run", "flaky": "were flaky (passed on a retry)",
     "xpassed": "passed unexpectedly (xpass)", "no-result": "have no result",
+    # Against a baseline (judge/regressions.py).
+    "new-failure": "fail anew against the baseline (they did not fail there),",
+    "still-failing": "still fail, as in the baseline,",
+    "fixed": "are fixed (they failed in the baseline and pass now),",
+    "new-check": "are new (not collected in the baseline),",
 }
 _DIVERGING = ("failed", "error")  # the kinds a divergence joins
 

@@ -20,7 +20,7 @@ from readiness.judge import apart
 from readiness.judge.matrix import Matrix
 from readiness.judge.rundiff import FAILING
 from readiness.model.document import Outcome, worst
-from readiness.model.ids import CellId, cell_sort_key, version_key
+from readiness.model.ids import CellId, cell_sort_key
 
 MAX_PACKAGES = 50  # installed differences listed; the rest are counted
 
@@ -31,13 +31,6 @@ def group_of(cell: str, by: str) -> str:
         raise ValueError(f"cannot group cells by {by!r}: use 'os' or 'python'")
     parts = CellId.parse(cell)
     return parts.os_group if by == "os" else parts.python_group
-
-
-def _group_key(group: str) -> Tuple[str, Tuple[int, int], str]:
-    """Python groups in version order (cpython3.9 before cpython3.10); OS groups by name."""
-    implementation = group.rstrip("0123456789.t")
-    rest = group[len(implementation):]
-    return (implementation, version_key(rest), group) if rest else (group, (0, 0), group)
 
 
 @dataclass(frozen=True)
@@ -66,7 +59,7 @@ def _worst_by(outcomes: Dict[str, Outcome], by: str) -> Dict[str, Outcome]:
     groups: Dict[str, List[Outcome]] = {}
     for cell, outcome in outcomes.items():
         groups.setdefault(group_of(cell, by), []).append(outcome)
-    return {group: _worst(groups[group]) for group in sorted(groups, key=_group_key)}
+    return {group: _worst(groups[group]) for group in sorted(groups, key=apart.group_key)}
 
 
 def _worst(outcomes: Sequence[Outcome]) -> Outcome:
@@ -125,7 +118,7 @@ class Folded:
 def fold(matrix: Matrix, by: str) -> Folded:
     """Group the cells by OS or Python (the worst outcome in a group wins); keep the checks that
     differ between groups."""
-    groups = sorted({group_of(cell, by) for cell in matrix.cells}, key=_group_key)
+    groups = sorted({group_of(cell, by) for cell in matrix.cells}, key=apart.group_key)
     rows: Dict[str, Dict[str, Outcome]] = {}
     within = 0
     for diff in differences(matrix):

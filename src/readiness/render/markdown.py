@@ -151,7 +151,7 @@ def _regression(verdict: Verdict) -> str:
                      "against an earlier build can be made.")
     else:
         lines.append(f"Compared against baseline run `{md(verdict.baseline)}`.")
-        lines += [f"- {md(f.message)}" for f in verdict.findings if "baseline" in f.message]
+        lines += [f"- {md(c.text)}" for c in verdict.causes if "baseline" in c.text]
     return "\n".join(lines) + "\n\n"
 
 
