@@ -42,9 +42,6 @@ class Cause:
     cells: Tuple[str, ...]
     why: str = ""  # for a divergence: where the checks pass, and what sets the failing cells apart
 
-    def lines(self) -> List[str]:
-        return [self.text] + ([self.why] if self.why else [])
-
 
 _Key = Tuple[Effect, str, str, str, Tuple[str, ...], Tuple[str, ...]]
 

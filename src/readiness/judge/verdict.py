@@ -12,7 +12,8 @@ There is no confidence figure anywhere.
 
 The findings come from one module per concern: cells.py (required cells, inputs, cell states),
 checks.py (each check across cells), regressions.py (against a baseline), budgets.py
-(measurements), waivers.py; scope.py counts the evidence.
+(measurements), waivers.py; scope.py counts the evidence. For reports, causes.py folds the
+findings of checks that fail alike into one line, and target.py names the target.
 """
 
 from __future__ import annotations
