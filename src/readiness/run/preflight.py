@@ -17,7 +17,7 @@ from readiness.cell import target as target_facts
 from readiness.judge.policy import Policy
 from readiness.model.errors import UsageError
 from readiness.platform import process
-from readiness.platform.wine import uv_command
+from readiness.platform.tools import pip_command
 from readiness.run.install import InstallRequest
 
 KEY = "[tool.readiness]"
@@ -99,7 +99,7 @@ def declared_groups(target: Path) -> Set[str]:
 
 def _built_extras(target: Path) -> Optional[Set[str]]:
     """`Provides-Extra` of the target's metadata, as pip's install report gives it."""
-    argv = [*_pip(), "install", "--dry-run", "--no-deps", "--ignore-installed", "--quiet",
+    argv = [*pip_command(), "install", "--dry-run", "--no-deps", "--ignore-installed", "--quiet",
             "--disable-pip-version-check", "--report", "-", str(target)]
     try:
         _code, output = process.capture(argv, process.Options(timeout=600, what="pip's metadata of the target"))
@@ -108,15 +108,6 @@ def _built_extras(target: Path) -> Optional[Set[str]]:
     except (OSError, process.ProcessTimeout, ValueError, KeyError, IndexError, TypeError):
         return None
     return {normalise(name) for name in metadata.get("provides_extra") or []}
-
-
-def _pip() -> List[str]:
-    """pip of this Python when it has one, else pip run by uv (uv-made environments have no pip)."""
-    import importlib.util
-
-    if importlib.util.find_spec("pip") is not None:
-        return [sys.executable, "-m", "pip"]
-    return [*uv_command(), "tool", "run", "pip"]
 
 
 def normalise(name: str) -> str:

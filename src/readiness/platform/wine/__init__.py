@@ -8,6 +8,7 @@ that folder on PYTHONPATH, every launch through pipes.
 
 from __future__ import annotations
 
+from readiness.platform.tools import uv_command
 from readiness.platform.wine.lane import (
     DISTRIBUTIONS,
     ENABLE_COMMAND,
@@ -27,7 +28,7 @@ from readiness.platform.wine.lane import (
     wine_home,
 )
 from readiness.platform.wine.launch import Launch, capture, launch_and_copy, run
-from readiness.platform.wine.packages import install_packages, uv_command
+from readiness.platform.wine.packages import install_packages
 from readiness.platform.wine.provisioning import (
     add_arguments,
     apply_workarounds,

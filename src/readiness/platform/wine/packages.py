@@ -7,27 +7,13 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 from pathlib import Path
 from typing import List, Optional, Sequence
 
 from readiness.platform import process
+from readiness.platform.tools import ToolMissing, uv_command
 from readiness.platform.wine.lane import WineError, WinePython
 from readiness.platform.wine.launch import launch_and_copy
-
-
-def uv_command() -> List[str]:
-    """How to run uv: the `uv` on PATH, else the one the `uv` package ships."""
-    found = shutil.which("uv")
-    if found:
-        return [found]
-    try:
-        from uv import find_uv_bin  # type: ignore[import-not-found,unused-ignore]
-
-        return [str(find_uv_bin())]
-    except (ImportError, FileNotFoundError):
-        raise WineError("uv is needed to install a Wine cell's packages: "
-                        "`pip install uv`") from None
 
 
 def install_packages(
@@ -43,7 +29,11 @@ def install_packages(
 
     requirements are what `uv pip install` takes (specs, paths, `-r FILE`).
     """
-    argv = [*uv_command(), "pip", "install", "--python-platform", "x86_64-pc-windows-msvc",
+    try:
+        uv = uv_command()
+    except ToolMissing as exc:  # the lane reports its own errors
+        raise WineError(str(exc)) from None
+    argv = [*uv, "pip", "install", "--python-platform", "x86_64-pc-windows-msvc",
             "--python-version", py.python, "--target", str(target_dir)]
     if constraints is not None:
         argv += ["--constraint", str(constraints)]

