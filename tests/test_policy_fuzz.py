@@ -107,7 +107,7 @@ SUB_TABLES: Dict[str, Dict[str, st.SearchStrategy[Any]]] = {
 }
 PROFILE_VALUES: Dict[str, st.SearchStrategy[Any]] = {
     "required_cells": text_lists, "required_checks": text_lists, "pythons": text_lists,
-    "only_new_failures_block": st.booleans(),
+    "only_new_failures_block": st.booleans(), "accept_own_skips": st.booleans(),
     "cell_timeout": st.one_of(st.integers(1, 10**6), st.floats(1e-3, 1e9)),
     "severity": st.dictionaries(names, st.sampled_from(SEVERITIES), max_size=3),
     "budgets": st.dictionaries(names, budget, max_size=2),
@@ -134,7 +134,7 @@ SUB_KINDS = {"path": "text", "extras": "texts", "dependency_groups": "texts", "r
 LEAVES: List[Tuple[str, str, str]] = [
     ("top", "required_cells", "texts"), ("top", "required_checks", "texts"), ("top", "pythons", "texts"),
     ("top", "only_new_failures_block", "bool"), ("top", "cell_timeout", "timeout"), ("top", "severity", "table"),
-    ("top", "services", "services"),
+    ("top", "services", "services"), ("top", "accept_own_skips", "bool"),
     ("top", "budgets", "table"), ("top", "waivers", "array of tables"), ("severity", NAME, "severity"),
     ("budgets", NAME, "table"), ("waivers", APPEND, "table"),
     *(("budget", key, kind) for key, kind in [

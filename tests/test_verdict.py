@@ -100,6 +100,27 @@ def test_blocking_check_not_run_in_a_required_cell_is_incomplete(tmp_path: Path,
     assert result.reasons[0].message.startswith(f"b (general, major) did not run in {LINUX}")
 
 
+def test_the_projects_own_skips_are_accepted_only_when_the_policy_says_so(tmp_path: Path) -> None:
+    linux = env(LINUX, [check("a"), check("skip", "skipped"), check("xfail", "xfailed"),
+                        check("slow", "deselected"), check("param[/]")],
+                collected=["a", "skip", "xfail", "slow", "param[/]"])
+    windows = env(WINDOWS, [check("a"), check("skip", "skipped"), check("xfail", "xfailed"),
+                            check("slow", "deselected"), check("param[\\]")],
+                  collected=["a", "skip", "xfail", "slow", "param[\\]"])
+    assert judge(tmp_path / "strict", linux, windows).state == State.NO_GO  # an xfail counts as failed
+    accepting = policy.parse_policy({"accept_own_skips": True}, "pyproject.toml")
+    result = judge(tmp_path / "accepting", linux, windows, rules=accepting)
+    assert result.state == State.GO and result.exit_code == 0
+    accepted = "\n".join(messages(result, Effect.INFO))
+    assert "skipped, deselected or xfailed by the project itself (accepted: accept_own_skips)" in accepted
+    assert "not collected there; accepted: accept_own_skips" in accepted
+    # a check a cell collected but has no result for, or one that did not run because the run stopped,
+    # is still missing evidence
+    broken = env(WINDOWS, [check("a")], collected=["a", "lost"])
+    assert judge(tmp_path / "lost", env(LINUX, [check("a"), check("lost")]), broken,
+                 rules=accepting).state == State.INCOMPLETE
+
+
 def test_not_applicable_is_not_missing_evidence(tmp_path: Path) -> None:
     assert judge(tmp_path, env(LINUX, [check("a"), check("win", "not_applicable")])).state == State.GO
 

@@ -78,6 +78,7 @@ class Policy:
     budgets: Tuple[Budget, ...] = ()
     flaky: FlakySettings = field(default_factory=FlakySettings)
     only_new_failures_block: bool = False
+    accept_own_skips: bool = False  # the project's own skips, deselections and xfails are facts, not missing evidence
     waivers: Tuple[Waiver, ...] = ()
     pythons: Tuple[str, ...] = ()
     cell_timeout: Optional[float] = None

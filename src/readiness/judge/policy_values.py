@@ -234,6 +234,7 @@ PARSERS: Dict[str, Callable[[Any, str], Any]] = {
     "budgets": _budgets,
     "flaky": _flaky,
     "only_new_failures_block": _bool,
+    "accept_own_skips": _bool,
     "waivers": _waivers,
     "pythons": _str_list,
     "cell_timeout": _timeout,
