@@ -63,15 +63,17 @@ def _factor(name: str, failing: List[str], passing: List[str], order: Callable[[
 
 
 def _packages(matrix: Matrix, failing: Sequence[str], passing: Sequence[str]) -> List[Factor]:
-    """Installed packages whose versions in the failing cells are none of those in the passing cells."""
+    """Installed packages whose versions in the failing cells are none of those in the passing cells.
+
+    Only packages every compared cell has: one that only some cells have (the tools a Windows
+    embedded Python ships with, say) is not a version difference."""
     docs = matrix.documents
     fail = [docs[c].installed for c in failing if c in docs]
     good = [docs[c].installed for c in passing if c in docs]
-    names = sorted({name for installed in fail + good for name in installed})
+    names = sorted(set.intersection(*(set(installed) for installed in fail + good))) if fail and good else []
     found = []
     for name in names:
-        factor = _factor(name, [i.get(name) or "(absent)" for i in fail], [i.get(name) or "(absent)" for i in good],
-                         str)
+        factor = _factor(name, [i[name] for i in fail], [i[name] for i in good], str)
         if factor:
             found.append(factor)
     return found

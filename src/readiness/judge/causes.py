@@ -22,6 +22,7 @@ PLURAL = {
     "error": "error", "failed": "fail", "xfailed": "fail (xfail, counted as a failure)",
     "not-run": "did not run", "flaky": "were flaky (passed on a retry)",
     "xpassed": "passed unexpectedly (xpass)", "no-result": "have no result",
+    "own-skip": "were skipped, deselected or xfailed by the project itself (accepted: accept_own_skips)",
     # Against a baseline (judge/regressions.py).
     "new-failure": "fail anew against the baseline (they did not fail there),",
     "still-failing": "still fail, as in the baseline,",
