@@ -286,7 +286,7 @@ def test_the_worst_outcome_decides_whatever_the_cell_order(outcomes: List[Outcom
     second = verdict.decide(backward, policy.default_policy(), today=TODAY)
     assert verdict.dumps(first) == verdict.dumps(second)
     blocking = {Outcome.ERROR, Outcome.FAILED, Outcome.XFAILED}
-    missing = {Outcome.SKIPPED, Outcome.DESELECTED}
+    missing = {Outcome.NOT_RUN, Outcome.SKIPPED, Outcome.DESELECTED}
     want = State.NO_GO if blocking & set(outcomes) else State.INCOMPLETE if missing & set(outcomes) else State.GO
     assert first.state == want
 

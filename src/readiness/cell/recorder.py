@@ -87,8 +87,8 @@ class Recorder:
     def pytest_keyboard_interrupt(self, excinfo: pytest.ExceptionInfo[BaseException]) -> None:
         self.stop.keyboard_interrupt(excinfo.value)
 
-    def pytest_internalerror(self, excrepr: Any, excinfo: pytest.ExceptionInfo[BaseException]) -> None:
-        self.stop.internalerror(excinfo.value, str(excrepr))
+    def pytest_internalerror(self, excinfo: pytest.ExceptionInfo[BaseException]) -> None:
+        self.stop.internalerror(excinfo.value)
 
     def worker_down(self, worker: str, error: object) -> None:
         """An xdist worker went down; one that got a KeyboardInterrupt means the run was interrupted."""

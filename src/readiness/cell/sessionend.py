@@ -77,13 +77,14 @@ class Stop:
         elif self.stopped is None:
             self.stopped = own
 
-    def internalerror(self, value: Optional[BaseException], text: str) -> None:
-        """pytest_internalerror: an interrupt that surfaced as one is still an interrupt."""
-        line = last_line(text)
-        if isinstance(value, KeyboardInterrupt) or line.startswith("KeyboardInterrupt"):
+    def internalerror(self, value: BaseException) -> None:
+        """pytest_internalerror: an interrupt that surfaced as one (here, or in an xdist worker,
+        whose error arrives as text) is still an interrupt; else its first line says what broke."""
+        lines = [last_line(line) for line in str(value).splitlines()]
+        if isinstance(value, KeyboardInterrupt) or any(line.startswith("KeyboardInterrupt") for line in lines):
             self.interrupted = True
         elif self.internal_error is None:
-            self.internal_error = line or None
+            self.internal_error = f"{type(value).__name__}: {lines[0]}" if lines else type(value).__name__
 
     def end(self, exitstatus: int, session: pytest.Session) -> SessionEnd:
         stopped = self.stopped or _session_stop(session)
