@@ -11,8 +11,11 @@ from typing import Dict
 import pytest
 
 SUITE = """
-import os, time
+import os, signal, time
 import pytest
+
+if os.environ.get("FAULT") == "import":
+    import nosuchmodule
 
 def test_ok():
     pass
@@ -23,6 +26,10 @@ def test_fault():
         os.abort()
     if fault == "hang":
         time.sleep(600)
+    if fault == "interrupt":  # what Ctrl-C does to pytest's process
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(10)
 """
 
 
@@ -70,3 +77,18 @@ def test_a_stale_document_of_the_cell_is_replaced(tmp_path: Path) -> None:
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX signal names")
 def test_the_signal_that_killed_pytest_is_named(tmp_path: Path) -> None:
     assert "SIGABRT" in str(run_cell(tmp_path, "abort")["reason"])
+
+
+def test_a_module_that_fails_to_import_leaves_a_complete_cell(tmp_path: Path) -> None:
+    doc = run_cell(tmp_path, "import")
+    assert (doc["state"], doc["returncode"]) == ("complete", 1)
+    [broken] = doc["checks"]  # type: ignore[misc]
+    assert broken["message"] == "collection failed: ModuleNotFoundError: No module named 'nosuchmodule'"
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="a POSIX signal")
+def test_an_interrupted_pytest_writes_an_interrupted_document(tmp_path: Path) -> None:
+    doc = run_cell(tmp_path, "interrupt")
+    assert (doc["state"], doc["returncode"]) == ("interrupted", 130)
+    outcomes = {c["id"]: c["outcome"] for c in doc["checks"]}  # type: ignore[attr-defined]
+    assert outcomes == {"test_suite.py::test_fault": "not_run", "test_suite.py::test_ok": "passed"}

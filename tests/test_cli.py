@@ -41,7 +41,7 @@ def test_an_unknown_command_is_a_usage_error(capsys: pytest.CaptureFixture[str])
 def test_schema_prints_the_shipped_env_schema(capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["schema", "env"]) == 0
     printed = json.loads(capsys.readouterr().out)
-    assert printed["$id"] == "urn:readiness:schema:env:1"
+    assert printed["$id"] == "urn:readiness:schema:env:2"
 
 
 @pytest.mark.parametrize("kind", ["env", "plan", "matrix", "verdict", "baseline"])

@@ -24,7 +24,7 @@ from readiness.model.errors import (
     UnknownKindError,
 )
 
-ENV_SCHEMA = schema.shipped("env", 1)
+ENV_SCHEMA = schema.shipped("env", document.SCHEMA_VERSION)
 
 
 def sample_document() -> EnvDocument:
@@ -134,11 +134,62 @@ def test_a_missing_file_is_a_document_error(tmp_path: Path) -> None:
 def test_outcomes_are_ordered_worst_first() -> None:
     order = [o.value for o in sorted(Outcome, key=lambda o: o.rank)]
     assert order == [
-        "error", "failed", "flaky", "xpassed", "skipped", "deselected", "xfailed", "passed",
+        "error", "failed", "flaky", "xpassed", "not_run", "skipped", "deselected", "xfailed", "passed",
         "not_applicable",
     ]
+    assert document.worst([Outcome.SKIPPED, Outcome.NOT_RUN, Outcome.PASSED]) is Outcome.NOT_RUN
     assert document.worst([Outcome.PASSED, Outcome.XFAILED, Outcome.NOT_APPLICABLE]) is Outcome.XFAILED
     assert document.worst([]) is None
+
+
+def test_a_check_that_never_ran_is_not_run_with_its_reason_and_its_own_count(tmp_path: Path) -> None:
+    original = sample_document()
+    original.checks.append(CheckRecord(id="slow.check", outcome=Outcome.NOT_RUN, attempts=0, message="interrupted"))
+    path = tmp_path / "cell.json"
+    document.dump(original, path)
+    data = json.loads(path.read_text("utf-8"))
+    assert (data["schema"], data["summary"]["not_run"], data["summary"]["skipped"]) == (2, 1, 0)
+    assert document.load(path) == original
+
+
+# --- schema 1, the previous one, still reads ------------------------------------------
+
+
+def schema_1(data: Dict[str, Any]) -> Dict[str, Any]:
+    """A schema-2 document as schema 1 wrote it: no `not_run` count in the summary."""
+    old = copy.deepcopy(data)
+    old["schema"] = 1
+    del old["summary"]["not_run"]
+    return old
+
+
+def test_a_schema_1_document_still_loads(tmp_path: Path) -> None:
+    old = schema_1(sample_document().to_dict())
+    jsonschema.Draft202012Validator(schema.shipped("env", 1)).validate(old)
+    loaded = document.load(write(tmp_path, old))
+    assert loaded == sample_document()
+    assert loaded.to_dict()["schema"] == 2 and loaded.summary["not_run"] == 0
+
+
+@pytest.mark.parametrize(
+    ("mutate", "message"),
+    [
+        (lambda d: d["checks"][0].update(outcome="not_run"), r"field \$\.checks\[0\]\.outcome: expected one of"),
+        (lambda d: d["summary"].update(not_run=0), r"field \$\.summary\.not_run: not a field of this kind"),
+    ],
+)
+def test_a_schema_1_document_is_read_by_its_own_schema(tmp_path: Path, mutate: Any, message: str) -> None:
+    old = schema_1(sample_document().to_dict())
+    mutate(old)
+    with pytest.raises(SchemaError, match=message):
+        document.load(write(tmp_path, old))
+
+
+def test_a_schema_2_document_counts_not_run(tmp_path: Path) -> None:
+    data = sample_document().to_dict()
+    del data["summary"]["not_run"]
+    with pytest.raises(SchemaError, match=r"field \$\.summary\.not_run: missing"):
+        document.load(write(tmp_path, data))
 
 
 # --- the loader and the shipped schema agree -----------------------------------------

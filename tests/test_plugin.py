@@ -288,27 +288,6 @@ def test_set(evidence):
     result.stdout.fnmatch_lines(["*TypeError: evidence?'hosts'? is a set*"])
 
 
-def test_stopping_early_leaves_unrun_checks_visible(pytester: pytest.Pytester) -> None:
-    pytester.makepyfile(test_suite="def test_a():\n    assert 0\ndef test_b():\n    pass\n")
-    pytester.runpytest("-x", "--readiness-out", "out")
-    doc = _only_document(pytester.path / "out")
-    assert doc["state"] == "interrupted"
-    assert doc["reason"] == "the session stopped early; 1 check(s) did not run"
-    unrun = _by_id(doc)["test_suite.py::test_b"]
-    assert (unrun["outcome"], unrun["attempts"]) == ("skipped", 0)
-    assert unrun["message"] == "did not run: the session stopped before this check"
-
-
-def test_a_module_that_fails_to_collect_is_an_error_record(pytester: pytest.Pytester) -> None:
-    pytester.makepyfile(test_broken="import no_such_module_here\n", test_fine="def test_ok(): pass\n")
-    pytester.runpytest("--readiness-out", "out")
-    doc = _only_document(pytester.path / "out")
-    assert doc["state"] == "interrupted"
-    broken = _by_id(doc)["test_broken.py"]
-    assert (broken["outcome"], broken["severity"], broken["category"]) == ("error", "critical", "collection")
-    assert "no_such_module_here" in broken["longrepr"]
-
-
 def test_run_id_target_and_fingerprint(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("READINESS_RUN_ID", "release-1.2.3")
     monkeypatch.setenv("READINESS_TARGET", "pytest")

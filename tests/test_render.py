@@ -13,7 +13,7 @@ import pytest
 from envdocs import check, env, write, write_plan
 
 from readiness import __version__, cli
-from readiness.model import schema
+from readiness.model import reader, schema
 from readiness.model.document import CheckRecord, Target
 from readiness.render import github, markdown
 
@@ -121,8 +121,9 @@ def test_json_outputs_are_valid_against_the_shipped_schemas(scenario: Path, caps
     cli.main(["report", str(scenario), "--format", "json", "-o", "out"])
     for kind in ("verdict", "matrix"):
         data = json.loads(Path("out", f"{kind}.json").read_text(encoding="utf-8"))
-        jsonschema.Draft202012Validator(schema.shipped(kind, 1)).validate(data)
-        assert schema.first_error(data, schema.shipped(kind, 1)) is None
+        current = reader.current_schema(f"readiness/{kind}")
+        jsonschema.Draft202012Validator(schema.shipped(kind, current)).validate(data)
+        assert schema.first_error(data, schema.shipped(kind, current)) is None
 
 
 def test_junit_has_one_suite_per_cell_with_the_fingerprint(scenario: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -279,3 +280,32 @@ def test_the_title_names_the_target_the_cells_recorded(tmp_path: Path, monkeypat
     assert cli.main(["report", "envs", "--format", "junit", "--format", "ctrf", "-o", "out"]) == 0
     assert 'name="target" value="signer 2.2.0.dev1 (commit 0123456789ab, uncommitted changes)"' in \
         Path("out/junit.xml").read_text(encoding="utf-8")
+
+
+def test_a_check_that_did_not_run_shows_in_every_format(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
+    (tmp_path / "pyproject.toml").write_text("[tool.readiness]\n", encoding="utf-8")
+    write(Path("envs"), env(LINUX, [check("done"), check("later", "not_run", message="interrupted")],
+                            state="interrupted", reason="interrupted (Ctrl-C or SIGINT); 1 check(s) did not run"))
+    assert cli.main(["report", "envs"]) == 3
+    terminal = capsys.readouterr().out
+    assert [line.split() for line in terminal.splitlines() if line.startswith("later")] == [["later", "n"]]
+    assert "n not run" in terminal
+    assert "later (general, major) was collected but not run in linux-x86_64-cpython3.12: interrupted" in terminal
+    assert cli.main(["report", "envs", "-o", "out"]) == 3
+    assert "| later | general | major | **not\\_run** in linux-x86\\_64-cpython3.12 | interrupted |" in Path(
+        "out/report.md").read_text(encoding="utf-8")
+    html = Path("out/report.html").read_text(encoding="utf-8")
+    assert 'not_run: "n"' in html and ".o-not_run" in html and '"outcome":"not_run","message":"interrupted"' in html
+    suite = next(s for s in ET.parse("out/junit.xml").getroot().iter("testsuite") if s.get("name") == LINUX)
+    case = next(c for c in suite.iter("testcase") if c.get("name") == "later")
+    assert case.find("skipped").get("message") == "not_run: interrupted"  # type: ignore[union-attr]
+    ctrf = json.loads(Path(f"out/ctrf/{LINUX}.json").read_text(encoding="utf-8"))["results"]
+    assert [(t["status"], t["rawStatus"]) for t in ctrf["tests"] if t["name"] == "later"] == [("pending", "not_run")]
+    assert (ctrf["summary"]["pending"], ctrf["summary"]["skipped"]) == (1, 0)
+    findings = json.loads(Path("out/verdict.json").read_text(encoding="utf-8"))["findings"]
+    assert [f["effect"] for f in findings if f["kind"] == "not_run"] == ["incomplete"]
+    cells = json.loads(Path("out/matrix.json").read_text(encoding="utf-8"))["cells"]
+    assert cells[0]["document"]["summary"]["not_run"] == 1

@@ -100,6 +100,18 @@ def test_blocking_check_not_run_in_a_required_cell_is_incomplete(tmp_path: Path,
     assert result.reasons[0].message.startswith(f"b (general, major) did not run in {LINUX}")
 
 
+@pytest.mark.parametrize("accept_own_skips", [False, True])
+def test_a_check_that_never_ran_is_missing_evidence_never_no_go(tmp_path: Path, accept_own_skips: bool) -> None:
+    rules = policy.parse_policy({"accept_own_skips": accept_own_skips}, "pyproject.toml")
+    doc = env(LINUX, [check("a"), check("later", "not_run", severity="critical", message="interrupted")],
+              state="interrupted", reason="interrupted (Ctrl-C or SIGINT); 1 check(s) did not run")
+    result = judge(tmp_path, doc, rules=rules)
+    assert result.state == State.INCOMPLETE and result.exit_code == 3
+    assert [(f.effect, f.message) for f in result.findings if f.kind == "not_run"] == [
+        (Effect.INCOMPLETE, f"later (general, critical) was collected but not run in {LINUX}: interrupted")]
+    assert result.scope.checks_run == 1  # a check that did not run is no evidence
+
+
 def test_the_projects_own_skips_are_accepted_only_when_the_policy_says_so(tmp_path: Path) -> None:
     linux = env(LINUX, [check("a"), check("skip", "skipped"), check("xfail", "xfailed"),
                         check("slow", "deselected"), check("param[/]")],
@@ -286,7 +298,7 @@ def test_the_worst_outcome_decides_whatever_the_cell_order(outcomes: List[Outcom
     second = verdict.decide(backward, policy.default_policy(), today=TODAY)
     assert verdict.dumps(first) == verdict.dumps(second)
     blocking = {Outcome.ERROR, Outcome.FAILED, Outcome.XFAILED}
-    missing = {Outcome.SKIPPED, Outcome.DESELECTED}
+    missing = {Outcome.NOT_RUN, Outcome.SKIPPED, Outcome.DESELECTED}
     want = State.NO_GO if blocking & set(outcomes) else State.INCOMPLETE if missing & set(outcomes) else State.GO
     assert first.state == want
 

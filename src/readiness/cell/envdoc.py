@@ -1,18 +1,17 @@
-"""This cell's env document: where it goes, the state the run ended in, and the document itself
-built from the check records at the end of the session."""
+"""This cell's env document: where it goes, and the document itself, built from the check records
+and how the session ended (`readiness.cell.sessionend`) at the end of the session."""
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Tuple
-
-import pytest
+from typing import Any, Dict, List, Optional
 
 from readiness.cell import fingerprint, target
+from readiness.cell.sessionend import SessionEnd
 from readiness.model import ids
-from readiness.model.document import CellState, CheckRecord, EnvDocument, Outcome
+from readiness.model.document import CheckRecord, EnvDocument
 
 
 @dataclass(frozen=True)
@@ -44,34 +43,9 @@ def document_path(base: Path, out: str, cell_id: str) -> Path:
     return path if path.suffix == ".json" else ids.cell_file(path, cell_id, ".json")
 
 
-@dataclass(frozen=True)
-class SessionEnd:
-    """How the pytest session ended, as far as the document's state is concerned."""
-
-    exitstatus: int
-    interrupted: bool = False
-    collection_errors: int = 0
-
-
-def cell_state(end: SessionEnd, records: List[CheckRecord]) -> Tuple[CellState, Optional[str]]:
-    """`complete`, or why the evidence of this cell is short, and by how much."""
-    unrun = sum(1 for r in records if r.attempts == 0 and r.outcome is Outcome.SKIPPED)
-    if end.interrupted:
-        return CellState.INTERRUPTED, f"interrupted (Ctrl-C); {unrun} check(s) did not run"
-    if end.exitstatus == pytest.ExitCode.INTERNAL_ERROR:
-        return CellState.CRASHED, "pytest stopped with an internal error"
-    if end.exitstatus == pytest.ExitCode.USAGE_ERROR:
-        return CellState.CRASHED, "pytest could not run the suite (usage error, exit 4): see the cell's log"
-    if end.collection_errors:
-        return CellState.INTERRUPTED, f"{end.collection_errors} module(s) failed to collect"
-    if unrun:
-        return CellState.INTERRUPTED, f"the session stopped early; {unrun} check(s) did not run"
-    return CellState.COMPLETE, None
-
-
 def build(run: CellRun, records: List[CheckRecord], end: SessionEnd, target_name: Optional[str]) -> EnvDocument:
     """The env document of this cell, its checks sorted by id."""
-    state, reason = cell_state(end, records)
+    state, reason = end.state(records)
     return EnvDocument(
         run_id=run.run_id,
         cell_id=run.cell_id,

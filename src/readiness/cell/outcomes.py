@@ -1,5 +1,7 @@
 """Folding pytest's reports into one check record: the worst phase decides the outcome, a pass
-after a pytest-rerunfailures retry is `flaky`, a crashed xdist worker's check is an `error`."""
+after a pytest-rerunfailures retry is `flaky`, a crashed xdist worker's check is an `error`, a
+collected check that never ran is `not_run` with the reason; and the records of a deselected
+check and of a module that failed to import."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ import pytest
 
 from readiness.cell.checkinfo import CheckInfo
 from readiness.cell.redact import Redactor
+from readiness.cell.sessionend import last_line
 from readiness.model.document import LONGREPR_LIMIT, MESSAGE_LIMIT, CheckRecord, Measurement, Outcome, Severity
 
 # pytest-xdist reports a check whose worker died while running it in this phase.
@@ -28,8 +31,10 @@ class Tally:
         self.first_failure: Optional[str] = None
         self.evidence: Dict[str, Any] = {}
         self.measurements: Dict[str, Any] = {}
+        self.started = False  # a report of it arrived: it began, whether or not it finished
 
     def add(self, report: pytest.TestReport, redactor: Redactor) -> None:
+        self.started = True
         self.duration += float(getattr(report, "duration", 0.0) or 0.0)
         attached = getattr(report, "readiness", None)
         if isinstance(attached, dict):
@@ -48,11 +53,12 @@ class Tally:
             self.message = _message(report, outcome, self.info)
             self.longrepr = _longrepr(report, redactor) if outcome.rank <= Outcome.XPASSED.rank else None
 
-    def record(self, redactor: Redactor) -> CheckRecord:
-        outcome = self.outcome or Outcome.SKIPPED
+    def record(self, redactor: Redactor, unrun_reason: str) -> CheckRecord:
+        """Its record; with no outcome (never run, or never finished) `not_run` with `unrun_reason`."""
+        outcome = self.outcome or Outcome.NOT_RUN
         message = self.message
         if self.outcome is None:
-            message = "did not run: the session stopped before this check"
+            message = f"{unrun_reason} while it ran" if self.started else unrun_reason
         elif outcome is Outcome.PASSED and self.first_failure is not None:
             outcome = Outcome.FLAKY
             message = f"passed on attempt {self.attempts} after failing first"
@@ -140,7 +146,8 @@ def deselected_record(info: CheckInfo) -> CheckRecord:
 
 
 def collection_error_record(report: pytest.CollectReport, redactor: Redactor) -> CheckRecord:
-    """A module that failed to import: one critical `error` under the module's id."""
+    """A module that failed to import: one critical `error` under the module's id, its message
+    the exception's own last line (`ModuleNotFoundError: No module named 'x'`)."""
     return CheckRecord(
         id=report.nodeid or "<collection>",
         outcome=Outcome.ERROR,
@@ -149,6 +156,15 @@ def collection_error_record(report: pytest.CollectReport, redactor: Redactor) ->
         category="collection",
         severity=Severity.CRITICAL,
         attempts=1,
-        message="collection failed: the checks in this module could not be loaded",
+        message=bounded(redactor.text(f"collection failed: {_collection_error(report)}"), MESSAGE_LIMIT),
         longrepr=bounded(redactor.text(report.longreprtext), LONGREPR_LIMIT),
     )
+
+
+def _collection_error(report: pytest.CollectReport) -> str:
+    """The exception's last line (`Type: message`): pytest's crash line where it has one, else the
+    last line of the text (an import failure is text ending in `E   Type: message`)."""
+    crash = getattr(report.longrepr, "reprcrash", None)
+    message = str(getattr(crash, "message", "") or "").strip()
+    line = message.splitlines()[0] if message else last_line(report.longreprtext)
+    return line or "the checks in this module could not be loaded (see the cell's log)"

@@ -51,6 +51,9 @@ def pytest_configure(config: pytest.Config) -> None:
         recorder = Recorder(config, out)
     except ReadinessError as exc:
         raise pytest.UsageError(f"readiness: {exc}") from None
+    # A module that fails to import is one `error` record and the other modules still run, as
+    # with --continue-on-collection-errors; otherwise pytest would stop before running any check.
+    config.option.continue_on_collection_errors = True
     config.pluginmanager.register(recorder, "readiness-recorder")
     if config.pluginmanager.hasplugin("xdist") and not xdist.is_worker(config):
         config.pluginmanager.register(xdist.XdistController(recorder), "readiness-xdist")

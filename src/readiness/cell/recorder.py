@@ -16,6 +16,7 @@ from readiness.cell.outcomes import CRASHED_PHASE, Tally, collection_error_recor
 from readiness.cell.progress import Progress
 from readiness.cell.redact import Redactor
 from readiness.cell.reports import attach_evidence, redact_report
+from readiness.cell.sessionend import WORKER_INTERRUPT, Stop
 from readiness.model import document
 from readiness.model.document import CheckRecord
 
@@ -32,7 +33,8 @@ class Recorder:
         self.deselected: Set[str] = set()
         self.tallies: Dict[str, Tally] = {}
         self.collect_errors: Dict[str, CheckRecord] = {}
-        self.interrupted = False
+        self.stop = Stop()
+        self.interrupted_workers: Set[str] = set()
         self.collect_folder: Optional[Path] = None
         self.evidence: Dict[str, Evidence] = {}
         config.stash[EVIDENCE_BY_NODE] = self.evidence
@@ -75,19 +77,31 @@ class Recorder:
         tally = self.tallies.get(report.nodeid)
         if tally is None:
             tally = self.tallies[report.nodeid] = Tally(self._info(report.nodeid))
-        tally.add(report, self.redactor)
+        if str(report.when) == CRASHED_PHASE and _worker_of(report) in self.interrupted_workers:
+            tally.started = True  # interrupted while it ran: no result, not a crash
+        else:
+            tally.add(report, self.redactor)
         if str(report.when) in ("teardown", CRASHED_PHASE):
             self.progress.finished(tally.outcome)
 
-    def pytest_keyboard_interrupt(self) -> None:
-        self.interrupted = True
+    def pytest_keyboard_interrupt(self, excinfo: pytest.ExceptionInfo[BaseException]) -> None:
+        self.stop.keyboard_interrupt(excinfo.value)
+
+    def pytest_internalerror(self, excinfo: pytest.ExceptionInfo[BaseException]) -> None:
+        self.stop.internalerror(excinfo.value)
+
+    def worker_down(self, worker: str, error: object) -> None:
+        """An xdist worker went down; one that got a KeyboardInterrupt means the run was interrupted."""
+        if error == WORKER_INTERRUPT:
+            self.interrupted_workers.add(worker)
+            self.stop.interrupted = True
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         if self.is_worker:
             return
-        end = envdoc.SessionEnd(exitstatus, self.interrupted, len(self.collect_errors))
-        doc = envdoc.build(self.cell, self._records(), end, self.config.getoption("readiness_target"))
+        end = self.stop.end(exitstatus, session)
+        doc = envdoc.build(self.cell, self._records(end.unrun_reason), end, self.config.getoption("readiness_target"))
         document.dump(doc, self.path)
         self.progress.write(final=True)
         self.written = f"readiness: wrote {doc.cell_id} ({doc.state.value}) to {self.path}"
@@ -111,8 +125,8 @@ class Recorder:
                 del self.evidence[report.nodeid]
         redact_report(report, self.redactor)
 
-    def _records(self) -> List[CheckRecord]:
-        """One record per check id: deselected, run (or never reached), or failed to collect."""
+    def _records(self, unrun_reason: str) -> List[CheckRecord]:
+        """One record per check id: deselected, run (or never run: `unrun_reason`), or failed to collect."""
         records: Dict[str, CheckRecord] = {}
         for nodeid, info in sorted(self.infos.items()):
             if nodeid in self.deselected:
@@ -120,7 +134,7 @@ class Recorder:
             elif nodeid not in self.tallies:
                 self.tallies[nodeid] = Tally(info)
         for tally in self.tallies.values():
-            record = tally.record(self.redactor)
+            record = tally.record(self.redactor, unrun_reason)
             records[record.id] = record
         for record in self.collect_errors.values():
             records.setdefault(record.id, record)
@@ -130,3 +144,8 @@ class Recorder:
         if nodeid not in self.infos and self.collect_folder is not None:
             self.merge_worker_collection(self.collect_folder)
         return self.infos.get(nodeid) or CheckInfo.fallback(nodeid)
+
+
+def _worker_of(report: pytest.TestReport) -> object:
+    """The id of the xdist worker a crash report names (xdist sets `report.node`), if any."""
+    return getattr(getattr(getattr(report, "node", None), "gateway", None), "id", None)

@@ -24,6 +24,8 @@ class Recorder(Protocol):
 
     def merge_worker_collection(self, folder: Path) -> None: ...
 
+    def worker_down(self, worker: str, error: object) -> None: ...
+
 
 _COLLECT_DIR = "readiness_collect_dir"  # the key in each worker's workerinput
 
@@ -67,6 +69,10 @@ class XdistController:
 
     def pytest_xdist_node_collection_finished(self, node: Any, ids: List[str]) -> None:
         self.recorder.progress.total = max(self.recorder.progress.total, len(ids))
+
+    def pytest_testnodedown(self, node: Any, error: object) -> None:
+        if error:
+            self.recorder.worker_down(str(node.gateway.id), error)
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:

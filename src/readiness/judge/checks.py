@@ -1,6 +1,7 @@
-"""What each check did across cells: failures, errors, skips, flaky runs and unexpected passes,
-grouped per outcome; a check passing in some cells and failing in others (a divergence); blocking
-checks with no result in a cell; and the policy's required checks that did not run."""
+"""What each check did across cells: failures, errors, checks not run, skips, flaky runs and
+unexpected passes, grouped per outcome; a check passing in some cells and failing in others (a
+divergence); blocking checks with no result in a cell; and the policy's required checks that did
+not run."""
 
 from __future__ import annotations
 
@@ -35,7 +36,8 @@ def _judge(ctx: Context, row: Row, cell: str, record: CheckRecord) -> Tuple[str,
     if outcome in FAILING or (outcome == Outcome.XFAILED and blocking):
         kind = outcome.value
     elif outcome in NOT_RUN and blocking:
-        kind = "not-run"
+        # Collected and never run (interrupted, stopped early) is its own finding, with its reason.
+        kind = outcome.value if outcome == Outcome.NOT_RUN else "not-run"
     elif outcome == Outcome.FLAKY:
         kind = "flaky"
     elif outcome == Outcome.XPASSED:
@@ -54,7 +56,7 @@ def _effect(ctx: Context, row: Row, cell: str, kind: str, blocking: bool) -> Eff
         return Effect.WARNING
     if ctx.waiver_for(row.id, cell) is not None:
         return Effect.WAIVED
-    return Effect.INCOMPLETE if kind == "not-run" else Effect.NO_GO
+    return Effect.INCOMPLETE if kind in _MISSING_EVIDENCE else Effect.NO_GO
 
 
 def _critical(ctx: Context, row: Row) -> bool:
@@ -69,9 +71,11 @@ def _still_failing(ctx: Context, check: str, cell: str) -> bool:
     return row is not None and row.outcome(cell) in FAILING
 
 
+# A check with no result is missing evidence (INCOMPLETE), never a failure (NO-GO).
+_MISSING_EVIDENCE = ("not_run", "not-run")
 _KIND_TEXT = {
     "failed": "failed", "error": "errored", "xfailed": "failed (xfail, counted as a failure)",
-    "not-run": "did not run", "flaky": "was flaky (passed on a retry)",
+    "not_run": "was collected but not run", "not-run": "did not run", "flaky": "was flaky (passed on a retry)",
     "xpassed": "passed unexpectedly (xpass)",
     "own-skip": "was skipped, deselected or xfailed by the project itself (accepted: accept_own_skips)",
 }

@@ -15,10 +15,11 @@ from readiness.model.document import Outcome, Severity
 
 __all__ = ["FAILING", "NOT_RUN", "RAN", "Context"]
 
-# Outcomes that mean the check ran in the cell (not skipped, deselected or not applicable).
+# Outcomes that mean the check ran in the cell (not run, skipped, deselected or not applicable).
 RAN = frozenset({Outcome.ERROR, Outcome.FAILED, Outcome.FLAKY, Outcome.XPASSED,
                  Outcome.XFAILED, Outcome.PASSED})
-NOT_RUN = frozenset({Outcome.SKIPPED, Outcome.DESELECTED})
+# Outcomes of a check collected in the cell that gave no result there: a blocking one is missing evidence.
+NOT_RUN = frozenset({Outcome.NOT_RUN, Outcome.SKIPPED, Outcome.DESELECTED})
 
 
 @dataclass

@@ -4,6 +4,8 @@ Schema versions of `readiness/matrix`:
 
 1. First version: run ids, inputs, problems, plan, one embedded env document per cell, and the
    derived checks x cells outcome table.
+2. Env documents of schema 2 inside (schema 1 ones stay as they were read), so the outcome
+   table may hold `not_run`; the `over-limit` input problem is part of the schema.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from readiness.model.ids import cell_sort_key
 from readiness.model.plan import Plan
 
 MATRIX_KIND = "readiness/matrix"
-MATRIX_SCHEMA = 1
+MATRIX_SCHEMA = 2
 _SEVERITY_ORDER = {severity: index for index, severity in enumerate(Severity)}
 
 

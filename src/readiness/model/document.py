@@ -6,6 +6,9 @@ Schema versions of `readiness/env` (readers accept the current and the previous 
 1. First version: cell fingerprint, run id, target, installed packages, timing, state,
    collected check ids, per-check records with evidence and measurements, summary counts,
    and a reserved `coverage` field.
+2. Outcome `not_run`: a check that was collected but never ran (the session was interrupted or
+   stopped early, or the cell crashed), its `message` saying why; `summary` counts it. Readers
+   take schema 1 documents as they are (they have no `not_run`).
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from readiness import __version__
 from readiness.model.output import PathLike, write_text
 from readiness.model.reader import ENV_KIND, read_json, validate
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 # The bounds of a check record's free text, in characters: longer text keeps its head and tail.
 LONGREPR_LIMIT = 8000
 MESSAGE_LIMIT = 1000
@@ -33,6 +36,7 @@ class Outcome(str, enum.Enum):
     FAILED = "failed"
     FLAKY = "flaky"
     XPASSED = "xpassed"
+    NOT_RUN = "not_run"  # collected, never ran (schema 2); never counted as skipped
     SKIPPED = "skipped"
     DESELECTED = "deselected"
     XFAILED = "xfailed"

@@ -18,9 +18,9 @@ ENV_KIND = "readiness/env"
 BASELINE_KIND = "readiness/baseline"
 # What each kind's reader accepts: the previous schema and the current one, current last.
 READABLE_SCHEMAS: Dict[str, Tuple[int, ...]] = {
-    ENV_KIND: (1,),
+    ENV_KIND: (1, 2),
     "readiness/plan": (1,),
-    "readiness/matrix": (1,),
+    "readiness/matrix": (1, 2),
     "readiness/verdict": (1,),
     BASELINE_KIND: (1,),
 }

@@ -42,13 +42,13 @@ def generated_at_from_environment() -> str:
 
 # One character per outcome, as pytest prints them, for compact matrices.
 SYMBOLS: Dict[Optional[Outcome], str] = {
-    Outcome.ERROR: "E", Outcome.FAILED: "F", Outcome.FLAKY: "R", Outcome.XPASSED: "X",
+    Outcome.ERROR: "E", Outcome.FAILED: "F", Outcome.FLAKY: "R", Outcome.XPASSED: "X", Outcome.NOT_RUN: "n",
     Outcome.SKIPPED: "s", Outcome.DESELECTED: "d", Outcome.XFAILED: "x", Outcome.PASSED: ".",
     Outcome.NOT_APPLICABLE: "-", None: "?",
 }
-LEGEND = ". passed  F failed  E error  R flaky  X xpassed  s skipped  d deselected  " \
+LEGEND = ". passed  F failed  E error  R flaky  X xpassed  n not run  s skipped  d deselected  " \
          "x xfailed  - not applicable  ? no result"
-PROBLEM_OUTCOMES = frozenset({Outcome.ERROR, Outcome.FAILED, Outcome.FLAKY, Outcome.XPASSED,
+PROBLEM_OUTCOMES = frozenset({Outcome.ERROR, Outcome.FAILED, Outcome.FLAKY, Outcome.XPASSED, Outcome.NOT_RUN,
                               Outcome.SKIPPED, Outcome.DESELECTED, Outcome.XFAILED})
 
 

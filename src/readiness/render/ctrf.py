@@ -19,6 +19,7 @@ _STATUS = {
     Outcome.PASSED: "passed", Outcome.FLAKY: "passed", Outcome.FAILED: "failed", Outcome.ERROR: "failed",
     Outcome.SKIPPED: "skipped", Outcome.DESELECTED: "skipped", Outcome.NOT_APPLICABLE: "skipped",
     Outcome.XFAILED: "other", Outcome.XPASSED: "other",
+    Outcome.NOT_RUN: "pending",  # CTRF: "has not yet executed"; `skipped` is "intentionally not executed"
 }
 _NAMESPACE = uuid.UUID("6f1b3c2e-58a4-4d4e-9d35-2a41f6f0c001")
 

@@ -95,6 +95,7 @@ td.o:hover { outline: 2px solid #1d232a; }
 .o-flaky, .o-xpassed { background: #fbe9b7; color: #8a6d00; }
 .o-skipped, .o-deselected { background: #fff3cd; color: #8a6d00; }
 .o-xfailed, .o-not_applicable { background: #eceff3; color: #6b7380; } .o-missing { background: #fff; color: #b3261e; }
+.o-not_run { background: #ebe4f5; color: #6b4fa0; }
 tr.divergent td:first-child { border-left: 4px solid #e8710a; }
 tr.divergent td.id::after { content: " divergent"; color: #e8710a; font-size: 11px; font-weight: 600; }
 #detail pre { white-space: pre-wrap; background: #f3f4f6; padding: 8px; border-radius: 4px;
@@ -128,8 +129,8 @@ tr.divergent td.id::after { content: " divergent"; color: #e8710a; font-size: 11
 "use strict";
 (function () {
   const data = JSON.parse(document.getElementById("readiness-data").textContent);
-  const SYMBOL = {error: "E", failed: "F", flaky: "R", xpassed: "X", skipped: "s", deselected: "d",
-                  xfailed: "x", passed: "\\u2713", not_applicable: "\\u2013"};
+  const SYMBOL = {error: "E", failed: "F", flaky: "R", xpassed: "X", not_run: "n", skipped: "s",
+                  deselected: "d", xfailed: "x", passed: "\\u2713", not_applicable: "\\u2013"};
   const STATE_CLASS = {"GO": "s-go", "GO WITH WAIVERS": "s-waivers", "NO-GO": "s-nogo", "INCOMPLETE": "s-incomplete"};
   function el(tag, text, cls) {
     const node = document.createElement(tag);

@@ -11,6 +11,8 @@ from readiness.judge.verdict import Verdict
 from readiness.model.document import CheckRecord, EnvDocument, Outcome
 from readiness.render.common import Context, Output
 
+# JUnit's one slot for a test without a result is <skipped>: its message names our outcome (`not_run: interrupted`).
+_NO_RESULT = (Outcome.NOT_RUN, Outcome.SKIPPED, Outcome.DESELECTED, Outcome.XFAILED, Outcome.NOT_APPLICABLE)
 # XML 1.0 cannot hold most control characters, even escaped.
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
@@ -34,7 +36,7 @@ def _suite(doc: EnvDocument, context: Context) -> ET.Element:
     suite = ET.Element("testsuite", {
         "name": doc.cell_id, "tests": str(len(doc.checks)),
         "failures": str(counts["failed"] + counts["xpassed"]), "errors": str(counts["error"]),
-        "skipped": str(counts["skipped"] + counts["deselected"] + counts["xfailed"] + counts["not_applicable"]),
+        "skipped": str(sum(counts[outcome.value] for outcome in _NO_RESULT)),
         "time": f"{doc.duration_s:.3f}", "timestamp": doc.started_at,
     })
     properties = ET.SubElement(suite, "properties")
@@ -74,7 +76,7 @@ def _case(record: CheckRecord) -> ET.Element:
         ET.SubElement(case, "failure", message=message, type=outcome.value).text = clean(record.longrepr or "")
     elif outcome == Outcome.ERROR:
         ET.SubElement(case, "error", message=message, type="error").text = clean(record.longrepr or "")
-    elif outcome in (Outcome.SKIPPED, Outcome.DESELECTED, Outcome.XFAILED, Outcome.NOT_APPLICABLE):
+    elif outcome in _NO_RESULT:
         ET.SubElement(case, "skipped", message=clean(f"{outcome.value}: {record.message or ''}".rstrip(": ")))
     elif outcome == Outcome.FLAKY:
         ET.SubElement(case, "system-out").text = clean(f"flaky: passed after {record.attempts} attempt(s)")

@@ -27,7 +27,7 @@ from readiness.render.common import (
 _RED, _GREEN, _YELLOW, _DIM, _BOLD, _RESET = "\x1b[31m", "\x1b[32m", "\x1b[33m", "\x1b[2m", "\x1b[1m", "\x1b[0m"
 _OUTCOME_COLOUR = {
     Outcome.ERROR: _RED, Outcome.FAILED: _RED, Outcome.FLAKY: _YELLOW, Outcome.XPASSED: _YELLOW,
-    Outcome.SKIPPED: _YELLOW, Outcome.DESELECTED: _YELLOW, Outcome.XFAILED: _DIM,
+    Outcome.NOT_RUN: _YELLOW, Outcome.SKIPPED: _YELLOW, Outcome.DESELECTED: _YELLOW, Outcome.XFAILED: _DIM,
     Outcome.PASSED: _GREEN, Outcome.NOT_APPLICABLE: _DIM,
 }
 _STATE_COLOUR = {State.GO: _GREEN, State.GO_WITH_WAIVERS: _YELLOW, State.NO_GO: _RED, State.INCOMPLETE: _YELLOW}

@@ -163,14 +163,20 @@ def _run(argv: List[str], log: Path, timeout: Optional[float]) -> "tuple[CellSta
             return CellState.TIMED_OUT, 124
         except KeyboardInterrupt:
             return CellState.INTERRUPTED, 130
-    if code == 2 and "KeyboardInterrupt" in process.tail(log, 20):
-        return CellState.INTERRUPTED, 130
+    if code == 2:  # an interrupt, or pytest ending the session itself (collection errors, pytest.exit())
+        return (CellState.INTERRUPTED, 130) if _interrupted_in_log(log) else (CellState.COMPLETE, code)
     return (CellState.COMPLETE if code in (0, 1) else CellState.CRASHED), code
 
 
 def _note(sink: IO[bytes], text: str) -> None:
     sink.write(f"\n{text}\n".encode())
     sink.flush()
+
+
+def _interrupted_in_log(log: Path) -> bool:
+    # pytest's "KeyboardInterrupt" banner, or xdist's "<worker> received keyboard-interrupt".
+    tail = process.tail(log, 20)
+    return "KeyboardInterrupt" in tail or "keyboard-interrupt" in tail
 
 
 def _write_fallback(path: Path, state: CellState, code: int, log: Path, started_at: str,
