@@ -232,7 +232,10 @@ def test_an_interrupted_run_stops_everything_and_keeps_what_it_gathered(tmp_path
     else:
         os.killpg(top.pid, signal.SIGINT)  # what Ctrl-C in a terminal does
     output, _ = top.communicate(timeout=60)
-    assert top.returncode == 130, output.decode("utf-8", "replace")
+    text = output.decode("utf-8", "replace")
+    assert top.returncode == 130, text
+    assert "VERDICT: INCOMPLETE" in text and "exit code 130, interrupted)" in text  # the code it exits with
+    assert "cells run / planned: 0 / 1" in text  # an interrupted cell is not a cell that ran
     (doc,) = documents(project).values()
     assert doc["state"] == "interrupted"
     for pid in map(int, pid_file.read_text(encoding="utf-8").split()):

@@ -54,7 +54,7 @@ def scope_of(matrix: Matrix, required: List[str], basis: str) -> Scope:
         cells_required=tuple(required),
         cells_planned=None if matrix.plan is None else tuple(sorted(matrix.plan.cell_ids, key=cell_sort_key)),
         cells_present=tuple(matrix.documents),
-        cells_run=tuple(doc.cell_id for doc in docs if doc.state != CellState.NOT_RUN),
+        cells_run=tuple(doc.cell_id for doc in docs if doc.state == CellState.COMPLETE),
         cells_missing=tuple(cell for cell in required if cell not in matrix.documents),
         required_basis=basis,
         checks_run=len({check for _, check in ran}),

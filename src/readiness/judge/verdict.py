@@ -83,10 +83,17 @@ class Verdict:
     # findings folded by cause, one line for many checks failing alike (judge/causes.py).
     target: TargetName = field(default_factory=TargetName)
     causes: List[Cause] = field(default_factory=list)
+    # Set by validate when the run was interrupted: its process exits 130 whatever the evidence says.
+    interrupted: bool = False
 
     @property
     def exit_code(self) -> int:
         return self.state.exit_code
+
+    @property
+    def process_exit_code(self) -> int:
+        """What the command that judged exits with: the verdict's code, or 130 for an interrupted run."""
+        return 130 if self.interrupted else self.exit_code
 
     @property
     def reasons(self) -> List[Finding]:

@@ -100,7 +100,8 @@ def verdict_lines(verdict: Verdict, color: bool, coverage: Sequence[str] = ()) -
     lines += [""]
     state = verdict.state
     lines.append(_paint(f"VERDICT: {state.value}", _BOLD + _STATE_COLOUR[state], color)
-                 + f"  ({printable(verdict.policy_label)}; exit code {verdict.exit_code})")
+                 + f"  ({printable(verdict.policy_label)}; exit code {verdict.process_exit_code}"
+                 + (", interrupted" if verdict.interrupted else "") + ")")
     return lines
 
 

@@ -9,6 +9,7 @@ interrupted.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import fnmatch
 import os
 import signal
@@ -87,7 +88,7 @@ def _validate_run(run: Run, pythons: Sequence[str]) -> int:
             _combine_coverage(run)  # may use a cell's interpreter
         _record_missing(run, interrupted)
         board.refresh()
-        code = judge(run.folder, run.project, run.options)
+        code = judge(run.folder, run.project, run.options, interrupted)
         # Only now, with the verdict and reports written: `latest` names the run that finished last.
         run.folder.mark_latest()
     print(f"readiness: run {run.folder.run_id}: reports in {relative(run.folder.path, run.project)}/")
@@ -225,7 +226,7 @@ def _combine_coverage(run: Run) -> None:
               f"data file(s): {summary['percent']:.1f}% (coverage/{coverage.COMBINED})")
 
 
-def judge(folder: RunFolder, project: Path, options: ValidateOptions) -> int:
+def judge(folder: RunFolder, project: Path, options: ValidateOptions, interrupted: bool = False) -> int:
     """Merge the run's documents, apply the policy (against the baseline, when given), write every
     report and print the terminal one; return the verdict's exit code."""
     from readiness import render
@@ -240,6 +241,7 @@ def judge(folder: RunFolder, project: Path, options: ValidateOptions) -> int:
     result = verdict.decide(matrix, rules, today=verdict.today_from_environment(),
                             baseline=None if base is None else base.matrix,
                             baseline_label=None if base is None else base.label)
+    result = dataclasses.replace(result, interrupted=interrupted)
     formats = list(render.FILE_FORMATS) + (["github"] if os.environ.get("GITHUB_STEP_SUMMARY") else [])
     render.write_reports(matrix, result, folder.path, formats)
     color = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
