@@ -81,3 +81,44 @@ def test_tox_runs_one_python_s_cell_and_readiness_judges_it(
     assert code in (0, 1, 3)
     assert CELL in out
     assert "VERDICT:" in out
+
+
+def test_readiness_tox_makes_a_tox_toml_that_installs_a_dependency_group(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tox = require_tool("tox", shutil.which("tox", path=str(Path(sys.executable).parent)))
+    project = tmp_path / "svc"
+    helper = tmp_path / "group-helper"
+    (helper / "group_helper").mkdir(parents=True)
+    (helper / "group_helper" / "__init__.py").write_text("WHERE = 'dependency group'\n", encoding="utf-8")
+    (helper / "pyproject.toml").write_text(
+        '[build-system]\nrequires = ["hatchling"]\nbuild-backend = "hatchling.build"\n'
+        '[project]\nname = "group-helper"\nversion = "1.0"\n', encoding="utf-8")
+    (project / "svc").mkdir(parents=True)
+    (project / "svc" / "__init__.py").write_text("VALUE = 1\n", encoding="utf-8")
+    (project / "tests").mkdir()
+    (project / "tests" / "test_svc.py").write_text(
+        "import group_helper, svc\n\ndef test_value():\n    assert svc.VALUE == 1\n\n"
+        "def test_group():\n    assert group_helper.WHERE == 'dependency group'\n", encoding="utf-8")
+    (project / "pyproject.toml").write_text(
+        '[build-system]\nrequires = ["hatchling"]\nbuild-backend = "hatchling.build"\n'
+        '[project]\nname = "svc"\nversion = "1.0"\nrequires-python = ">=3.11"\n'
+        f'[dependency-groups]\ntests = ["group-helper @ {helper.as_uri()}"]\n'
+        '[tool.readiness]\npythons = ["3.10", "3.12"]\n'
+        'target = {path = ".", dependency_groups = ["tests"], name = "svc"}\nsuite = {path = "tests"}\n',
+        encoding="utf-8")
+    monkeypatch.chdir(project)
+    assert cli.main(["tox"]) == 0
+    toml = capsys.readouterr().out
+    assert 'env_list = ["3.12"]' in toml  # 3.10 is left out: the target requires >=3.11
+    assert 'dependency_groups = ["tests"]' in toml
+    (project / "tox.toml").write_text(toml, encoding="utf-8")
+    done = subprocess.run([tox, "-e", PYTHON], cwd=project, env=tox_env("tox-group", "redis://127.0.0.1:1/0"),
+                          capture_output=True, text=True, encoding="utf-8", errors="replace", check=False)
+    envs = project / "reports" / "runs" / "tox-group" / "envs"
+    assert [p.name for p in envs.glob("*.json")] == [f"{CELL}.json"], done.stdout[-3000:] + done.stderr[-3000:]
+    doc = document.load(envs / f"{CELL}.json")
+    assert {c.id: c.outcome.value for c in doc.checks} == {
+        "tests/test_svc.py::test_value": "passed", "tests/test_svc.py::test_group": "passed"}
+    assert doc.fingerprint["runner"] == "tox" and doc.target.name == "svc"
+    assert cli.main(["verdict", str(envs)]) == 0

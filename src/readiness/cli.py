@@ -45,6 +45,13 @@ def build_parser() -> argparse.ArgumentParser:
         description="Print the CI cells (runners x the policy's pythons, kept to the profile's "
         "required_cells) as a readiness/plan document, or as a GitHub Actions matrix (--github).",
     ))
+    from readiness.run import toxconfig
+
+    toxconfig.add_arguments(commands.add_parser(
+        "tox", help="print a tox.toml that runs the policy's cells with tox",
+        description="Print a tox.toml made from [tool.readiness]: one environment per Python the target "
+        "supports, installing what validate's cells install and writing their env documents.",
+    ))
     _add_machine_commands(commands)
     _add_baseline_command(commands)
     return parser
@@ -224,6 +231,15 @@ def _matrix(args: argparse.Namespace) -> int:
 
 
 COMMANDS["matrix"] = _matrix
+
+
+def _tox(args: argparse.Namespace) -> int:
+    from readiness.run import toxconfig
+
+    return toxconfig.command(args)
+
+
+COMMANDS["tox"] = _tox
 
 
 def _interpreters(args: argparse.Namespace) -> int:
