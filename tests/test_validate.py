@@ -297,3 +297,24 @@ def test_without_wine_the_windows_lane_is_not_run_with_the_command_that_enables_
     assert lane["state"] == "not_run"
     assert "apt-get install -y --no-install-recommends wine wine64 && readiness wine setup" in lane["reason"]
     assert "windows-x86_64-wine-cpython3.11 not run" in done.stdout
+
+
+def test_asking_for_a_cell_the_plan_left_out_exits_2_saying_why(tmp_path: Path) -> None:
+    project = make_project(tmp_path / "p", [PYTHON])  # wine = {enabled = false}
+    done = validate(project, "--cells", "windows-x86_64-wine-cpython3.12")
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert ("--cells windows-x86_64-wine-cpython3.12: not in this run's plan: windows-x86_64-wine-cpython*: "
+            "the Windows lane is off in the policy (wine = {enabled = false})") in done.stderr
+    assert not (project / ".nox").exists() or not list((project / ".nox").glob("checks-*"))
+
+
+def test_services_start_only_when_the_policy_asks_for_them(monkeypatch: pytest.MonkeyPatch) -> None:
+    from readiness.judge import policy
+    from readiness.run import validate as running
+
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    with running._services(policy.parse_policy({}, "pyproject.toml")) as url:
+        assert url is None  # none asked for: no redis-server started
+    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:6390/0")
+    with running._services(policy.parse_policy({"services": ["redis"]}, "pyproject.toml")) as url:
+        assert url == "redis://127.0.0.1:6390/0"  # asked for, and given: used as it is

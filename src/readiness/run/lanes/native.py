@@ -159,7 +159,7 @@ def run_session(session: "object", project: Path, rules: Policy) -> None:
     os.environ.setdefault("READINESS_RUN_ID", folder.run_id)
     cell = host_cell(str(session.python))
     folder.mark_building(cell)
-    install(session, request)
+    install(session, request, folder.log(cell))
     timeout = os.environ.get(CELL_TIMEOUT)
     session.run(
         "python", "-m", "readiness.run.cellrun", "--out", str(folder.envs), "--log-dir", str(folder.logs),
@@ -180,7 +180,7 @@ def _preflight(project: Path, rules: Policy, request: InstallRequest) -> None:
         raise SystemExit(2) from None
 
 
-def install(session: "object", request: InstallRequest) -> None:
+def install(session: "object", request: InstallRequest, log: Path) -> None:
     """Install the request, unless this reused environment already has exactly this install.
 
     The target (when editable) and readiness are installed in place, so their sources are live;
@@ -197,8 +197,12 @@ def install(session: "object", request: InstallRequest) -> None:
         return
     exact: List[str] = []
     if stamp.is_file():  # a package the target no longer asks for must not make a check pass
-        session.log("readiness: the install request changed since this environment was built (an extra, group, "
-                    "requirement or a file it names); syncing it exactly, removing what is no longer asked for")
+        why = ("readiness: the install request changed since this environment was built (an extra, group, "
+               "requirement or a file it names); syncing it exactly, removing what is no longer asked for")
+        session.log(why)
+        log.parent.mkdir(parents=True, exist_ok=True)
+        with log.open("a", encoding="utf-8") as sink:  # the cell's own log says why, too
+            sink.write(why + "\n")
         exact = ["--exact"]
     session.install(*request.arguments(live=True), *exact)
     stamp.write_text(digest, encoding="utf-8")
