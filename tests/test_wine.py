@@ -304,3 +304,24 @@ def test_a_leftover_process_holding_the_output_is_killed_when_the_launch_ends() 
                                 sinks=[chunks.append])
     assert (code, b"".join(chunks)) == (0, b"parent done\n")
     assert _processes_mentioning(marker) == []
+
+
+@heavy
+@LINUX_ONLY
+def test_the_timing_lock_is_shared_by_linux_and_a_windows_python_under_wine(
+    py311: wine.WinePython, tmp_path: Path,
+) -> None:
+    from conftest import ROOT
+
+    from readiness.cell.measure import timing_lock
+
+    lock = tmp_path / "timing.lock"
+    script = ("import sys\nfrom pathlib import Path\nfrom readiness.cell.measure import timing_lock\n"
+              "try:\n    with timing_lock(Path(sys.argv[1]), timeout=2):\n        print('got the lock')\n"
+              "except TimeoutError as exc:\n    print('waited:', exc)\n")
+    launch = wine.Launch(pythonpath=[ROOT / "src"], timeout=120)
+    with timing_lock(lock):  # a native cell's timed check holds it: the Wine one waits
+        _, held = wine.capture(py311, ["-c", script, wine.to_windows_path(lock)], launch)
+    _, free = wine.capture(py311, ["-c", script, wine.to_windows_path(lock)], launch)
+    assert "waited: timing lock" in held and "still held by another process" in held, held
+    assert "got the lock" in free, free

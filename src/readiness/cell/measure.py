@@ -104,11 +104,11 @@ def timing_lock(path: Optional[Path] = None, timeout: Optional[float] = None) ->
         try:
             yield LockHold(path=target, waited_s=time.monotonic() - started)
         finally:
-            _unlock(handle)
+            _unlock_byte(handle)
 
 
 def _acquire(handle: IO[bytes], started: float, timeout: Optional[float], target: Path) -> None:
-    while not _try_lock(handle):
+    while not _try_byte_lock(handle):
         if timeout is not None and time.monotonic() - started >= timeout:
             raise TimeoutError(
                 f"timing lock {target} still held by another process after {timeout} s"
@@ -127,6 +127,27 @@ def _try_lock(handle: IO[bytes]) -> bool:
     except OSError:
         return False
     return True
+
+
+def _try_byte_lock(handle: IO[bytes]) -> bool:
+    """The timing lock: an exclusive lock on the file's first byte that a Windows Python under Wine
+    and a Linux one exclude each other with (Wine's LockFileEx is a POSIX record lock on Linux, so
+    this is one too, not flock), so timed checks of native and Wine cells take turns."""
+    if sys.platform == "win32":
+        return _try_lock(handle)
+    handle.seek(0)
+    try:
+        fcntl.lockf(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB, 1, 0)
+    except OSError:
+        return False
+    return True
+
+
+def _unlock_byte(handle: IO[bytes]) -> None:
+    if sys.platform == "win32":
+        _unlock(handle)
+        return
+    fcntl.lockf(handle.fileno(), fcntl.LOCK_UN, 1, 0)
 
 
 def _unlock(handle: IO[bytes]) -> None:

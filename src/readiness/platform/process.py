@@ -298,8 +298,13 @@ class Running:
     def _wait(self, tick: Optional[Callable[[], object]], tick_s: float) -> int:
         timeout = self.options.timeout
         deadline = None if timeout is None else time.monotonic() + timeout
+        watched = getattr(_scope, "stop", None) is not None
         while True:
+            if _stop_requested():
+                raise KeyboardInterrupt  # another thread stopped this work: end it as Ctrl-C would
             step = None if tick is None else tick_s
+            if watched:
+                step = _POLL_S * 2 if step is None else min(step, _POLL_S * 2)
             if deadline is not None:
                 left = max(0.0, deadline - time.monotonic())
                 step = left if step is None else min(step, left)
@@ -326,6 +331,26 @@ class Running:
 
     def _what(self) -> str:
         return self.options.what or f"`{' '.join(self.argv[:2])}`"
+
+
+_scope = threading.local()  # the stop event of the work this thread does (see `cancellable`)
+
+
+@contextlib.contextmanager
+def cancellable(stop: threading.Event) -> Iterator[None]:
+    """While the block runs in this thread, every program it waits for is stopped (as on Ctrl-C:
+    KeyboardInterrupt in this thread) once `stop` is set: how one thread stops another's work."""
+    previous = getattr(_scope, "stop", None)
+    _scope.stop = stop
+    try:
+        yield
+    finally:
+        _scope.stop = previous
+
+
+def _stop_requested() -> bool:
+    stop = getattr(_scope, "stop", None)
+    return stop is not None and stop.is_set()
 
 
 def start(argv: Sequence[str], options: Optional[Options] = None, sinks: Sequence[Sink] = ()) -> Running:

@@ -21,6 +21,7 @@ class Board:
         self.plan = plan
         self.stream = stream or sys.stdout
         self.shown: Dict[str, str] = {}
+        self._lock = threading.Lock()  # lanes run side by side, each refreshing the board
 
     def status(self, cell: PlannedCell) -> str:
         doc = self.folder.document(cell.id)
@@ -36,12 +37,13 @@ class Board:
         return "queued"
 
     def refresh(self) -> None:
-        for cell in self.plan.cells:
-            status = self.status(cell)
-            if self.shown.get(cell.id) != status:
-                self.shown[cell.id] = status
-                self.stream.write(f"  {cell.id:<34} {status}\n")
-                self.stream.flush()
+        with self._lock:
+            for cell in self.plan.cells:
+                status = self.status(cell)
+                if self.shown.get(cell.id) != status:
+                    self.shown[cell.id] = status
+                    self.stream.write(f"  {cell.id:<34} {status}\n")
+                    self.stream.flush()
 
     def ticking(self, every_s: float = 0.5) -> "_Ticker":
         """A context in which the board refreshes itself from a thread (for lanes that block)."""

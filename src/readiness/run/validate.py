@@ -14,6 +14,7 @@ import fnmatch
 import os
 import signal
 import sys
+import threading
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Optional, Sequence, Set, Tuple
@@ -24,6 +25,7 @@ from readiness.model.document import CellState
 from readiness.model.errors import UsageError
 from readiness.model.plan import Plan, PlannedCell
 from readiness.model.plan import write as write_plan
+from readiness.platform import process
 from readiness.run import preflight, runlock
 from readiness.run.board import Board, read_json
 from readiness.run.fallback import Missing, fill_missing, record
@@ -117,16 +119,57 @@ def _plan(run: Run, pythons: Sequence[str]) -> None:
 
 
 def _run_cells(run: Run, board: Board, done: Set[str]) -> bool:
-    """Each lane's cells, one lane after another (two lanes at once would distort each other's timings)."""
+    """Every lane's cells at once: the first lane (native) in this thread, the others beside it, each
+    in a thread of its own. Timed checks of every lane take turns through the run's timing lock.
+    Returns whether the run was interrupted; then every lane has stopped what it started."""
     with _services(run.rules) as redis_url:
         context = _context(run, board, {"REDIS_URL": redis_url} if redis_url else {})
-        for lane in run.lanes:
-            cells = [c for c in run.plan.cells if run.owner[c.id] is lane and c.id not in done]
-            try:
-                lane.run(cells, context)
-            except KeyboardInterrupt:  # the lane has stopped what it started
+        first, *others = [(lane, [c for c in run.plan.cells if run.owner[c.id] is lane and c.id not in done])
+                          for lane in run.lanes]
+        stop = threading.Event()
+        beside = [_Beside(lane, cells, context, stop) for lane, cells in others if cells]
+        try:
+            first[0].run(first[1], context)
+            for worker in beside:
+                worker.join()
+        except BaseException as exc:  # Ctrl-C, SIGTERM or a fault: this lane has stopped; stop the others
+            stop.set()
+            for worker in beside:
+                worker.join()
+            if isinstance(exc, KeyboardInterrupt):
                 return True
-        return False
+            raise
+        for worker in beside:
+            worker.raise_failure()
+        return any(worker.interrupted for worker in beside)
+
+
+class _Beside(threading.Thread):
+    """A lane run in a thread of its own, stopped through `process.cancellable` when asked."""
+
+    def __init__(self, lane: Lane, cells: List[PlannedCell], context: RunContext, stop: threading.Event) -> None:
+        super().__init__(name=f"lane-{lane.name}", daemon=True)
+        self.lane, self.cells, self.context, self.stop = lane, cells, context, stop
+        self.interrupted = False
+        self.failure: Optional[BaseException] = None
+        self.start()
+
+    def run(self) -> None:
+        try:
+            with process.cancellable(self.stop):
+                self.lane.run(self.cells, self.context)
+        except KeyboardInterrupt:
+            self.interrupted = True
+        except BaseException as exc:  # handed to the main thread: never lost with the thread
+            self.failure = exc
+
+    def join(self, timeout: Optional[float] = None) -> None:
+        while self.is_alive():  # in short steps, so Ctrl-C still reaches the main thread
+            super().join(0.2)
+
+    def raise_failure(self) -> None:
+        if self.failure is not None:
+            raise self.failure
 
 
 def _context(run: Run, board: Board, services: Dict[str, str]) -> RunContext:

@@ -103,7 +103,9 @@ def run_cell(cell: PlannedCell, py: wine.WinePython, context: RunContext) -> Non
         return
     launch_env = dict(context.environ, **folder.cell_environ(cell.id), READINESS_OUT=wine.to_windows_path(doc))
     launch_env["READINESS_PROGRESS"] = wine.to_windows_path(folder.progress(cell.id))
-    launch_env.pop("READINESS_LOCK", None)  # a Linux lock file means nothing under Wine
+    # The run's timing lock, as a Windows path: Wine's file locks are POSIX record locks on Linux,
+    # so a timed check under Wine and one in a native cell take turns.
+    launch_env["READINESS_LOCK"] = wine.to_windows_path(folder.timing_lock)
     measure = _coverage_run(context, cell)
     try:
         code = wine.run(py, ["-m", *measure, "pytest", *context.suite, *context.pytest_args, "-p", "no:cacheprovider"],
