@@ -318,3 +318,42 @@ def test_services_start_only_when_the_policy_asks_for_them(monkeypatch: pytest.M
     monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:6390/0")
     with running._services(policy.parse_policy({"services": ["redis"]}, "pyproject.toml")) as url:
         assert url == "redis://127.0.0.1:6390/0"  # asked for, and given: used as it is
+
+
+@pytest.mark.xdist_group("wine")
+def test_an_interrupt_stops_the_native_and_the_wine_lane_running_side_by_side(tmp_path: Path) -> None:
+    import signal
+    import time
+
+    from conftest import require_tool
+
+    require_tool("wine")
+    project = make_project(tmp_path / "p", [PYTHON], extra='wine = {pythons = ["3.11"]}\n')
+    pid_file = tmp_path / "pids"
+    environ = {k: v for k, v in os.environ.items() if not k.startswith(("READINESS_", "NOX_", "COV"))}
+    environ.update(FAULT="hang", PID_FILE=str(pid_file), REDIS_URL="redis://127.0.0.1:1/0")
+    top = subprocess.Popen(
+        [sys.executable, "-m", "nox", "-f", str(project / "noxfile.py"), "-s", "validate"],
+        cwd=project, env=environ, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL, start_new_session=True,
+    )
+    deadline = time.monotonic() + 300
+    wine_log = None
+    while time.monotonic() < deadline and top.poll() is None:  # both lanes under way
+        logs = list(project.glob("reports/runs/*/logs/windows-x86_64-wine-cpython3.11.log"))
+        if pid_file.is_file() and logs and b"test_" in logs[0].read_bytes():
+            wine_log = logs[0]
+            break
+        time.sleep(0.5)
+    assert wine_log is not None, "the two lanes were not running side by side"
+    started = time.monotonic()
+    top.send_signal(signal.SIGTERM)  # how CI cancels: the top process only
+    output, _ = top.communicate(timeout=120)
+    text = output.decode("utf-8", "replace")
+    assert top.returncode == 130, text
+    assert time.monotonic() - started < 60, text
+    docs = documents(project)
+    assert docs[f"linux-x86_64-cpython{PYTHON}"]["state"] == "interrupted"
+    assert docs["windows-x86_64-wine-cpython3.11"]["state"] in ("interrupted", "not_run"), text
+    left = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True, check=False).stdout
+    assert str(project) not in left and "python.exe -m pytest checks" not in left
