@@ -58,8 +58,8 @@ def _from_pyproject(root: Optional[Path]) -> Dict[str, Any]:
         return {}
     if sys.version_info >= (3, 11):
         import tomllib
-    else:  # pragma: no cover - Python 3.9 and 3.10
-        import tomli as tomllib
+    else:  # Python 3.9 and 3.10
+        import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
