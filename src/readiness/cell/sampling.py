@@ -56,13 +56,13 @@ def _from_pyproject(root: Optional[Path]) -> Dict[str, Any]:
     path = None if root is None else root / "pyproject.toml"
     if path is None or not path.is_file():
         return {}
-    if sys.version_info >= (3, 11):
-        import tomllib
-    else:  # Python 3.9 and 3.10
-        import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
     try:
+        if sys.version_info >= (3, 11):
+            import tomllib
+        else:  # Python 3.9 and 3.10: tomli, a dependency of the plugin there
+            import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
         data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    except (ImportError, OSError, ValueError):  # unreadable: no budget, so all n samples
         return {}
     budgets = data.get("tool", {}).get("readiness", {}).get("budgets", {})
     return budgets if isinstance(budgets, dict) else {}
