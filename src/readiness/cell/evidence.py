@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import math
 import os
-from typing import Any, Dict, Iterable, Iterator, MutableMapping, Optional
+from pathlib import Path
+from typing import Any, Dict, Iterable, Iterator, Mapping, MutableMapping, Optional, Sequence
 
 import pytest
 
-from readiness.model.document import Measurement
+from readiness.cell.measure import sample_command, timing_lock
+from readiness.cell.sampling import Sampled, limits_for, sample_until_settled
+from readiness.model.document import Measurement, Sampling
 from readiness.model.reader import MAX_DEPTH
 
 
@@ -16,12 +19,14 @@ class Evidence(MutableMapping[str, Any]):
     """Facts and measurements a check records about what it saw.
 
     `evidence["secret_key_length"] = 69` records a JSON-safe fact (nested lists and dicts are
-    fine); `evidence.measure("startup_s", samples, unit="s")` records repeated samples.
+    fine); `evidence.measure("startup_s", samples, unit="s")` records repeated samples;
+    `evidence.sample("startup_s", argv, n=15)` takes them, stopping once the budget is settled.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, root: Optional[Path] = None) -> None:
         self._facts: Dict[str, Any] = {}
         self.measurements: Dict[str, Measurement] = {}
+        self._root = root  # where a pyproject.toml with budgets may be, when validate set none
 
     def __setitem__(self, key: str, value: Any) -> None:
         if not isinstance(key, str):
@@ -42,12 +47,27 @@ class Evidence(MutableMapping[str, Any]):
 
     def measure(self, name: str, samples: Iterable[float], unit: str = "s") -> None:
         """Record repeated samples of one quantity, with the machine's load at this moment."""
+        self._record(name, samples, unit, None)
+
+    def sample(self, name: str, argv: Sequence[str], n: int = 15, unit: str = "s",
+               env: Optional[Mapping[str, str]] = None) -> Sampled:
+        """Time `argv` in fresh processes under the run's timing lock, at most `n` times, stopping
+        once every absolute budget on `name` is settled (at least 5 samples); record the samples
+        and how sampling went. Seconds only: the samples are wall-clock times."""
+        limits = limits_for(name, self._root)
+        with timing_lock() as hold:
+            samples, sampling = sample_until_settled(
+                lambda: sample_command(argv, n=1, env=env)[0], n, limits, name, unit)
+        self._record(name, samples, unit, sampling)
+        return Sampled(samples, sampling, hold.waited_s)
+
+    def _record(self, name: str, samples: Iterable[float], unit: str, sampling: Optional[Sampling]) -> None:
         values = [float(s) for s in samples]
         if not values:
             raise ValueError(f"measurement {name!r} needs at least one sample")
         if not all(math.isfinite(v) for v in values):
             raise ValueError(f"measurement {name!r} has a sample that is not a finite number")
-        self.measurements[name] = Measurement(unit=unit, samples=values, load=_load_average())
+        self.measurements[name] = Measurement(unit=unit, samples=values, load=_load_average(), sampling=sampling)
 
     def facts(self) -> Dict[str, Any]:
         return dict(self._facts)
@@ -93,7 +113,7 @@ EVIDENCE_BY_NODE = pytest.StashKey[Dict[str, Evidence]]()
 @pytest.fixture
 def evidence(request: pytest.FixtureRequest) -> Evidence:
     """Record facts and measurements for the readiness env document of this cell."""
-    record = Evidence()
+    record = Evidence(Path(str(request.config.rootpath)))
     by_node = request.config.stash.get(EVIDENCE_BY_NODE, None)
     if by_node is not None:
         by_node[request.node.nodeid] = record

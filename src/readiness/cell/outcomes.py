@@ -76,8 +76,7 @@ class Tally:
             longrepr=self.longrepr,
             first_failure=self.first_failure,
             evidence=self.evidence,
-            measurements={name: Measurement(m["unit"], m["samples"], m.get("load"))
-                          for name, m in self.measurements.items()},
+            measurements={name: Measurement.from_dict(m) for name, m in self.measurements.items()},
         )
 
 

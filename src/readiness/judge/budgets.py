@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import fnmatch
 import statistics
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
 from readiness.judge.context import Context
@@ -34,6 +34,12 @@ class MeasurementResult:
     change: Optional[MeasuredChange] = None
     statistic: str = "median"  # what `limit` applies to
     value: Optional[float] = None  # that statistic of the samples
+    lane: str = "native"  # "wine": taken under emulation, labelled wherever it is shown
+
+    @property
+    def where(self) -> str:
+        """The cell, labelled when its lane is emulated."""
+        return self.cell if self.lane == "native" else f"{self.cell} ({emulated(self.lane)})"
 
     def to_dict(self) -> Dict[str, Any]:
         data: Dict[str, Any] = {"check": self.check, "cell": self.cell, "name": self.name, "unit": self.unit,
@@ -41,7 +47,24 @@ class MeasurementResult:
                 "limit": self.limit, "change": None if self.change is None else self.change.to_dict()}
         if self.statistic != "median":
             data.update(statistic=self.statistic, value=self.value)
+        if self.lane != "native":
+            data["lane"] = self.lane
         return data
+
+
+def emulated(lane: str) -> str:
+    """How a measurement of an emulated lane is labelled."""
+    return f"emulated: {lane.capitalize()} lane"
+
+
+def lane_of(ctx: Context, cell: str) -> str:
+    """The cell's lane in this run, from its fingerprint ("native" where it says none)."""
+    return document_lane(ctx.matrix.documents.get(cell))
+
+
+def document_lane(doc: Optional[EnvDocument]) -> str:
+    lane = None if doc is None else doc.fingerprint.get("lane")
+    return lane if isinstance(lane, str) and lane else "native"
 
 
 def budget_findings(ctx: Context) -> Tuple[List[MeasurementResult], List[Finding]]:
@@ -84,7 +107,7 @@ def _judge_budget(ctx: Context, budget: Budget) -> List[MeasurementResult]:
         change = _change(ctx, row.id, cell, budget.measurement, budget.max_increase_pct, budget.min_effect)
         found.append(MeasurementResult(row.id, cell, budget.measurement, m.unit, len(m.samples),
                                        statistics.median(m.samples), status, budget.max, change,
-                                       budget.statistic, value))
+                                       budget.statistic, value, lane_of(ctx, cell)))
     return found
 
 
@@ -97,10 +120,16 @@ def _change(ctx: Context, check: str, cell: str, name: str, max_increase_pct: Op
     base = None if base_row is None else base_row.results.get(cell)
     if base is None or name not in base.measurements:
         return None
-    why = _machine_difference(ctx.baseline.documents.get(cell), ctx.matrix.documents.get(cell))
-    return measured_change(base.measurements[name].samples,
-                           ctx.matrix.rows[check].results[cell].measurements[name].samples,
-                           max_increase_pct, min_effect, same_machine=not why, why=why)
+    before, after = ctx.baseline.documents.get(cell), ctx.matrix.documents.get(cell)
+    lanes = (document_lane(before), document_lane(after))
+    why = _machine_difference(before, after)
+    if lanes[0] != lanes[1]:  # emulated and native timings measure different things
+        why = (f"the baseline was measured in the {lanes[0]} lane and this run in the {lanes[1]} lane: "
+               "a measurement of an emulated lane is never compared with a native one")
+    change = measured_change(base.measurements[name].samples,
+                             ctx.matrix.rows[check].results[cell].measurements[name].samples,
+                             max_increase_pct, min_effect, same_machine=not why, why=why)
+    return replace(change, note=why) if lanes[0] != lanes[1] else change
 
 
 def _machine(doc: Optional[EnvDocument]) -> Any:
@@ -137,7 +166,7 @@ def _absolute_claims(ctx: Context, budget: Budget, results: List[MeasurementResu
     for r in results:
         within = r.status == "within"
         value = r.median if r.value is None else r.value
-        text = (f"{r.check}: {r.name} {r.statistic} {value:g} {r.unit} of {r.samples} sample(s) in {r.cell} "
+        text = (f"{r.check}: {r.name} {r.statistic} {value:g} {r.unit} of {r.samples} sample(s) in {r.where} "
                 f"{'is within' if within else 'exceeds'} the budget of {budget.max:g} {r.unit}")
         effect = Effect.INFO if within else Effect.NO_GO
         findings.append(Finding(effect, "budget", text, (r.check,), (r.cell,)))
@@ -158,7 +187,7 @@ def _relative_claims(ctx: Context, budget: Budget, results: List[MeasurementResu
 
 def _relative_claim(budget: Budget, r: MeasurementResult, limit: str) -> Finding:
     change = r.change
-    where = f"{r.check}: {r.name} in {r.cell} against the baseline, budget {limit}"
+    where = f"{r.check}: {r.name} in {r.where} against the baseline, budget {limit}"
     if change is None or change.status == "inconclusive":
         why = "no baseline samples for this check and cell" if change is None else _inconclusive_text(change)
         effect = Effect.INCOMPLETE if budget.required else Effect.INCONCLUSIVE
@@ -184,7 +213,7 @@ def _measured_finding(r: MeasurementResult) -> Finding:
     """A measurement in both runs with no relative budget: its change, reported only."""
     change = r.change
     assert change is not None
-    text = f"{r.check}: {r.name} in {r.cell} against the baseline: "
+    text = f"{r.check}: {r.name} in {r.where} against the baseline: "
     text += change.describe() if change.judged else change.note
     return Finding(Effect.INFO, "measured-change", text, (r.check,), (r.cell,))
 
@@ -196,5 +225,6 @@ def _unbudgeted(ctx: Context) -> List[MeasurementResult]:
             for name, m in sorted(record.measurements.items()):
                 results.append(MeasurementResult(row.id, cell, name, m.unit, len(m.samples),
                                                  statistics.median(m.samples), "no-budget",
-                                                 change=_change(ctx, row.id, cell, name, None)))
+                                                 change=_change(ctx, row.id, cell, name, None),
+                                                 lane=lane_of(ctx, cell)))
     return results

@@ -8,7 +8,9 @@ Schema versions of `readiness/env` (readers accept the current and the previous 
    and a reserved `coverage` field.
 2. Outcome `not_run`: a check that was collected but never ran (the session was interrupted or
    stopped early, or the cell crashed), its `message` saying why; `summary` counts it. Readers
-   take schema 1 documents as they are (they have no `not_run`).
+   take schema 1 documents as they are (they have no `not_run`). A measurement may say how its
+   sampling went (`sampling`: samples taken, the maximum, why it stopped); optional, so documents
+   without it read as before.
 """
 
 from __future__ import annotations
@@ -74,17 +76,41 @@ class CellState(str, enum.Enum):
     NOT_RUN = "not_run"
 
 
+@dataclass(frozen=True)
+class Sampling:
+    """How a measurement's samples were taken: how many, the most it could take, and why it stopped."""
+
+    taken: int
+    max: int
+    reason: str
+
+    def to_dict(self) -> Dict[str, Any]:
+        return {"taken": self.taken, "max": self.max, "reason": self.reason}
+
+    @classmethod
+    def from_dict(cls, data: Optional[Mapping[str, Any]]) -> Optional[Sampling]:
+        return None if data is None else cls(int(data["taken"]), int(data["max"]), str(data["reason"]))
+
+
 @dataclass
 class Measurement:
     unit: str
     samples: List[float]
     load: Optional[float] = None
+    sampling: Optional[Sampling] = None
 
     def to_dict(self) -> Dict[str, Any]:
         data: Dict[str, Any] = {"unit": self.unit, "samples": list(self.samples)}
         if self.load is not None:
             data["load"] = self.load
+        if self.sampling is not None:
+            data["sampling"] = self.sampling.to_dict()
         return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Measurement:
+        return cls(data["unit"], [float(s) for s in data["samples"]], data.get("load"),
+                   Sampling.from_dict(data.get("sampling")))
 
 
 @dataclass
@@ -142,8 +168,7 @@ class CheckRecord:
             first_failure=data["first_failure"],
             evidence=data["evidence"],
             measurements={
-                name: Measurement(m["unit"], [float(s) for s in m["samples"]], m.get("load"))
-                for name, m in data["measurements"].items()
+                name: Measurement.from_dict(m) for name, m in data["measurements"].items()
             },
         )
 

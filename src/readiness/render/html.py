@@ -12,6 +12,7 @@ import json
 from typing import Any, Dict, List
 
 from readiness import __version__
+from readiness.judge.budgets import document_lane, emulated
 from readiness.judge.merge import Matrix, Row
 from readiness.judge.verdict import Verdict
 from readiness.model.document import CheckRecord
@@ -36,6 +37,7 @@ def render(matrix: Matrix, verdict: Verdict, context: Context) -> List[Output]:
 
 def page_data(matrix: Matrix, verdict: Verdict, context: Context) -> Dict[str, Any]:
     divergent = set(divergent_checks(verdict))
+    lanes = {cell: document_lane(doc) for cell, doc in matrix.documents.items()}
     return {
         "generated_at": context.generated_at, "tool_version": __version__, "run_id": matrix.run_id,
         "state": verdict.state.value, "policy": verdict.policy_label,
@@ -44,22 +46,27 @@ def page_data(matrix: Matrix, verdict: Verdict, context: Context) -> Dict[str, A
         "causes": [{"effect": c.effect.value, "text": c.text, "why": c.why} for c in verdict.causes],
         "waivers": [w.to_dict() for w in verdict.waivers],
         "cells": matrix.cells,
-        "checks": [_row(row, row.id in divergent, verdict.severities.get(row.id, row.severity).value)
+        "checks": [_row(row, row.id in divergent, verdict.severities.get(row.id, row.severity).value, lanes)
                    for row in rows_in_order(matrix)],
     }
 
 
-def _row(row: Row, divergent: bool, severity: str) -> Dict[str, Any]:
+def _row(row: Row, divergent: bool, severity: str, lanes: Dict[str, str]) -> Dict[str, Any]:
     worst = row.worst
     return {"id": row.id, "title": row.title, "category": row.category, "severity": severity,
             "worst": None if worst is None else worst.value, "divergent": divergent,
-            "results": {cell: _result(record) for cell, record in row.results.items()}}
+            "results": {cell: _result(record, lanes.get(cell, "native")) for cell, record in row.results.items()}}
 
 
-def _result(record: CheckRecord) -> Dict[str, Any]:
+def _result(record: CheckRecord, lane: str) -> Dict[str, Any]:
     return {"outcome": record.outcome.value, "message": record.message, "longrepr": record.longrepr,
             "duration_s": record.duration_s, "attempts": record.attempts, "evidence": record.evidence,
-            "measurements": {k: m.to_dict() for k, m in sorted(record.measurements.items())}}
+            "measurements": {k: _measurement(m.to_dict(), lane) for k, m in sorted(record.measurements.items())}}
+
+
+def _measurement(data: Dict[str, Any], lane: str) -> Dict[str, Any]:
+    """A measurement as shown; one from an emulated lane says so."""
+    return data if lane == "native" else dict(data, lane=emulated(lane))
 
 
 _TEMPLATE = """<!DOCTYPE html>

@@ -137,7 +137,7 @@ def _performance(verdict: Verdict) -> str:
     lines += ["| Check | Measurement | Cell | Samples | Median | Budget | Status |", _rule("| | | | | | | |")]
     for m in verdict.measurements:
         limit = "-" if m.limit is None else f"<= {m.limit:g} {md(m.unit)}"
-        lines.append(f"| {md(m.check)} | {md(m.name)} | {md(m.cell)} | {m.samples} | {m.median:g} {md(m.unit)} "
+        lines.append(f"| {md(m.check)} | {md(m.name)} | {md(m.where)} | {m.samples} | {m.median:g} {md(m.unit)} "
                      f"| {limit} | {m.status} |")
     claims = [f for f in verdict.findings if f.kind in ("budget", "inconclusive")]
     lines += [""] + [f"- {_effect_tag(f)} {md(f.message)}" for f in claims]

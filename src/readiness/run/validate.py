@@ -178,9 +178,9 @@ def _context(run: Run, board: Board, services: Dict[str, str]) -> RunContext:
         environ[CELL_TIMEOUT] = str(run.options.cell_timeout)
     if run.options.scenario:
         environ[SCENARIO] = run.options.scenario
-    from readiness.run.lanes.native import target_environ
+    from readiness.run.lanes.native import budgets_environ, target_environ
 
-    environ.update(target_environ(run.project, run.rules))
+    environ.update(target_environ(run.project, run.rules), **budgets_environ(run.rules))
     reuse = "-R" in sys.argv or "--reuse-existing-virtualenvs" in sys.argv  # nox does not pass -R on
     return RunContext(run.project, run.folder, InstallRequest.from_policy(run.project, run.rules),
                       suite_args(run.rules), run.options.pytest_args, environ, board,

@@ -22,7 +22,7 @@ from readiness.model.plan import PlannedCell
 from readiness.platform import process
 from readiness.run.board import Board
 from readiness.run.fallback import Missing, log_tail
-from readiness.run.folder import CELL_TIMEOUT, RUN_DIR, RunFolder
+from readiness.run.folder import BUDGETS, CELL_TIMEOUT, RUN_DIR, RunFolder
 from readiness.run.install import InstallRequest, supports
 from readiness.run.lanes.base import LanePlan, PlanRequest, RunContext, suite_args
 
@@ -222,7 +222,16 @@ def cell_environ(project: Path, rules: Policy, folder: RunFolder, cell: str) -> 
     """The run's `READINESS_*` variables and what the plugin records about the target."""
     env = folder.cell_environ(cell)
     env.update(target_environ(project, rules))
+    if BUDGETS not in os.environ:  # validate's own (its profile's) budgets win over this session's policy
+        env.update(budgets_environ(rules))
     return env
+
+
+def budgets_environ(rules: Policy) -> Dict[str, str]:
+    """READINESS_BUDGETS: each absolute budget (name -> max, statistic, unit), for sampling to settle."""
+    table = {b.measurement: {"max": b.max, "statistic": b.statistic, "unit": b.unit}
+             for b in rules.budgets if b.max is not None}
+    return {BUDGETS: json.dumps(table, sort_keys=True)}
 
 
 def target_environ(project: Path, rules: Policy) -> Dict[str, str]:

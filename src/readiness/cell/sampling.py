@@ -1,0 +1,109 @@
+"""Sampling that stops when settled: timed runs until the sign-test bound of the budgeted statistic is
+on one side of every absolute budget of the measurement, or the maximum is reached.
+
+The budgets come from `READINESS_BUDGETS` (set by validate's lanes from the policy), else from
+`[tool.readiness.budgets]` of the pyproject.toml in pytest's rootdir.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
+
+from readiness.model.document import Sampling
+from readiness.model.statistics import sign_test_bounds
+
+BUDGETS_ENV = "READINESS_BUDGETS"  # JSON: measurement name -> {"max": .., "statistic": .., "unit": ..}
+CONFIDENCE = 0.95
+_QUANTILE = {"median": 0.5, "p95": 0.95}
+
+
+@dataclass(frozen=True)
+class Limit:
+    """An absolute budget on one measurement: `statistic` of the samples at most `max`."""
+
+    max: float
+    statistic: str = "median"
+    unit: Optional[str] = None
+
+
+def limits_for(name: str, root: Optional[Path], environ: Mapping[str, str] = os.environ) -> List[Limit]:
+    """The absolute budgets on `name`: from the environment when validate set it, else the pyproject."""
+    table = _from_environ(environ) if BUDGETS_ENV in environ else _from_pyproject(root)
+    body = table.get(name)
+    if not isinstance(body, dict) or not isinstance(body.get("max"), (int, float)):
+        return []  # no budget, or only a relative one: nothing a cell can settle alone
+    statistic = body.get("statistic", "median")
+    if statistic not in _QUANTILE:
+        return []
+    return [Limit(float(body["max"]), statistic, body.get("unit"))]
+
+
+def _from_environ(environ: Mapping[str, str]) -> Dict[str, Any]:
+    try:
+        table = json.loads(environ[BUDGETS_ENV])
+    except ValueError:
+        raise ValueError(f"{BUDGETS_ENV} is not JSON: {environ[BUDGETS_ENV][:200]!r}") from None
+    return table if isinstance(table, dict) else {}
+
+
+def _from_pyproject(root: Optional[Path]) -> Dict[str, Any]:
+    """`[tool.readiness.budgets]` of rootdir's pyproject.toml; {} when there is none or it is unreadable."""
+    path = None if root is None else root / "pyproject.toml"
+    if path is None or not path.is_file():
+        return {}
+    try:
+        if sys.version_info >= (3, 11):
+            import tomllib
+        else:  # Python 3.9 and 3.10: tomli, a dependency of the plugin there
+            import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (ImportError, OSError, ValueError):  # unreadable: no budget, so all n samples
+        return {}
+    budgets = data.get("tool", {}).get("readiness", {}).get("budgets", {})
+    return budgets if isinstance(budgets, dict) else {}
+
+
+def sample_until_settled(take: Callable[[], float], n: int, limits: Sequence[Limit],
+                         name: str, unit: str) -> Tuple[List[float], Sampling]:
+    """Call `take` up to `n` times; stop early once every limit is settled. The samples and why it stopped."""
+    if n < 1:
+        raise ValueError(f"need at least one sample, got n={n}")
+    samples: List[float] = []
+    while len(samples) < n:
+        samples.append(take())
+        if limits:
+            settled = [_settled(samples, limit, unit) for limit in limits]
+            if all(settled):
+                return samples, Sampling(len(samples), n, "; ".join(settled))
+    if not limits:
+        return samples, Sampling(n, n, f"no budget on {name}: all {n} samples taken")
+    statistics = " and ".join(sorted({limit.statistic for limit in limits}))
+    budgets = ", ".join(f"{limit.max:g} {unit}" for limit in limits)
+    return samples, Sampling(n, n, f"n reached: {n} samples did not settle the {statistics} "
+                                   f"against the {budgets} budget")
+
+
+def _settled(samples: Sequence[float], limit: Limit, unit: str) -> str:
+    """Why `samples` settle `limit`, in words, or "" while they do not yet."""
+    bounds = sign_test_bounds(samples, _QUANTILE[limit.statistic], CONFIDENCE)
+    level = f"the {limit.statistic}'s {CONFIDENCE * 100:g} %"
+    after = f"the {limit.max:g} {unit} budget after {len(samples)} samples"
+    if bounds.upper is not None and bounds.upper <= limit.max:
+        return f"settled: {level} upper bound {bounds.upper:.3g} {unit} is under {after}"
+    if bounds.lower is not None and bounds.lower > limit.max:
+        return f"settled: {level} lower bound {bounds.lower:.3g} {unit} is over {after}"
+    return ""
+
+
+@dataclass(frozen=True)
+class Sampled:
+    """What `evidence.sample` took: the samples, how sampling went, how long it waited for the lock."""
+
+    samples: List[float]
+    sampling: Sampling
+    lock_waited_s: float
