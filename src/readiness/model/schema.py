@@ -72,6 +72,43 @@ class _Compiler:
         self.building: Set[str] = set()  # definitions being compiled (a reference to one recurses)
 
     def node(self, node: Schema) -> Check:
+        generic = self._composed(node)
+        keywords = set(node) - _ANNOTATIONS
+        types = node.get("type")
+        names = [types] if isinstance(types, str) else types if isinstance(types, list) else []
+        if "string" in names and keywords <= _STRING_KEYWORDS:
+            return _fast_string(node, generic)
+        closed_or_open = node.get("additionalProperties", True) in (True, False)
+        if names == ["object"] and keywords <= _OBJECT_KEYWORDS and closed_or_open:
+            return self._fast_object(node, generic)
+        return generic
+
+    def _fast_object(self, node: Schema, generic: Check) -> Check:
+        """An object node checked in one function when the value is a plain dict; the same checks,
+        in the same order (required, then unknown names, then each property), as `generic`."""
+        required = list(node.get("required", ()))
+        closed = node.get("additionalProperties", True) is False
+        known = frozenset(node.get("properties", {}))
+        properties = [(name, self.node(sub)) for name, sub in node.get("properties", {}).items()]
+
+        def check_object(value: Any) -> Optional[Error]:
+            if type(value) is not dict:
+                return generic(value)
+            for name in required:
+                if name not in value:
+                    return [name], "missing"
+            if closed and not known.issuperset(value):
+                return generic(value)  # names the first unknown field
+            for name, check in properties:
+                if name in value:
+                    error = check(value[name])
+                    if error is not None:
+                        return [name, *error[0]], error[1]
+            return None
+
+        return check_object
+
+    def _composed(self, node: Schema) -> Check:
         checks: List[Check] = []
         for keyword in sorted(node, key=lambda k: _ORDER.get(k, len(_ORDER))):
             if keyword in _ANNOTATIONS:
@@ -264,7 +301,7 @@ class _Compiler:
         # ECMA-262, as JSON Schema says: a final `$` is the end of the string. Python's `$` also
         # matches before a final newline, which would let "linux-x86_64-cpython3.12\n" pass for
         # a cell id (and name a file).
-        pattern = re.compile(arg[:-1] + r"\Z" if arg.endswith("$") and not arg.endswith("\\$") else arg)
+        pattern = _pattern(arg)
 
         def check_pattern(value: Any) -> Optional[Error]:
             if isinstance(value, str) and not pattern.search(value):
@@ -272,6 +309,26 @@ class _Compiler:
             return None
 
         return check_pattern
+
+
+def _pattern(arg: str) -> re.Pattern[str]:
+    # ECMA-262, as JSON Schema says: a final `$` is the end of the string (see k_pattern).
+    return re.compile(arg[:-1] + r"\Z" if arg.endswith("$") and not arg.endswith("\\$") else arg)
+
+
+def _fast_string(node: Schema, generic: Check) -> Check:
+    """A string node: a plain str within its bounds and pattern passes in one step; anything else
+    goes through `generic`, which says what is wrong exactly as before."""
+    shortest = node.get("minLength", 0)
+    longest = node.get("maxLength", float("inf"))
+    pattern = _pattern(node["pattern"]) if "pattern" in node else None
+
+    def check_string(value: Any) -> Optional[Error]:
+        if type(value) is str and shortest <= len(value) <= longest and (pattern is None or pattern.search(value)):
+            return None
+        return generic(value)
+
+    return check_string
 
 
 def _is_type(value: Any, name: str) -> bool:
@@ -323,4 +380,6 @@ _EXACT_TYPES: Dict[str, Tuple[type, ...]] = {
     "string": (str,), "number": (int, float), "integer": (int,),
 }
 _JSON_TYPES = frozenset(t for types in _EXACT_TYPES.values() for t in types)
+_STRING_KEYWORDS = frozenset({"type", "minLength", "maxLength", "pattern"})
+_OBJECT_KEYWORDS = frozenset({"type", "required", "additionalProperties", "properties"})
 _ORDER = {"$ref": 0, "type": 1, "const": 2, "enum": 3, "required": 4, "additionalProperties": 5}
