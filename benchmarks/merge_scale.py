@@ -1,7 +1,8 @@
 """Scale benchmark (not a test): merge, verdict and every renderer over synthetic env documents.
 
 3 OSes x 6 Pythons (18 cells) x 2,000 checks with measurements, at a quarter, half and full
-size, so linear growth can be seen. Target at full size: under 3 s and 500 MiB in total.
+size, each timed in a fresh process that also reports its peak RSS, so linear growth can be seen.
+Target at full size: under 3 s and 500 MiB in total.
 
     python benchmarks/merge_scale.py [--checks 2000] [--keep DIR]
 """
@@ -10,12 +11,13 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import random
 import resource
+import subprocess
 import sys
 import tempfile
 import time
-import tracemalloc
 from pathlib import Path
 from typing import Callable, Dict, List, Tuple, TypeVar
 
@@ -71,23 +73,27 @@ def _record(index: int, rng: random.Random) -> CheckRecord:
     )
 
 
-def timed(stages: List[Tuple[str, float]], name: str, work: Callable[[], T]) -> T:
-    start = time.perf_counter()
+def timed(stages: List[Tuple[str, float, float]], name: str, work: Callable[[], T]) -> T:
+    """Run `work`, noting its wall and CPU seconds (CPU time holds steady on a busy machine)."""
+    start, cpu = time.perf_counter(), time.process_time()
     result = work()
-    stages.append((name, time.perf_counter() - start))
+    stages.append((name, time.perf_counter() - start, time.process_time() - cpu))
     return result
 
 
-def pipeline(folder: Path, out: Path) -> Tuple[List[Tuple[str, float]], str, int]:
+def pipeline(folder: Path, out: Path) -> Tuple[List[Tuple[str, float, float]], str, int]:
     """Merge, judge, then render and write each format in turn (terminal to a file too); timed."""
     rules = policy.Policy(source="bench", is_default=False,
                           budgets=(policy.Budget("latency_s", max=0.5, max_increase_pct=5.0),))
-    stages: List[Tuple[str, float]] = []
+    stages: List[Tuple[str, float, float]] = []
     matrix = timed(stages, "load + merge", lambda: merge.merge_paths([str(folder)]))
     result = timed(stages, "verdict", lambda: verdict.decide(matrix, rules, today=dt.date(2026, 11, 30)))
     stamp = "2026-11-30T00:00:00Z"
     for name in FORMATS:
-        timed(stages, f"report {name}", lambda: _write(render.render(name, matrix, result, generated_at=stamp), out))
+        def report(name: str = name) -> None:
+            _write(render.render(name, matrix, result, generated_at=stamp), out)
+
+        timed(stages, f"report {name}", report)
     return stages, result.state.value, len(matrix.cells)
 
 
@@ -96,34 +102,48 @@ def _write(outputs: List[render.Output], out: Path) -> None:
         write_text(out / output.path, output.text)
 
 
-def run(checks: int, keep: Path) -> None:
+def measure(folder: Path, out: Path) -> None:
+    """In a process of its own: run the pipeline once, print its stages and peak RSS as JSON."""
+    stages, state, cells = pipeline(folder, out)
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+    print(json.dumps({"stages": stages, "state": state, "cells": cells, "rss_mib": rss}))
+
+
+def run(checks: int, keep: Path) -> Tuple[float, float, float]:
+    """Write the documents, then time the pipeline over them in a fresh process; (wall s, cpu s, MiB)."""
     folder = keep / f"envs-{checks}"
     folder.mkdir(parents=True, exist_ok=True)
     size = make_documents(folder, checks)
-    stages, state, cells = pipeline(folder, keep / f"out-{checks}")
-    # Memory in a second pass: tracemalloc slows Python down several times, so not while timing.
-    tracemalloc.start()
-    pipeline(folder, keep / f"out-{checks}-mem")
-    _, peak = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
-    total = sum(seconds for _, seconds in stages)
-    print(f"\n{cells} cells x {checks} checks ({size / 2**20:.1f} MiB of env documents), verdict {state}")
-    for name, seconds in stages:
-        print(f"  {name:<16} {seconds:7.3f} s")
-    print(f"  {'total':<16} {total:7.3f} s   peak traced memory {peak / 2**20:.0f} MiB")
+    # A fresh process per size: its peak RSS is this size's alone, not the largest so far.
+    argv = [sys.executable, __file__, "--measure", str(folder), str(keep / f"out-{checks}")]
+    report = json.loads(subprocess.run(argv, check=True, capture_output=True, text=True).stdout)
+    total = sum(wall for _, wall, _ in report["stages"])
+    cpu = sum(cpu for _, _, cpu in report["stages"])
+    print(f"\n{report['cells']} cells x {checks} checks ({size / 2**20:.1f} MiB of env documents), "
+          f"verdict {report['state']}")
+    for name, wall, cpu_s in report["stages"]:
+        print(f"  {name:<16} {wall:7.3f} s   cpu {cpu_s:7.3f} s")
+    print(f"  {'total':<16} {total:7.3f} s   cpu {cpu:7.3f} s   peak RSS {report['rss_mib']:.0f} MiB")
+    return total, cpu, report["rss_mib"]
 
 
 def main(argv: List[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--checks", type=int, default=2000, help="checks per cell at full size")
     parser.add_argument("--keep", type=Path, help="keep the documents and reports in this folder")
+    parser.add_argument("--measure", nargs=2, type=Path, metavar=("ENVS", "OUT"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.measure:
+        measure(*args.measure)
+        return 0
     with tempfile.TemporaryDirectory() as tmp:
         keep = args.keep or Path(tmp)
-        for fraction in (4, 2, 1):
-            run(args.checks // fraction, keep)
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"\nprocess peak RSS (whole benchmark, incl. tracemalloc overhead): {rss:.0f} MiB")
+        figures = {fraction: run(args.checks // fraction, keep) for fraction in (4, 2, 1)}
+    (quarter, quarter_cpu, quarter_rss), (full, full_cpu, full_rss) = figures[4], figures[1]
+    print(f"\nfull / quarter size: time x{full / quarter:.2f}, cpu x{full_cpu / quarter_cpu:.2f}, "
+          f"peak RSS x{full_rss / quarter_rss:.2f} (linear growth: x4 at most)")
+    print(f"full size: {full:.2f} s wall, {full_cpu:.2f} s cpu (target < 3 s), "
+          f"{full_rss:.0f} MiB (target < 500 MiB)")
     return 0
 
 

@@ -98,6 +98,8 @@ class Redactor:
 
     def text(self, text: str) -> str:
         """`text` with every secret replaced by the mask; assigned secrets are learnt first."""
+        if not text:
+            return text  # nothing to search: the common case of a check that printed nothing
         self.learn(m.group(4) for m in _ASSIGNMENT.finditer(text) if self._assigned_secret(m))
         self.learn(m.group(3) for m in _URL_CREDENTIALS.finditer(text))
         if self._known is not None:

@@ -29,7 +29,7 @@ def redact_report(report: pytest.TestReport, redactor: Redactor) -> None:
     if report.longrepr is not None:
         report.longrepr = _redact_object(report.longrepr, redactor)
     if report.sections:
-        report.sections = [(title, redactor.text(body)) for title, body in report.sections]
+        report.sections = [(title, redactor.text(body) if body else body) for title, body in report.sections]
     wasxfail = getattr(report, "wasxfail", None)
     if wasxfail:
         report.wasxfail = redactor.text(wasxfail)

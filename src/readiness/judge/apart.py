@@ -4,6 +4,7 @@ Python version, implementation, installed package versions), and a short name fo
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any, Callable, List, Optional, Sequence, Tuple
 
@@ -26,6 +27,7 @@ class Factor:
         return f"{self.name} {', '.join(self.failing)} (passing: {', '.join(self.passing)})"
 
 
+@functools.lru_cache(maxsize=4096)  # a run has a few dozen cells, asked about for every divergent check
 def _parts(cell: str) -> Optional[CellId]:
     try:
         return CellId.parse(cell)

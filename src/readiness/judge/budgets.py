@@ -77,7 +77,7 @@ def budget_findings(ctx: Context) -> Tuple[List[MeasurementResult], List[Finding
         results += [r for r in found if (r.check, r.cell, r.name) not in judged]
         judged |= {(r.check, r.cell, r.name) for r in found}
         findings += _budget_claims(ctx, budget, found)
-    unbudgeted = [r for r in _unbudgeted(ctx) if (r.check, r.cell, r.name) not in judged]
+    unbudgeted = _unbudgeted(ctx, judged)
     results += unbudgeted
     findings += [_measured_finding(r) for r in unbudgeted if r.change is not None]
     results.sort(key=lambda r: (r.check, r.name, r.cell))
@@ -218,11 +218,14 @@ def _measured_finding(r: MeasurementResult) -> Finding:
     return Finding(Effect.INFO, "measured-change", text, (r.check,), (r.cell,))
 
 
-def _unbudgeted(ctx: Context) -> List[MeasurementResult]:
+def _unbudgeted(ctx: Context, judged: Set[Tuple[str, str, str]]) -> List[MeasurementResult]:
+    """The measurements no budget judged (those are skipped before their median is taken)."""
     results = []
     for row in ctx.matrix.rows.values():
         for cell, record in row.results.items():
             for name, m in sorted(record.measurements.items()):
+                if (row.id, cell, name) in judged:
+                    continue
                 results.append(MeasurementResult(row.id, cell, name, m.unit, len(m.samples),
                                                  statistics.median(m.samples), "no-budget",
                                                  change=_change(ctx, row.id, cell, name, None),

@@ -118,10 +118,18 @@ def _divergence(ctx: Context, row: Row, groups: Dict[Tuple[str, Effect], List[st
         return None
     blocking = {Effect.NO_GO} & {e for (k, e) in groups if k in ("failed", "error")}
     effect = Effect.NO_GO if blocking else Effect.WARNING
-    text = (f"divergence: {row.id} fails {apart.where(failing, passing)}: "
-            f"{apart.explain(ctx.matrix, failing, passing)}")
+    text = f"divergence: {row.id} fails {_explained(ctx, failing, passing)}"
     cells = tuple(cell for cell in row.results if cell in passing or cell in failing)
     return Finding(effect, "divergence", text, (row.id,), cells)
+
+
+def _explained(ctx: Context, failing: List[str], passing: List[str]) -> str:
+    """Where the check fails and why, worked out once for each split of the cells."""
+    key = (tuple(failing), tuple(passing))
+    if key not in ctx.explained:
+        ctx.explained[key] = (f"{apart.where(failing, passing)}: "
+                              f"{apart.explain(ctx.matrix, failing, passing)}")
+    return ctx.explained[key]
 
 
 def missing_results(ctx: Context) -> List[Finding]:

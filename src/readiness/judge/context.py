@@ -32,6 +32,8 @@ class Context:
     required: List[str]
     baseline: Optional[Matrix]
     waiver_uses: Dict[int, List[Tuple[str, str]]] = field(default_factory=dict)
+    # Divergence explanations by (failing cells, passing cells): many checks split the cells alike.
+    explained: Dict[Tuple[Tuple[str, ...], Tuple[str, ...]], str] = field(default_factory=dict)
 
     def present_required(self) -> List[str]:
         return [cell for cell in self.required if cell in self.matrix.documents]

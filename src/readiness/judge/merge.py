@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
+from readiness.judge import gcpause
 from readiness.judge.matrix import MATRIX_KIND, MATRIX_SCHEMA, InputProblem, Matrix, Row, dumps
 from readiness.model import reader
 from readiness.model.document import EnvDocument
@@ -114,15 +115,17 @@ def merge_paths(inputs: Sequence[str], *, mixed_from: Sequence[str] = (), limits
     an `InputProblem` instead, so the verdict says INCOMPLETE and names the file.
     """
     loaded = _Loaded(limits=limits or Limits())
-    for specs, is_from in ((inputs, False), (mixed_from, True)):
-        for path, named in find_inputs(specs):
-            _load_one(loaded, path, named, is_from)
-    _add_run_folder_plans(loaded)
+    with gcpause.paused():
+        for specs, is_from in ((inputs, False), (mixed_from, True)):
+            for path, named in find_inputs(specs):
+                _load_one(loaded, path, named, is_from)
+        _add_run_folder_plans(loaded)
     if loaded.unread:
         loaded.problems.append(_not_read(loaded))
     if not loaded.inputs and not loaded.problems:
         raise UsageError("no readiness documents found in the inputs")
-    return _assemble(loaded)
+    with gcpause.paused():
+        return _assemble(loaded)
 
 
 def _load_one(loaded: _Loaded, path: Path, named: bool, is_from: bool) -> None:

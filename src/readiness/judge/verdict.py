@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Sequence
 
 from readiness import __version__
+from readiness.judge import gcpause
 from readiness.judge.budgets import MeasurementResult, budget_findings, statistic_of
 from readiness.judge.causes import Cause, fold
 from readiness.judge.cells import cell_findings, input_findings, required_cells
@@ -155,6 +156,12 @@ def decide(matrix: Matrix, policy: Policy, *, today: dt.date,
     failures, fixed, still failing, new and removed checks, flaky across runs) and every
     measurement in both runs gets its change with an interval; `baseline_label` names it.
     """
+    with gcpause.paused():
+        return _decide(matrix, policy, today, baseline, baseline_label)
+
+
+def _decide(matrix: Matrix, policy: Policy, today: dt.date,
+            baseline: Optional[Matrix], baseline_label: Optional[str]) -> Verdict:
     required, basis, findings = required_cells(matrix, policy)
     ctx = Context(matrix, policy, today, required, baseline)
     findings += _evidence_findings(ctx)

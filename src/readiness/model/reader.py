@@ -8,7 +8,7 @@ import json
 import os
 import re
 from pathlib import Path
-from typing import IO, Any, Dict, List, Optional, Tuple
+from typing import IO, Any, Dict, List, Optional, Set, Tuple
 
 from readiness.model import schema
 from readiness.model.errors import BrokenJSONError, DocumentError, SchemaError, SchemaVersionError, UnknownKindError
@@ -136,11 +136,13 @@ class _BadConstant(ValueError):
 
 
 def _unique_keys(pairs: List[Tuple[str, Any]]) -> Dict[str, Any]:
-    result: Dict[str, Any] = {}
-    for key, value in pairs:
-        if key in result:
-            raise _DuplicateKey(key)
-        result[key] = value
+    result = dict(pairs)  # built in C; only an object with a repeated key is searched for it
+    if len(result) != len(pairs):
+        seen: Set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _DuplicateKey(key)
+            seen.add(key)
     return result
 
 

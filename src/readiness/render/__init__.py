@@ -20,6 +20,7 @@ import os
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence
 
+from readiness.judge import gcpause
 from readiness.judge.merge import Matrix
 from readiness.judge.verdict import Verdict
 from readiness.model.errors import UsageError
@@ -49,7 +50,8 @@ def render(name: str, matrix: Matrix, verdict: Verdict, *, generated_at: Optiona
     if name not in RENDERERS:
         raise UsageError(f"unknown report format {name!r} (known: {', '.join(FORMATS)})")
     context = Context(generated_at or _generated_at(matrix), color)
-    return RENDERERS[name](matrix, verdict, context)
+    with gcpause.paused():
+        return RENDERERS[name](matrix, verdict, context)
 
 
 def _generated_at(matrix: Matrix) -> str:

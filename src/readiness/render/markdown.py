@@ -9,6 +9,7 @@ claiming anything.
 
 from __future__ import annotations
 
+import functools
 import json
 from typing import Any, Dict, List, Sequence, Tuple, Union
 
@@ -37,7 +38,12 @@ _ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;",
 
 def md(text: Any) -> str:
     """Inline-safe Markdown text: HTML and Markdown syntax escaped, one line."""
-    return " ".join(str(text).split()).translate(_ESCAPES)
+    return _md_str(text) if type(text) is str else _md_str(str(text))
+
+
+@functools.lru_cache(maxsize=65536)  # cells, units and check ids come back once per measurement
+def _md_str(text: str) -> str:
+    return " ".join(text.split()).translate(_ESCAPES)
 
 
 def render(matrix: Matrix, verdict: Verdict, context: Context) -> List[Output]:
