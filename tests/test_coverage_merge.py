@@ -19,11 +19,13 @@ from readiness.run import coverage as coverage_merge
 
 coverage = pytest.importorskip("coverage")
 
+# A function named like a secret: `coverage json` reports it under that name, which must not be
+# masked on the way (a masked key breaks the report, and the cell's coverage was lost).
 PACKAGE = '''def add(a, b):
     return a + b
 
 
-def on_windows():
+def issue_token():
     return "nt"
 '''
 SUITE = '''import tinypkg

@@ -63,10 +63,14 @@ def file_sink(stream: IO[bytes]) -> Sink:
 
 
 class Capture:
-    """A sink that keeps everything in memory, or its last `limit` bytes."""
+    """A sink that keeps everything in memory, or its last `limit` bytes.
 
-    def __init__(self, limit: Optional[int] = None) -> None:
+    `raw` keeps the output unredacted, for a program's machine-readable output that readiness
+    parses and never writes anywhere (a JSON report: masking a "token" key would break it)."""
+
+    def __init__(self, limit: Optional[int] = None, raw: bool = False) -> None:
         self.limit = limit
+        self.raw = raw
         self._chunks: List[bytes] = []
         self._size = 0
 
@@ -142,10 +146,14 @@ class _Copier:
 
     def _copy(self) -> None:
         for chunk in self._chunks():
-            self._write(self._scrub.feed(self._endings.feed(chunk) if self._endings else chunk))
+            self._pass(self._endings.feed(chunk) if self._endings else chunk)
         if self._endings is not None:
-            self._write(self._scrub.feed(self._endings.flush()))
-        self._write(self._scrub.flush())
+            self._pass(self._endings.flush())
+        self._write(self._scrub.flush(), raw=False)
+
+    def _pass(self, data: bytes) -> None:
+        self._write(data, raw=True)
+        self._write(self._scrub.feed(data), raw=False)
 
     def _chunks(self) -> Iterator[bytes]:
         fd = self._pipe.fileno()
@@ -161,10 +169,10 @@ class _Copier:
                 return
             yield chunk
 
-    def _write(self, data: bytes) -> None:
+    def _write(self, data: bytes, raw: bool) -> None:
         if not data:
             return
-        for sink in list(self._sinks):
+        for sink in [s for s in self._sinks if getattr(s, "raw", False) is raw]:
             try:
                 sink(data)
             except (OSError, ValueError):  # a closed console or log: the others still get it
@@ -363,9 +371,10 @@ def run(argv: Sequence[str], options: Optional[Options] = None, sinks: Sequence[
     return start(argv, options, sinks).wait()
 
 
-def capture(argv: Sequence[str], options: Optional[Options] = None) -> "tuple[int, str]":
-    """Run a program to its end; its exit code and what it printed (stdout and stderr, redacted)."""
-    output = Capture()
+def capture(argv: Sequence[str], options: Optional[Options] = None, raw: bool = False) -> "tuple[int, str]":
+    """Run a program to its end; its exit code and what it printed (stdout and stderr, redacted
+    unless `raw`: see Capture)."""
+    output = Capture(raw=raw)
     return run(argv, options, [output]), output.text()
 
 

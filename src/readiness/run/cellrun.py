@@ -97,11 +97,11 @@ def _record_coverage(doc_path: Path, args: argparse.Namespace, log: Path) -> Non
     summary = None
     if data.is_file():
         argv = [sys.executable, "-m", "coverage", *coverage_json_args(data, data.parent / "cell.coveragerc")]
-        output = process.Capture()
-        process.run(argv, None, [output])
-        summary = coverage_totals(_last_json_line(output.text()))
+        report, shown = process.Capture(raw=True), process.Capture()  # parsed unredacted, logged redacted
+        process.run(argv, None, [report, shown])
+        summary = coverage_totals(_last_json_line(report.text()))
         if summary is None:
-            _log_note(log, "readiness: `coverage json` failed; coverage not recorded:\n" + output.text()[-2000:])
+            _log_note(log, "readiness: `coverage json` failed; coverage not recorded:\n" + shown.text()[-2000:])
     if summary is not None:
         summary.update(data_file=_relative_to_run(data, doc_path.parent.parent), source=list(args.coverage_source))
     set_document_coverage(doc_path, summary, log)

@@ -145,11 +145,14 @@ def _combine(python: str, folder: Path, archived: Sequence[Path], config: str, r
 
 def _coverage(python: str, root: Path, *args: str) -> "tuple[int, str]":
     # From the project root: the relative file names the cells recorded are relative to it.
-    return process.capture([python, "-m", "coverage", *args], process.Options(cwd=root, timeout=600))
+    return process.capture([python, "-m", "coverage", *args], process.Options(cwd=root, timeout=600), raw=True)
 
 
 def _last_line(text: str) -> str:
-    lines = [line for line in (text or "").splitlines() if line.strip()]
+    """The last line of a command's (unredacted) output, redacted for the summary that shows it."""
+    from readiness.cell.redact import Redactor
+
+    lines = [line for line in Redactor.from_environment().text(text or "").splitlines() if line.strip()]
     return lines[-1] if lines else "no output"
 
 

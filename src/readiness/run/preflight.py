@@ -102,7 +102,8 @@ def _built_extras(target: Path) -> Optional[Set[str]]:
     argv = [*pip_command(), "install", "--dry-run", "--no-deps", "--ignore-installed", "--quiet",
             "--disable-pip-version-check", "--report", "-", str(target)]
     try:
-        _code, output = process.capture(argv, process.Options(timeout=600, what="pip's metadata of the target"))
+        _code, output = process.capture(argv, process.Options(timeout=600, what="pip's metadata of the target"),
+                                        raw=True)
         report = json.loads(output[output.index("{"):output.rindex("}") + 1])
         metadata = report["install"][0]["metadata"]
     except (OSError, process.ProcessTimeout, ValueError, KeyError, IndexError, TypeError):

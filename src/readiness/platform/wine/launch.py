@@ -43,6 +43,7 @@ class Launch:
     cwd: Path | str | None = None
     timeout: Optional[float] = None
     pythonpath: Sequence[Path | str] = ()
+    raw: bool = False  # capture() keeps the output unredacted: for output that is parsed, never shown
 
     def environ(self, py: WinePython) -> Dict[str, str]:
         environ = py.environ(os.environ if self.env is None else self.env)
@@ -80,7 +81,7 @@ def run(
 
 def capture(py: WinePython, argv: Sequence[str], launch: Launch = Launch()) -> Tuple[int, str]:
     """Run the Windows python.exe through pipes and return its exit code and output."""
-    output = process.Capture()
+    output = process.Capture(raw=launch.raw)
     code = launch_and_copy([py.wine, str(py.executable), *argv], launch.environ(py), cwd=launch.folder(),
                            timeout=launch.timeout, sinks=[output], what=_describe(py, argv))
     return code, output.text()

@@ -173,7 +173,7 @@ def _record_coverage(py: wine.WinePython, cell: PlannedCell, context: RunContext
     if data.is_file():
         argv = ["-m", "coverage", *cellrun.coverage_json_args(wine.to_windows_path(data), wine.to_windows_path(rcfile))]
         # coverage json reads the measured sources; relative file names need the cell's folder.
-        _code, out = wine.capture(py, argv, wine.Launch(pythonpath=[site_folder(context, cell)], timeout=300,
+        _code, out = wine.capture(py, argv, wine.Launch(pythonpath=[site_folder(context, cell)], timeout=300, raw=True,
                                                         cwd=context.project))
         reports = [line for line in out.splitlines() if line.startswith("{")]  # Wine may add noise
         summary = cellrun.coverage_totals(reports[-1]) if reports else None
