@@ -208,6 +208,17 @@ def test_an_environment_that_cannot_be_built_is_a_crashed_cell(tmp_path: Path) -
     assert "environment could not be built" in doc["reason"]
 
 
+def start_hanging_validate(project: Path, pid_file: Path) -> "subprocess.Popen[bytes]":
+    """`nox -s validate` in the background, in its own session, its check hanging (pids in pid_file)."""
+    environ = {k: v for k, v in os.environ.items() if not k.startswith(("READINESS_", "NOX_", "COV"))}
+    environ.update(FAULT="hang", PID_FILE=str(pid_file), REDIS_URL="redis://127.0.0.1:1/0")
+    return subprocess.Popen(
+        [sys.executable, "-m", "nox", "-f", str(project / "noxfile.py"), "-s", "validate"],
+        cwd=project, env=environ, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL, start_new_session=True,
+    )
+
+
 @pytest.mark.parametrize("how", ["sigterm-to-top", "ctrl-c-to-group"])
 def test_an_interrupted_run_stops_everything_and_keeps_what_it_gathered(tmp_path: Path, how: str) -> None:
     import signal
@@ -215,13 +226,7 @@ def test_an_interrupted_run_stops_everything_and_keeps_what_it_gathered(tmp_path
 
     project = make_project(tmp_path / "p", [PYTHON])
     pid_file = tmp_path / "pids"
-    environ = {k: v for k, v in os.environ.items() if not k.startswith(("READINESS_", "NOX_", "COV"))}
-    environ.update(FAULT="hang", PID_FILE=str(pid_file), REDIS_URL="redis://127.0.0.1:1/0")
-    top = subprocess.Popen(
-        [sys.executable, "-m", "nox", "-f", str(project / "noxfile.py"), "-s", "validate"],
-        cwd=project, env=environ, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-        stdin=subprocess.DEVNULL, start_new_session=True,
-    )
+    top = start_hanging_validate(project, pid_file)
     deadline = time.monotonic() + 300
     while not pid_file.is_file() and time.monotonic() < deadline and top.poll() is None:
         time.sleep(0.2)
@@ -330,13 +335,7 @@ def test_an_interrupt_stops_the_native_and_the_wine_lane_running_side_by_side(tm
     require_tool("wine")
     project = make_project(tmp_path / "p", [PYTHON], extra='wine = {pythons = ["3.11"]}\n')
     pid_file = tmp_path / "pids"
-    environ = {k: v for k, v in os.environ.items() if not k.startswith(("READINESS_", "NOX_", "COV"))}
-    environ.update(FAULT="hang", PID_FILE=str(pid_file), REDIS_URL="redis://127.0.0.1:1/0")
-    top = subprocess.Popen(
-        [sys.executable, "-m", "nox", "-f", str(project / "noxfile.py"), "-s", "validate"],
-        cwd=project, env=environ, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-        stdin=subprocess.DEVNULL, start_new_session=True,
-    )
+    top = start_hanging_validate(project, pid_file)
     deadline = time.monotonic() + 300
     wine_log = None
     while time.monotonic() < deadline and top.poll() is None:  # both lanes under way
