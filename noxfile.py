@@ -30,7 +30,7 @@ TEST_REQUIREMENTS = [
     "nox>=2025.2.9",
     "uv>=0.5",
 ]
-# What only the full suite needs (the plugin sessions run tests/test_plugin.py alone).
+# What only the full suite needs (the plugin sessions run the plugin's own test files alone).
 TOOL_REQUIREMENTS = [
     "playwright>=1.40",  # drives the system's Chromium; no browser download
     "markdown-it-py>=3",  # renders the Markdown reports, as a forge would, to prove them inert
@@ -67,7 +67,8 @@ def tests(session: nox.Session) -> None:
 def plugin(session: nox.Session, pytest: str) -> None:
     """The plugin's own tests on one Python with one pytest major."""
     session.install(".", f"pytest=={pytest}.*", *TEST_REQUIREMENTS)
-    session.run("pytest", "-n", "2", "-p", "no:cacheprovider", "tests/test_plugin.py", *session.posargs)
+    session.run("pytest", "-n", "2", "-p", "no:cacheprovider", "tests/test_plugin.py", "tests/test_plugin_stops.py",
+                *session.posargs)
 
 
 MAX_MODULE_LINES = 400
