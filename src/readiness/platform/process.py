@@ -63,10 +63,8 @@ def file_sink(stream: IO[bytes]) -> Sink:
 
 
 class Capture:
-    """A sink that keeps everything in memory, or its last `limit` bytes.
-
-    `raw` keeps the output unredacted, for a program's machine-readable output that readiness
-    parses and never writes anywhere (a JSON report: masking a "token" key would break it)."""
+    """A sink that keeps everything in memory, or its last `limit` bytes; `raw`: unredacted, for
+    output readiness parses and never shows (masking a "token" key breaks a JSON report)."""
 
     def __init__(self, limit: Optional[int] = None, raw: bool = False) -> None:
         self.limit = limit
