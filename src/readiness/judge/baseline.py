@@ -29,7 +29,7 @@ from typing import Any, Callable, Dict, List, Optional, Union
 
 from readiness import __version__
 from readiness.judge import merge
-from readiness.judge.matrix import MATRIX_KIND, Matrix
+from readiness.judge.matrix import MATRIX_KIND, Matrix, from_document
 from readiness.model import reader
 from readiness.model.errors import DocumentError, SchemaError, UsageError
 from readiness.model.output import write_text
@@ -120,12 +120,7 @@ def parse(name: str, data: Dict[str, Any]) -> Baseline:
     """A validated baseline's data (current schema) as a Baseline, its embedded run checked too."""
     matrix_data = data["matrix"]
     reader.validate(f"{name} $.matrix", matrix_data, MATRIX_KIND)
-    for index, cell in enumerate(matrix_data["cells"]):
-        reader.validate(f"{name} $.matrix.cells[{index}].document", cell["document"], reader.ENV_KIND)
-    try:
-        matrix = Matrix.from_dict(matrix_data)
-    except UsageError as exc:  # the matrix schema takes any string as a planned cell; only a cell id will do
-        raise SchemaError(name, "$.matrix.plan.cells", str(exc)) from None
+    matrix = from_document(name, matrix_data, "$.matrix")
     unknown = sorted(set(data["machines"]) - set(matrix.documents))
     if unknown:
         raise SchemaError(name, "$.machines", f"names cells the run does not hold: {', '.join(unknown)}",

@@ -15,8 +15,9 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 from readiness import __version__
-from readiness.model import document
+from readiness.model import document, reader
 from readiness.model.document import CheckRecord, EnvDocument, Outcome, Severity
+from readiness.model.errors import SchemaError, UsageError
 from readiness.model.ids import cell_sort_key
 from readiness.model.plan import Plan
 
@@ -125,6 +126,17 @@ class Matrix:
             problems=[InputProblem.from_dict(p) for p in data["problems"]],
             coverage=data.get("coverage"),
         )
+
+
+def from_document(name: str, data: Dict[str, Any], at: str = "$") -> Matrix:
+    """A matrix the reader validated (a matrix file, or one a baseline embeds at `at`) as a Matrix,
+    each embedded env document checked too; a planned cell that is no cell id names its field."""
+    for index, cell in enumerate(data["cells"]):
+        reader.validate(f"{name} {at}.cells[{index}].document", cell["document"], reader.ENV_KIND)
+    try:
+        return Matrix.from_dict(data)
+    except UsageError as exc:  # the matrix schema takes any string as a planned cell; only a cell id will do
+        raise SchemaError(name, f"{at}.plan.cells", str(exc)) from None
 
 
 def _row_dict(row: Row, cells: Sequence[str]) -> Dict[str, Any]:

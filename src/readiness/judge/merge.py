@@ -28,10 +28,10 @@ from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from readiness.judge import gcpause
-from readiness.judge.matrix import MATRIX_KIND, MATRIX_SCHEMA, InputProblem, Matrix, Row, dumps
+from readiness.judge.matrix import MATRIX_KIND, MATRIX_SCHEMA, InputProblem, Matrix, Row, dumps, from_document
 from readiness.model import reader
 from readiness.model.document import EnvDocument
-from readiness.model.errors import DocumentError, SchemaError, UsageError
+from readiness.model.errors import DocumentError, UsageError
 from readiness.model.plan import PLAN_KIND, Plan
 
 # The matrix record lives in judge/matrix.py; these names stay importable from here.
@@ -219,12 +219,7 @@ def _take(loaded: _Loaded, name: str, data: Dict[str, Any], is_from: bool) -> No
 
 
 def _take_matrix(loaded: _Loaded, name: str, data: Dict[str, Any], is_from: bool) -> None:
-    for index, cell in enumerate(data["cells"]):
-        reader.validate(f"{name} $.cells[{index}].document", cell["document"], reader.ENV_KIND)
-    try:
-        matrix = Matrix.from_dict(data)
-    except UsageError as exc:  # the matrix schema takes any string as a planned cell; only a cell id will do
-        raise SchemaError(name, "$.plan.cells", str(exc)) from None
+    matrix = from_document(name, data)
     for cell, doc in matrix.documents.items():
         loaded.raw[id(doc)] = matrix.raw[cell]
         loaded.envs.append((doc, matrix.sources.get(cell) or f"{name}#{cell}", is_from))
