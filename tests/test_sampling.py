@@ -112,13 +112,14 @@ def test_without_the_environment_the_rootdir_pyproject_is_read(tmp_path: Path) -
     assert limits_for("startup_s", tmp_path, {}) == []
 
 
-def test_validate_gives_cells_the_policys_absolute_budgets() -> None:
+def test_validate_gives_cells_the_policys_budgets() -> None:
     from readiness.run.lanes.native import budgets_environ
 
     rules = policy.parse_policy({"budgets": {"startup_s": {"max": 15.0, "max_increase_pct": 5.0, "unit": "s"},
                                              "memory_mb": {"max_increase_pct": 5.0}}}, "policy.toml")
     assert json.loads(budgets_environ(rules)[BUDGETS_ENV]) == {
-        "startup_s": {"max": 15.0, "statistic": "median", "unit": "s"}}
+        "startup_s": {"max": 15.0, "statistic": "median", "unit": "s", "max_increase_pct": 5.0},
+        "memory_mb": {"max": None, "statistic": "median", "unit": None, "max_increase_pct": 5.0}}
 
 
 # --- evidence.sample end to end ----------------------------------------------------------------

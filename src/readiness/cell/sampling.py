@@ -17,7 +17,8 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 from readiness.model.document import Sampling
 from readiness.model.statistics import sign_test_bounds
 
-BUDGETS_ENV = "READINESS_BUDGETS"  # JSON: measurement name -> {"max": .., "statistic": .., "unit": ..}
+# JSON: measurement name -> {"max": .. or null, "statistic": .., "unit": .., "max_increase_pct": .. or null}
+BUDGETS_ENV = "READINESS_BUDGETS"
 CONFIDENCE = 0.95
 _QUANTILE = {"median": 0.5, "p95": 0.95}
 

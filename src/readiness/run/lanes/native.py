@@ -228,9 +228,11 @@ def cell_environ(project: Path, rules: Policy, folder: RunFolder, cell: str) -> 
 
 
 def budgets_environ(rules: Policy) -> Dict[str, str]:
-    """READINESS_BUDGETS: each absolute budget (name -> max, statistic, unit), for sampling to settle."""
-    table = {b.measurement: {"max": b.max, "statistic": b.statistic, "unit": b.unit}
-             for b in rules.budgets if b.max is not None}
+    """READINESS_BUDGETS: each budget (name -> max, statistic, unit, max_increase_pct), for sampling to settle:
+    `max` (absolute, null when there is none) and `max_increase_pct` (paired against --baseline-ref)."""
+    table = {b.measurement: {"max": b.max, "statistic": b.statistic, "unit": b.unit,
+                             "max_increase_pct": b.max_increase_pct}
+             for b in rules.budgets if b.max is not None or b.max_increase_pct is not None}
     return {BUDGETS: json.dumps(table, sort_keys=True)}
 
 
