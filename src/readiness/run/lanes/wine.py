@@ -8,8 +8,9 @@ runs the same suite with that folder on PYTHONPATH, every launch through pipes.
 from __future__ import annotations
 
 import shutil
+import threading
 from pathlib import Path
-from typing import List, Sequence
+from typing import List
 
 from readiness.model.document import CellState
 from readiness.model.ids import CellId, utc_now
@@ -25,6 +26,7 @@ from readiness.run.lanes.base import LanePlan, PlanRequest, RunContext
 DEFAULT_PYTHONS = ("3.11", "3.12", "3.13")
 INSTALL_TIMEOUT_S = 900
 STAMP = ".readiness-install"
+_PROVISIONING = threading.Lock()
 
 
 def cell_id(python: str) -> str:
@@ -32,9 +34,10 @@ def cell_id(python: str) -> str:
 
 
 class WineLane:
-    """Cells run by real Windows CPythons under Wine, one after another."""
+    """Cells run by real Windows CPythons under Wine, several at once (one Wine prefix, one wineserver)."""
 
     name = "wine"
+    heavy = True
 
     def plan(self, request: PlanRequest) -> LanePlan:
         """Planned wherever wine is installed (required, then); without wine, recorded not_run with the
@@ -57,25 +60,20 @@ class WineLane:
             plan.cells = cells
         return plan
 
-    def run(self, cells: Sequence[PlannedCell], context: RunContext) -> None:
-        with context.board.ticking():  # the board keeps moving while a Wine cell installs and runs
-            for cell in cells:
-                if not cell.skip_reason:
-                    self._run_cell(cell, context)
-
     def why_missing(self, cell: PlannedCell, folder: RunFolder) -> Missing:
         if cell.skip_reason:
             return Missing(CellState.NOT_RUN, cell.skip_reason)
         return Missing(CellState.NOT_RUN, "the cell never started (the run stopped before it)")
 
-    def _run_cell(self, cell: PlannedCell, context: RunContext) -> None:
+    def run_cell(self, cell: PlannedCell, context: RunContext) -> None:
         try:
-            py = wine.provision(cell.python, context.environ, progress=None)
+            with _PROVISIONING:  # one at a time: they share the Wine prefix and its first start
+                py = wine.provision(cell.python, context.environ, progress=None)
         except wine.WineError as exc:
             cell.skip_reason = str(exc)  # a not_run document, with the reason
             return
         try:
-            run_cell(cell, py, context)
+            run_under_wine(cell, py, context)
         except wine.WineError as exc:
             _record(context, cell, Missing(CellState.CRASHED, f"the Wine cell failed to run: {exc}"))
 
@@ -84,7 +82,7 @@ def site_folder(context: RunContext, cell: PlannedCell) -> Path:
     return context.project / ".nox" / f"wine-{cell.python}" / "site"
 
 
-def run_cell(cell: PlannedCell, py: wine.WinePython, context: RunContext) -> None:
+def run_under_wine(cell: PlannedCell, py: wine.WinePython, context: RunContext) -> None:
     """Install, run the suite under Wine, and make sure the cell ends with a document.
 
     With coverage sources the suite runs under `coverage run` as in a native cell (coverage's
