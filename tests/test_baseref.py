@@ -281,3 +281,17 @@ def test_validate_exits_2_before_anything_is_built(tmp_path: Path, in_git: bool)
     assert "Traceback" not in done.stderr
     assert not (project / ".nox").exists() or not list((project / ".nox").iterdir())  # no environment
     assert not (project / "reports").exists()  # no run folder
+
+
+def test_the_ci_cells_check_out_the_whole_history_as_readme_says() -> None:
+    try:
+        import yaml
+    except ModuleNotFoundError:  # a test requirement (noxfile.py): missing, it fails under CI
+        require_tool("pyyaml")
+    workflow = yaml.safe_load((ROOT / ".github" / "workflows" / "validate.yml").read_text(encoding="utf-8"))
+    checkout = next(s for s in workflow["jobs"]["cells"]["steps"] if "actions/checkout" in s.get("uses", ""))
+    assert checkout["with"]["fetch-depth"] == 0
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    ci = readme.split("## CI for your project", 1)[1].split("\n## ", 1)[0]
+    assert "`cells` (`fail-fast: false`) checks out the whole history (`fetch-depth: 0`" in ci
+    assert "checks the cells out with `fetch-depth: 0`" in readme.split("### Against a baseline ref", 1)[1]

@@ -16,7 +16,7 @@ from readiness.platform import process
 
 OPTION = "--baseline-ref"
 _SHA = re.compile(r"^([0-9a-f]{40}|[0-9a-f]{64})$")  # SHA-1 or SHA-256 repositories
-# Set by a git hook that runs validate, these would point every `git -C` below at another repository.
+# Set by a git hook that runs validate, these would point every git command below at another repository.
 _LOCATION = ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_COMMON_DIR", "GIT_OBJECT_DIRECTORY")
 _QUICK_S = 120.0  # rev-parse and friends; a checkout of a large tree may take longer (no limit)
 
