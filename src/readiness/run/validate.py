@@ -61,6 +61,10 @@ def validate(project: Path, rules: policy.Policy, pythons: Sequence[str], option
     if options.cell_timeout is None:
         options = replace(options, cell_timeout=rules.cell_timeout)
     preflight.check(project, rules, InstallRequest.from_policy(project, rules))  # before anything is built
+    if options.baseline_ref is not None:  # a ref that names no commit exits 2 now, before anything is built
+        from readiness.run import baseref
+
+        baseref.resolve(project, options.baseline_ref)
     if options.baseline:  # a wrong name fails now, not after every cell has run
         from readiness.judge import baseline
 
