@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import IO, Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from readiness.cell import fingerprint
+from readiness.cell.redact import Redactor
 from readiness.model import ids, reader
 from readiness.model.document import CellState
 from readiness.model.errors import DocumentError
@@ -75,6 +76,7 @@ def run_cell(command: CellCommand, fallback_print: Callable[[], Mapping[str, Any
     started_at, started = ids.utc_now(), time.monotonic()
     coverage = _coverage_run(command)
     argv = [command.python, "-m", *coverage, "pytest", *command.pytest_args, "--readiness-out", str(command.document)]
+    log_note(command.log, "readiness: " + " ".join(argv))  # what ran
     state, code = _run(argv, command)
     if not command.document.is_file():
         if state is CellState.COMPLETE:
@@ -135,7 +137,7 @@ def _record_coverage(command: CellCommand) -> None:
         process.run(argv, process.Options(env=command.environ), [report, shown])
         summary = coverage_totals(_last_json_line(report.text()))
         if summary is None:
-            _log_note(command.log, "readiness: `coverage json` failed; coverage not recorded:\n" + shown.text()[-2000:])
+            log_note(command.log, "readiness: `coverage json` failed; coverage not recorded:\n" + shown.text()[-2000:])
     if summary is not None:
         summary.update(data_file=_relative_to_run(data, command.document.parent.parent),
                        source=list(command.coverage_source))
@@ -168,15 +170,17 @@ def set_document_coverage(doc_path: Path, coverage: Optional[Dict[str, Any]], lo
         raw = reader.read_json(doc_path)
         reader.validate(str(doc_path), raw, reader.ENV_KIND)
     except DocumentError as exc:
-        _log_note(log, f"readiness: coverage not recorded, the document is unreadable: {exc}")
+        log_note(log, f"readiness: coverage not recorded, the document is unreadable: {exc}")
         return
     raw["coverage"] = coverage
     write_text(doc_path, json.dumps(raw, ensure_ascii=False, allow_nan=False) + "\n")
 
 
-def _log_note(log: Path, text: str) -> None:
+def log_note(log: Path, text: str) -> None:
+    """A line of readiness's own in a cell's log, redacted (a requirement or an argument may hold a credential)."""
+    log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("ab") as sink:
-        _note(sink, text)
+        sink.write(f"{Redactor.from_environment().text(text)}\n".encode())
 
 
 def _relative_to_run(path: Path, run_dir: Path) -> str:

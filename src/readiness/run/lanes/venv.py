@@ -12,10 +12,10 @@ import shutil
 from pathlib import Path
 from typing import Dict, List, Mapping, Optional
 
-from readiness.cell.redact import Redactor
 from readiness.model.errors import ReadinessError
 from readiness.model.output import write_text
 from readiness.platform import process, tools
+from readiness.run.cellrun import log_note
 from readiness.run.install import InstallRequest
 
 STAMP = ".readiness-install"  # the digest of the install this environment holds
@@ -49,7 +49,7 @@ def ensure(env: Path, python: str, base_interpreter: Optional[str], log: Path, b
     whether it was (re)created (a new one holds no install yet)."""
     if _reusable(env, python, base_interpreter):
         return False
-    _note(log, f"readiness: creating the environment {env.name} for Python {python}")
+    log_note(log, f"readiness: creating the environment {env.name} for Python {python}")
     shutil.rmtree(env, ignore_errors=True)
     argv = [*tools.uv_command(), "venv", "--quiet", "--python", base_interpreter or python, str(env)]
     _checked(argv, log, base, f"creating the environment {env.name}")
@@ -97,11 +97,11 @@ def install(env: Path, request: InstallRequest, log: Path, base: Mapping[str, st
     stamp = env / STAMP
     held = stamp.read_text(encoding="utf-8") if stamp.is_file() else None
     if held == digest:
-        _note(log, "readiness: the environment already has this install")
+        log_note(log, "readiness: the environment already has this install")
         return
     exact: List[str] = []
     if held is not None:
-        _note(log, "readiness: the install request changed since this environment was built (an extra, group, "
+        log_note(log, "readiness: the install request changed since this environment was built (an extra, group, "
               "requirement or a file it names); syncing it exactly, removing what is no longer asked for")
         exact = ["--exact"]
     argv = [*tools.uv_command(), "pip", "install", "--python", str(interpreter(env)),
@@ -112,16 +112,9 @@ def install(env: Path, request: InstallRequest, log: Path, base: Mapping[str, st
 
 
 def _checked(argv: List[str], log: Path, env: Mapping[str, str], what: str) -> None:
-    _note(log, "readiness: " + " ".join(argv))
+    log_note(log, "readiness: " + " ".join(argv))
     with log.open("ab") as sink:
         code = process.run(argv, process.Options(env=env, timeout=INSTALL_TIMEOUT_S, what=what),
                            [process.file_sink(sink)])
     if code != 0:
         raise BuildFailed(f"{what} failed: `{' '.join(argv[:3])} ...` exited with code {code}")
-
-
-def _note(log: Path, text: str) -> None:
-    """A line in the cell's log, redacted (a requirement URL may carry a token)."""
-    log.parent.mkdir(parents=True, exist_ok=True)
-    with log.open("ab") as sink:
-        sink.write(f"{Redactor.from_environment().text(text)}\n".encode())

@@ -105,8 +105,10 @@ def run_under_wine(cell: PlannedCell, py: wine.WinePython, context: RunContext) 
     # so a timed check under Wine and one in a native cell take turns.
     launch_env["READINESS_LOCK"] = wine.to_windows_path(folder.timing_lock)
     measure = _coverage_run(context, cell)
+    argv = ["-m", *measure, "pytest", *context.suite, *context.pytest_args, "-p", "no:cacheprovider"]
+    cellrun.log_note(log, f"readiness: {py.executable} {' '.join(argv)}")  # what ran
     try:
-        code = wine.run(py, ["-m", *measure, "pytest", *context.suite, *context.pytest_args, "-p", "no:cacheprovider"],
+        code = wine.run(py, argv,
                         wine.Launch(env=launch_env, cwd=context.project, timeout=context.timeout,
                                     pythonpath=[site_folder(context, cell)]), log_path=log)
     except wine.WineTimeout:
@@ -136,7 +138,7 @@ def install(py: wine.WinePython, site: Path, context: RunContext, log: Path) -> 
     digest = request.digest(live=False)
     stamp = site.parent / STAMP
     if site.exists() and not (stamp.is_file() and stamp.read_text(encoding="utf-8") == digest):
-        _note(log, f"readiness: the install request changed since {site} was filled; installing afresh")
+        cellrun.log_note(log, f"readiness: the install request changed since {site} was filled; installing afresh")
         shutil.rmtree(site)
     reinstall: List[str] = []
     for name in request.local_projects():
@@ -144,11 +146,6 @@ def install(py: wine.WinePython, site: Path, context: RunContext, log: Path) -> 
     wine.install_packages(py, site, [*request.arguments(live=False), *reinstall], None,
                           log_path=log, timeout=INSTALL_TIMEOUT_S)
     write_text(stamp, digest)
-
-
-def _note(log: Path, text: str) -> None:
-    with log.open("ab") as sink:
-        sink.write(f"{text}\n".encode())
 
 
 def _coverage_data(context: RunContext, cell: PlannedCell) -> "tuple[Path, Path]":
