@@ -7,12 +7,20 @@ import os
 import re
 import shutil
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Optional, Sequence, Tuple
+from typing import Dict, Optional, Sequence, Tuple
 
+from readiness.cell.baseline_env import (
+    BASELINE_ERROR_ENV,
+    BASELINE_PYTHON_ENV,
+    BASELINE_PYTHONPATH_ENV,
+    BASELINE_REF_ENV,
+    BASELINE_SHA_ENV,
+)
 from readiness.model.errors import ReadinessError, UsageError
 from readiness.platform import process
+from readiness.run.install import InstallRequest
 
 OPTION = "--baseline-ref"
 _SHA = re.compile(r"^([0-9a-f]{40}|[0-9a-f]{64})$")  # SHA-1 or SHA-256 repositories
@@ -33,6 +41,37 @@ class BaselineRef:
     def label(self) -> str:
         """The ref and its commit, as messages name them: `main (1a2b3c4d5e6f)`."""
         return f"{self.ref} ({self.short})"
+
+
+@dataclass(frozen=True)
+class BaselineInstall:
+    """The target at a baseline ref, installed in every cell beside the current one: the same
+    install request with the target's folder in the ref's tree (never editable: it is a snapshot)."""
+
+    base: BaselineRef
+    request: InstallRequest
+
+    def environ(self, python: str, pythonpath: Optional[str] = None) -> Dict[str, str]:
+        """What a cell's checks are told of a baseline installed there (see cell/baseline_env.py)."""
+        env = {BASELINE_REF_ENV: self.base.ref, BASELINE_SHA_ENV: self.base.sha, BASELINE_PYTHON_ENV: python}
+        if pythonpath is not None:
+            env[BASELINE_PYTHONPATH_ENV] = pythonpath
+        return env
+
+    def failed(self, error: str) -> Dict[str, str]:
+        """What a cell's checks are told when the baseline could not be installed there: why."""
+        return {BASELINE_REF_ENV: self.base.ref, BASELINE_SHA_ENV: self.base.sha, BASELINE_ERROR_ENV: error[-2000:]}
+
+
+def prepare(project: Path, ref: str, request: InstallRequest, cache: Path) -> BaselineInstall:
+    """Resolve `ref`, check its tree out (cached by commit under `cache`) and point the install
+    request at the target there; UsageError (exit 2, before any cell is built) when it cannot be."""
+    if request.target is None:
+        raise UsageError(f"{OPTION} {ref}: there is no target to compare; set [tool.readiness].target "
+                         "(its path) in pyproject.toml")
+    base = resolve(project, ref)
+    tree = checkout(base, cache)
+    return BaselineInstall(base, replace(request, target=target_at(base, tree, request.target), editable=False))
 
 
 def resolve(project: Path, ref: str) -> BaselineRef:

@@ -26,9 +26,10 @@ from readiness.model.errors import UsageError
 from readiness.model.plan import Plan, PlannedCell
 from readiness.model.plan import write as write_plan
 from readiness.run import preflight, runlock
+from readiness.run.baseref import BaselineInstall
 from readiness.run.board import Board, read_json
 from readiness.run.fallback import Missing, fill_missing, record
-from readiness.run.folder import CELL_TIMEOUT, SCENARIO, RunFolder, latest, relative
+from readiness.run.folder import BASELINE_TREES, CELL_TIMEOUT, SCENARIO, RunFolder, latest, relative
 from readiness.run.install import InstallRequest
 from readiness.run.lanes.base import Lane, PlanRequest, RunContext, suite_args
 from readiness.run.lanes.native import NativeLane
@@ -51,6 +52,7 @@ class Run:
     owner: Dict[str, Lane] = field(default_factory=dict)  # cell id -> its lane
     started: float = field(default_factory=time.monotonic)  # readiness's own time is what the cells leave
     cells_s: float = 0.0
+    base: Optional["BaselineInstall"] = None  # --baseline-ref: the target at that ref, installed beside
 
 
 def validate(project: Path, rules: policy.Policy, pythons: Sequence[str], options: ValidateOptions) -> int:
@@ -60,11 +62,13 @@ def validate(project: Path, rules: policy.Policy, pythons: Sequence[str], option
         rules = policy.load_policy(options.config, options.profile, cwd=project)
     if options.cell_timeout is None:
         options = replace(options, cell_timeout=rules.cell_timeout)
-    preflight.check(project, rules, InstallRequest.from_policy(project, rules))  # before anything is built
+    request = InstallRequest.from_policy(project, rules)
+    preflight.check(project, rules, request)  # before anything is built
+    base = None
     if options.baseline_ref is not None:  # a ref that names no commit exits 2 now, before anything is built
         from readiness.run import baseref
 
-        baseref.resolve(project, options.baseline_ref)
+        base = baseref.prepare(project, options.baseline_ref, request, project / BASELINE_TREES)
     if options.baseline:  # a wrong name fails now, not after every cell has run
         from readiness.judge import baseline
 
@@ -74,7 +78,7 @@ def validate(project: Path, rules: policy.Policy, pythons: Sequence[str], option
 
     check_run_id(run_id, "reports/latest" if options.rerun else "--run-id" if options.run_id else "the run id")
     folder = RunFolder.of(project, run_id)
-    run = Run(project, rules, options, folder, (NativeLane(), WineLane()), started=started)
+    run = Run(project, rules, options, folder, (NativeLane(), WineLane()), started=started, base=base)
     with runlock.claim_run(folder.path, run_id), sigterm_is_interrupt():  # a second run with this id is refused
         return _validate_run(run, pythons)
 
@@ -153,7 +157,7 @@ def _context(run: Run, board: Board, services: Dict[str, str]) -> RunContext:
     return RunContext(run.project, run.folder, InstallRequest.from_policy(run.project, run.rules),
                       suite_args(run.rules), run.options.pytest_args, environ, board,
                       timeout=run.options.cell_timeout, jobs=run.options.jobs,
-                      coverage_source=tuple(run.rules.coverage.source), reuse=reuse)
+                      coverage_source=tuple(run.rules.coverage.source), reuse=reuse, baseline=run.base)
 
 
 def _record_missing(run: Run, interrupted: bool) -> None:

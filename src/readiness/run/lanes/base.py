@@ -14,6 +14,7 @@ from typing import Dict, List, Optional, Protocol, Tuple
 
 from readiness.judge.policy import Policy
 from readiness.model.plan import PlannedCell
+from readiness.run.baseref import BaselineInstall
 from readiness.run.board import Board
 from readiness.run.fallback import Missing
 from readiness.run.folder import RunFolder
@@ -56,6 +57,7 @@ class RunContext:
     jobs: Optional[int] = None  # cells at once, every lane's together
     coverage_source: Tuple[str, ...] = ()
     reuse: bool = False  # nox -R: reuse environments without installing
+    baseline: Optional[BaselineInstall] = None  # --baseline-ref: installed beside the target in every cell
 
 
 class Lane(Protocol):

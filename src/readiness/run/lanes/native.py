@@ -11,7 +11,7 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Dict, Mapping, Optional, Sequence
+from typing import Dict, List, Mapping, Optional, Sequence
 
 from readiness.cell import fingerprint
 from readiness.cell import target as target_facts
@@ -21,9 +21,10 @@ from readiness.model.ids import CellId, version_key
 from readiness.model.plan import Plan, PlannedCell
 from readiness.platform import process
 from readiness.run import cellrun
+from readiness.run.baseref import BaselineInstall
 from readiness.run.board import Board
 from readiness.run.fallback import Missing, log_tail, planned_fingerprint, record
-from readiness.run.folder import BUDGETS, CELL_TIMEOUT, RunFolder
+from readiness.run.folder import BASELINE_TREES, BUDGETS, CELL_TIMEOUT, RunFolder
 from readiness.run.install import InstallRequest, supports
 from readiness.run.lanes import venv
 from readiness.run.lanes.base import LanePlan, PlanRequest, RunContext, suite_args
@@ -97,14 +98,32 @@ class NativeLane:
                    Missing(CellState.CRASHED, f"the cell's environment could not be built: {exc}; "
                            f"last lines of logs/{log.name}:\n{log_tail(log, 30)}"))
             return
-        command = cell_command(context, cell.id, venv.interpreter(env), environ=venv.environ(env, {
-            **context.environ, **context.folder.cell_environ(cell.id)}))
+        base = {**context.environ, **context.folder.cell_environ(cell.id),
+                **baseline_environ(context, cell.python, cell.interpreter, log)}
+        command = cell_command(context, cell.id, venv.interpreter(env), environ=venv.environ(env, base))
         cellrun.run_cell(command, lambda: planned_fingerprint(cell))
 
     def why_missing(self, cell: PlannedCell, folder: RunFolder) -> Missing:
         if cell.skip_reason:
             return Missing(CellState.NOT_RUN, cell.skip_reason)
         return Missing(CellState.NOT_RUN, "the cell never started (the run stopped before it)")
+
+
+def baseline_environ(context: RunContext, python: str, interpreter: Optional[str], log: Path) -> Dict[str, str]:
+    """--baseline-ref: the target at the ref in an environment of its own beside the cell's
+    (`.nox/checks-X-Y-baseline`), and what the checks are told of it; a baseline that cannot be
+    built is the checks' to report (their budget against it cannot be judged), not the cell's."""
+    if context.baseline is None:
+        return {}
+    cell_env = venv.location(context.project, python)
+    env = cell_env.with_name(cell_env.name + "-baseline")
+    cellrun.log_note(log, f"readiness: the baseline, {context.baseline.base.label()}, in {env.name}")
+    try:
+        if venv.ensure(env, python, interpreter, log, context.environ) or not context.reuse:
+            venv.install(env, context.baseline.request, log, context.environ)
+    except (venv.BuildFailed, process.ProcessTimeout) as exc:
+        return context.baseline.failed(f"{exc}; last lines of logs/{log.name}:\n{log_tail(log, 10)}")
+    return context.baseline.environ(str(venv.interpreter(env)))
 
 
 def cell_command(context: RunContext, cell: str, python: Path, environ: Mapping[str, str],
@@ -141,13 +160,44 @@ def run_session(session: "object", project: Path, rules: Policy) -> None:
     except venv.BuildFailed as exc:
         session.error(f"{exc}; see {folder.log(cell)}")
     timeout = os.environ.get(CELL_TIMEOUT)
-    context = RunContext(project, folder, request, suite_args(rules), tuple(session.posargs), base,
+    pytest_args, ref = _baseline_option(list(session.posargs))
+    context = RunContext(project, folder, request, suite_args(rules), tuple(pytest_args), base,
                          Board(folder, Plan(folder.run_id)), timeout=float(timeout) if timeout else None,
-                         coverage_source=tuple(rules.coverage.source) if rules.coverage.enabled else ())
+                         coverage_source=tuple(rules.coverage.source) if rules.coverage.enabled else (),
+                         baseline=_prepare_baseline(project, ref, request))
+    base.update(baseline_environ(context, str(session.python), None, folder.log(cell)))
     code = cellrun.run_cell(cell_command(context, cell, venv.interpreter(env), venv.environ(env, base), echo=True),
                             fingerprint.fingerprint)
     if code not in (0, 1):
         session.error(f"the cell ended with code {code}; its document says why")
+
+
+def _baseline_option(args: List[str]) -> "tuple[List[str], Optional[str]]":
+    """`--baseline-ref REF` (or `--baseline-ref=REF`) taken out of the session's arguments; the rest go to pytest."""
+    rest: List[str] = []
+    ref = None
+    items = iter(args)
+    for arg in items:
+        if arg == "--baseline-ref":
+            ref = next(items, "")
+        elif arg.startswith("--baseline-ref="):
+            ref = arg.partition("=")[2]
+        else:
+            rest.append(arg)
+    return rest, ref
+
+
+def _prepare_baseline(project: Path, ref: Optional[str], request: InstallRequest) -> "Optional[BaselineInstall]":
+    from readiness.model.errors import UsageError
+    from readiness.run import baseref
+
+    if ref is None:
+        return None
+    try:
+        return baseref.prepare(project, ref, request, project / BASELINE_TREES)
+    except UsageError as exc:  # as validate does: the message and 2, before anything is built
+        print(f"readiness: error: {exc}", file=sys.stderr, flush=True)
+        raise SystemExit(2) from None
 
 
 def _preflight(project: Path, rules: Policy, request: InstallRequest) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import shutil
 import threading
 from pathlib import Path
-from typing import List
+from typing import Dict, List
 
 from readiness.model.document import CellState
 from readiness.model.ids import CellId, utc_now
@@ -20,7 +20,7 @@ from readiness.platform import wine
 from readiness.run import cellrun
 from readiness.run.fallback import Missing, log_tail, record
 from readiness.run.folder import RunFolder
-from readiness.run.install import supports
+from readiness.run.install import InstallRequest, supports
 from readiness.run.lanes.base import LanePlan, PlanRequest, RunContext
 
 DEFAULT_PYTHONS = ("3.11", "3.12", "3.13")
@@ -95,11 +95,12 @@ def run_under_wine(cell: PlannedCell, py: wine.WinePython, context: RunContext) 
     folder.mark_building(cell.id)
     started = utc_now()
     try:
-        install(py, site_folder(context, cell), context, log)
+        install(py, site_folder(context, cell), context.install, log)
     except wine.WineError as exc:
         _record(context, cell, Missing(CellState.CRASHED, f"the cell's packages could not be installed: {exc}"))
         return
     launch_env = dict(context.environ, **folder.cell_environ(cell.id), READINESS_OUT=wine.to_windows_path(doc))
+    launch_env.update(_baseline(py, cell, context, log))
     launch_env["READINESS_PROGRESS"] = wine.to_windows_path(folder.progress(cell.id))
     # The run's timing lock, as a Windows path: Wine's file locks are POSIX record locks on Linux,
     # so a timed check under Wine and one in a native cell take turns.
@@ -126,17 +127,16 @@ def run_under_wine(cell: PlannedCell, py: wine.WinePython, context: RunContext) 
         _record_coverage(py, cell, context, log)
 
 
-def install(py: wine.WinePython, site: Path, context: RunContext, log: Path) -> None:
-    """Carry out the install request into the cell's target folder.
+def install(py: wine.WinePython, site: Path, request: InstallRequest, log: Path) -> None:
+    """Carry out the install request into a target folder of the cell.
 
     A target folder keeps what it has, so one whose request changed (a requirement or extra
     added or removed, a constraints or requirements file edited) is emptied first; the local
     projects (the target, readiness) are rebuilt on every run so a warm cell never judges
     yesterday's sources.
     """
-    request = context.install
     digest = request.digest(live=False)
-    stamp = site.parent / STAMP
+    stamp = site.parent / f"{site.name}{STAMP}"
     if site.exists() and not (stamp.is_file() and stamp.read_text(encoding="utf-8") == digest):
         cellrun.log_note(log, f"readiness: the install request changed since {site} was filled; installing afresh")
         shutil.rmtree(site)
@@ -146,6 +146,20 @@ def install(py: wine.WinePython, site: Path, context: RunContext, log: Path) -> 
     wine.install_packages(py, site, [*request.arguments(live=False), *reinstall], None,
                           log_path=log, timeout=INSTALL_TIMEOUT_S)
     write_text(stamp, digest)
+
+
+def _baseline(py: wine.WinePython, cell: PlannedCell, context: RunContext, log: Path) -> Dict[str, str]:
+    """--baseline-ref: the target at the ref in a target folder of its own beside the cell's; the
+    same Windows interpreter runs it with that folder on PYTHONPATH instead."""
+    if context.baseline is None:
+        return {}
+    site = site_folder(context, cell).with_name("site-baseline")
+    cellrun.log_note(log, f"readiness: the baseline, {context.baseline.base.label()}, in {site}")
+    try:
+        install(py, site, context.baseline.request, log)
+    except wine.WineError as exc:
+        return context.baseline.failed(f"{exc}; last lines of logs/{log.name}:\n{log_tail(log, 10)}")
+    return context.baseline.environ(wine.to_windows_path(py.executable), pythonpath=wine.to_windows_path(site))
 
 
 def _coverage_data(context: RunContext, cell: PlannedCell) -> "tuple[Path, Path]":
