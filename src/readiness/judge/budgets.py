@@ -85,8 +85,7 @@ def budget_findings(ctx: Context) -> Tuple[List[MeasurementResult], List[Finding
     unbudgeted = _unbudgeted(ctx, judged)
     results += unbudgeted
     findings += [_measured_finding(r) for r in unbudgeted if r.change is not None]
-    findings += [Finding(Effect.INFO, "measured-change", f"{r.check} in {r.where}: {r.paired.text(r.name)}",
-                         (r.check,), (r.cell,)) for r in unbudgeted if r.paired is not None]
+    findings += [_paired_measured(r) for r in unbudgeted if r.paired is not None]
     results.sort(key=lambda r: (r.check, r.name, r.cell))
     return results, findings
 
@@ -173,7 +172,16 @@ def _budget_claims(ctx: Context, budget: Budget, found: List[MeasurementResult])
         findings += _absolute_claims(ctx, budget, required)
     if budget.max_increase_pct is not None:
         findings += _relative_claims(ctx, budget, required)
+    else:
+        findings += [_paired_measured(r) for r in required if r.paired is not None]
     return findings
+
+
+def _paired_measured(r: MeasurementResult) -> Finding:
+    """Pairs with no relative budget to judge: their change, reported only."""
+    assert r.paired is not None
+    return Finding(Effect.INFO, "measured-change", f"{r.check} in {r.where}: {r.paired.text(r.name)}",
+                   (r.check,), (r.cell,))
 
 
 def _absolute_claims(ctx: Context, budget: Budget, results: List[MeasurementResult]) -> List[Finding]:
@@ -275,3 +283,13 @@ def _unbudgeted(ctx: Context, judged: Set[Tuple[str, str, str]]) -> List[Measure
                                                  change=_change(ctx, row.id, cell, name, None),
                                                  lane=lane, paired=_paired(record, name, None, lane)))
     return results
+
+
+def paired_outcomes(results: Iterable[MeasurementResult]) -> Dict[Tuple[str, str], List[str]]:
+    """The outcome text of each measurement judged from its own pairs, by check and cell (for reports
+    that show per-cell results: JUnit, CTRF)."""
+    texts: Dict[Tuple[str, str], List[str]] = {}
+    for r in results:
+        if r.paired is not None:
+            texts.setdefault((r.check, r.cell), []).append(r.paired.text(r.name))
+    return texts

@@ -69,7 +69,7 @@ class PairedChange:
         if self.status == "pass":
             return f"within {limit}"
         if self.status == "fail":
-            return f"over {limit}: the whole interval is above it"
+            return f"over {limit} (the whole interval is above it)"
         if self.status == "measured":
             return "no relative budget applies"
         if self.note:
