@@ -50,7 +50,8 @@ from starlette.testclient import TestClient
 from readiness_demo import create_app
 with TestClient(create_app()) as client:
     ok = client.get("/health").status_code == 200
-print(time.perf_counter() - _started)
+import os
+open(os.environ["PROBE_OUT"], "w").write(str(time.perf_counter() - _started))
 sys.exit(0 if ok else 1)
 """
 BUSY_LOOP = "while True:\n    pass\n"
@@ -76,20 +77,30 @@ def build_venvs(where: Path, python: str) -> Dict[str, str]:
 
 
 class Prober:
-    """Times the probe with one interpreter; keeps the child's own figure of the last run."""
+    """Times the probe with one interpreter (wall seconds, as sample_command does); keeps the child's
+    own figure and its CPU seconds (user + system) of each run too."""
 
     def __init__(self, python: str) -> None:
         self.argv = [python, "-c", PROBE]
+        self.out = str(Path(tempfile.gettempdir()) / f"readiness-probe-{os.getpid()}.txt")
         self.inproc: List[float] = []
+        self.cpu: List[float] = []
 
-    def __call__(self) -> float:
-        started = time.perf_counter()
-        done = subprocess.run(self.argv, stdin=subprocess.DEVNULL, capture_output=True, timeout=120, check=False)
-        elapsed = time.perf_counter() - started
-        if done.returncode != 0:
-            raise SystemExit(f"the probe failed: {done.stderr.decode('utf-8', 'replace')[-2000:]}")
-        self.inproc.append(float(done.stdout.decode("utf-8").split()[-1]))
-        return elapsed
+    def __call__(self) -> Any:
+        from readiness.cell.measure import time_command
+
+        before = _children_cpu()
+        timed = time_command(self.argv, env=dict(os.environ, PROBE_OUT=self.out))
+        self.cpu.append(_children_cpu() - before)
+        self.inproc.append(float(Path(self.out).read_text(encoding="utf-8")))
+        return timed
+
+
+def _children_cpu() -> float:
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def record_block(pythons: Dict[str, str], count: int, busy: bool, block: int) -> List[Dict[str, Any]]:
@@ -107,8 +118,10 @@ def record_block(pythons: Dict[str, str], count: int, busy: bool, block: int) ->
             loop.kill()
             loop.wait()
     load = _load()
-    return [dict(pair.to_dict(), current_inproc=c, baseline_inproc=b, busy=busy, block=block, index=i, load1=load)
-            for i, (pair, c, b) in enumerate(zip(pairs, current.inproc, baseline.inproc))]
+    return [dict(pair.to_dict(), current_inproc=current.inproc[i], baseline_inproc=baseline.inproc[i],
+                 current_cpu=current.cpu[i], baseline_cpu=baseline.cpu[i], busy=busy, block=block, index=i,
+                 load1=load)
+            for i, pair in enumerate(pairs)]
 
 
 def _load() -> Optional[float]:
@@ -119,6 +132,8 @@ def _load() -> Optional[float]:
 
 
 def record(pairs: int, block: int, venvs: Path, python: str, out: Path) -> None:
+    """Record blocks of pairs, quiet and busy in turn, writing the file after each block (so a long
+    recording can be stopped at any time and keeps what it took)."""
     pythons = build_venvs(venvs, python)
     for side in pythons.values():  # warm the file cache once; not recorded
         Prober(side)()
@@ -134,15 +149,16 @@ def record(pairs: int, block: int, venvs: Path, python: str, out: Path) -> None:
                 blocks += 1
                 left[busy] -= count
                 loads.append(_load())
+                _write(out, recorded, loads, python)
                 print(f"recorded {len(recorded)} pairs (load {loads[-1]})", file=sys.stderr)
-    _write(out, recorded, loads, python)
 
 
 def _write(out: Path, recorded: List[Dict[str, Any]], loads: List[Optional[float]], python: str) -> None:
     data = {
         "what": ("pairs of the demo's startup probe (checks/test_performance.py) in two environments of the "
                  "same demo, taken by readiness.cell.paired.take_pairs: current/baseline are the process's "
-                 "wall seconds, *_inproc the seconds the child measured itself (interpreter start-up excluded)"),
+                 "wall seconds, *_wait how many of those it waited for a CPU (run-queue delay), *_inproc the "
+                 "seconds the child measured itself (interpreter start-up excluded), *_cpu its CPU seconds"),
         "recorded_at": dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat(),
         "machine": {"cpu": platform.processor() or platform.machine(), "cores": os.cpu_count(),
                     "platform": platform.platform(), "python": _python_version(python),
@@ -170,14 +186,14 @@ def load_pools(path: Path, timing: str, warmup: int) -> Dict[str, List[Side]]:
     """The recorded pairs of each condition, as (current, baseline, wall seconds of both)."""
     data = json.loads(path.read_text(encoding="utf-8"))
     pools: Dict[str, List[Side]] = {"quiet": [], "busy": []}
-    suffix = "_inproc" if timing == "inproc" else ""
+    suffix = "" if timing == "wall" else f"_{timing}"
     for pair in data["pairs"]:
         if pair["index"] < warmup:
             continue
         cost = float(pair["current"]) + float(pair["baseline"])
         pools["busy" if pair["busy"] else "quiet"].append(
             (float(pair["current" + suffix]), float(pair["baseline" + suffix]), cost))
-    return pools
+    return {name: pool for name, pool in pools.items() if pool}
 
 
 def one_cell(rng: random.Random, pool: List[Side], shift: float, n: int, budget: float) -> Tuple[str, int, float]:
@@ -227,15 +243,16 @@ def describe(pools: Dict[str, List[Side]]) -> None:
 
 
 def table(pools: Dict[str, List[Side]], rounds: int, budget: float, show: Callable[[str], None] = print) -> None:
-    show(f"| n (max pairs) | condition | NO-GO at +10 % | PASS at 0 % | false NO-GO at 0 % | "
-         f"mean pairs at 0 % / +10 % | seconds per cell at 0 % / +10 % |")
+    show("| n (max pairs) | condition | NO-GO at +10 % | PASS at 0 % | false NO-GO at 0 % | "
+         "mean pairs at 0 % / +10 % | seconds per cell at 0 % / +10 % |")
     show("|---|---|---|---|---|---|---|")
     reached: Dict[int, bool] = {}
     for n in SIZES:
         for name, pool in pools.items():
             zero = rates(pool, 0.0, n, rounds, budget, seed=n)
             ten = rates(pool, 10.0, n, rounds, budget, seed=1000 + n)
-            ok = ten["fail"] >= TARGETS["detect"] and zero["pass"] >= TARGETS["pass"] and zero["fail"] <= TARGETS["false"]
+            ok = (ten["fail"] >= TARGETS["detect"] and zero["pass"] >= TARGETS["pass"]
+                  and zero["fail"] <= TARGETS["false"])
             reached[n] = reached.get(n, True) and ok
             show(f"| {n} | {name} | {ten['fail']:.1f} % | {zero['pass']:.1f} % | {zero['fail']:.1f} % | "
                  f"{zero['pairs']:.1f} / {ten['pairs']:.1f} | {zero['seconds']:.0f} / {ten['seconds']:.0f} |")
@@ -264,7 +281,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("--data", type=Path, default=DATA)
     parser.add_argument("--rounds", type=int, default=2000)
     parser.add_argument("--budget", type=float, default=5.0)
-    parser.add_argument("--timing", choices=["wall", "inproc"], default="wall")
+    parser.add_argument("--timing", choices=["wall", "inproc", "cpu"], default="wall")
     parser.add_argument("--warmup", type=int, default=0, help="pairs left out at the start of each block")
     parser.add_argument("--n", type=int, default=0, help="also print the rates by shift at this n")
     args = parser.parse_args(argv)

@@ -23,6 +23,7 @@ from readiness.cell.baseline_env import (
     Baseline,
     baseline_from,
 )
+from readiness.cell.measure import MeasurementError, Timed, time_command
 from readiness.cell.paired import MIN_PAIRS, PairBudgets, paired_settled, ratio_interval, take_pairs
 from readiness.cell.sampling import BUDGETS_ENV, Limit, increases_for
 from readiness.model import document, schema
@@ -68,10 +69,10 @@ class Fake:
         self._baseline: Iterator[float] = iter(baseline * 100)
         self.ticks = 0
 
-    def side(self, name: str) -> Callable[[], float]:
-        def take() -> float:
+    def side(self, name: str) -> Callable[[], Timed]:
+        def take() -> Timed:
             self.log.append(name)
-            return next(self._current if name == "A" else self._baseline)
+            return Timed(next(self._current if name == "A" else self._baseline))
         return take
 
     def now(self) -> str:
@@ -132,6 +133,26 @@ def test_the_relative_budgets_come_from_the_environment_validate_sets(tmp_path: 
     assert increases_for("startup_s", tmp_path, {}) == [3.0]
 
 
+def test_a_pair_leaves_out_the_time_each_side_waited_for_a_cpu() -> None:
+    fake = Fake([], [])
+    pairs, _ = take_pairs(lambda: Timed(3.0, 1.0), lambda: Timed(2.5, 0.5), 1, PairBudgets(), "s", now=fake.now)
+    [pair] = pairs
+    assert (pair.current, pair.current_wait, pair.baseline, pair.baseline_wait) == (3.0, 1.0, 2.5, 0.5)
+    assert pair.ratio == 1.0  # 2 s of its own on each side; the wall times alone would say +20 %
+    assert Pair(3.0, 2.5, "", "").ratio == 1.2  # where the platform does not say, wall time
+
+
+def test_time_command_times_a_real_run_and_its_wait_where_linux_says() -> None:
+    timed = time_command([sys.executable, "-c", "import time; time.sleep(0.2)"])
+    assert timed.wall_s >= 0.2 and timed.own_s >= 0.2  # a sleep is the run's own time, never a wait
+    if sys.platform.startswith("linux"):
+        assert timed.waited_s is not None and 0.0 <= timed.waited_s <= timed.wall_s
+    with pytest.raises(MeasurementError, match="exited with 3: bad"):
+        time_command([sys.executable, "-c", "import sys; sys.stderr.write('bad'); sys.exit(3)"])
+    with pytest.raises(MeasurementError, match="did not finish within 0.2 s"):
+        time_command([sys.executable, "-c", "import time; time.sleep(30)"], timeout=0.2)
+
+
 # --- the baseline a cell is given --------------------------------------------------------------
 
 
@@ -152,7 +173,7 @@ def test_the_baseline_command_replaces_the_interpreter_and_sets_its_pythonpath()
 def test_a_baseline_that_failed_to_build_has_no_command() -> None:
     found = baseline_from({BASELINE_REF_ENV: "v1.2", BASELINE_SHA_ENV: SHA, BASELINE_ERROR_ENV: "no wheel"})
     assert found is not None and found.error == "no wheel" and found.python is None
-    with pytest.raises(ValueError, match="the baseline at v1.2 was not built in this cell: no wheel"):
+    with pytest.raises(ValueError, match=r"the baseline at v1\.2 was not built in this cell: no wheel"):
         found.argv(["python"])
 
 
@@ -206,6 +227,8 @@ def test_sample_paired_takes_pairs_a_b_then_b_a_with_timestamps(pytester: pytest
     assert paired["interval"]["lower"] is None  # four pairs give no 95 % interval
     assert paired["interval"]["method"].startswith("sign test: two-sided distribution-free interval")
     assert paired["stopped"] == m["sampling"]["reason"] == "no budget: all 4 pairs taken"
+    if sys.platform.startswith("linux"):
+        assert all(p["current_wait"] is not None and p["baseline_wait"] is not None for p in paired["pairs"])
 
 
 @pytest.mark.usefixtures("cell")

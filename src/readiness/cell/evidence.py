@@ -11,7 +11,7 @@ from typing import Any, Dict, Iterable, Iterator, Mapping, MutableMapping, Optio
 import pytest
 
 from readiness.cell.baseline_env import Baseline, baseline_from
-from readiness.cell.measure import sample_command, timing_lock
+from readiness.cell.measure import sample_command, time_command, timing_lock
 from readiness.cell.paired import MAX_PAIRS, PairBudgets, ratio_interval, take_pairs
 from readiness.cell.sampling import Sampled, increases_for, limits_for, sample_until_settled
 from readiness.model.document import Measurement, Paired, Sampling
@@ -94,8 +94,8 @@ class Evidence(MutableMapping[str, Any]):
         other_env = baseline.env(env)
         budgets = PairBudgets(increases_for(name, self._root), limits_for(name, self._root))
         with timing_lock() as hold:
-            pairs, sampling = take_pairs(lambda: sample_command(current_argv, n=1, env=env)[0],
-                                         lambda: sample_command(other, n=1, env=other_env)[0], n, budgets, unit)
+            pairs, sampling = take_pairs(lambda: time_command(current_argv, env=env),
+                                         lambda: time_command(other, env=other_env), n, budgets, unit)
         paired = Paired(baseline.ref, baseline.sha, pairs, ratio_interval(pairs), sampling.reason)
         self._record(name, [pair.current for pair in pairs], unit, sampling, paired)
         return Sampled([pair.current for pair in pairs], sampling, hold.waited_s, paired)

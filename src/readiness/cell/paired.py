@@ -9,6 +9,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Callable, List, Sequence, Tuple
 
+from readiness.cell.measure import Timed
 from readiness.cell.sampling import CONFIDENCE, Limit, absolute_settled
 from readiness.model.document import Pair, RatioInterval, Sampling
 from readiness.model.statistics import PAIRED_METHOD, fewest_for_interval, median_interval
@@ -35,7 +36,7 @@ def utc_now() -> str:
     return now.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def take_pairs(current: Callable[[], float], baseline: Callable[[], float], n: int, budgets: PairBudgets,
+def take_pairs(current: Callable[[], Timed], baseline: Callable[[], Timed], n: int, budgets: PairBudgets,
                unit: str, now: Callable[[], str] = utc_now) -> Tuple[List[Pair], Sampling]:
     """Take up to `n` pairs, current first in the 1st, 3rd, ... pair and baseline first in the others;
     stop once `paired_settled` says so (never before MIN_PAIRS). The pairs and why it stopped."""
@@ -50,19 +51,20 @@ def take_pairs(current: Callable[[], float], baseline: Callable[[], float], n: i
     return pairs, Sampling(n, n, _unsettled(budgets, n, unit))
 
 
-def _one_pair(current: Callable[[], float], baseline: Callable[[], float], baseline_first: bool,
+def _one_pair(current: Callable[[], Timed], baseline: Callable[[], Timed], baseline_first: bool,
               now: Callable[[], str]) -> Pair:
     if baseline_first:
         baseline_at = now()
-        baseline_s = baseline()
+        b = baseline()
         current_at = now()
-        current_s = current()
+        c = current()
     else:
         current_at = now()
-        current_s = current()
+        c = current()
         baseline_at = now()
-        baseline_s = baseline()
-    return Pair(current_s, baseline_s, current_at, baseline_at, "baseline" if baseline_first else "current")
+        b = baseline()
+    return Pair(c.wall_s, b.wall_s, current_at, baseline_at, "baseline" if baseline_first else "current",
+                c.waited_s, b.waited_s)
 
 
 def ratio_interval(pairs: Sequence[Pair]) -> RatioInterval:

@@ -97,27 +97,36 @@ class Sampling:
 
 @dataclass(frozen=True)
 class Pair:
-    """One pair of a paired measurement: a current and a baseline sample, each with when it started
-    (ISO 8601, UTC), and which of the two ran first."""
+    """One pair of a paired measurement: a current and a baseline sample (wall seconds), each with when
+    it started (ISO 8601, UTC), which of the two ran first, and where the platform says (Linux) how
+    many of each sample's seconds the process waited for a CPU that other processes held."""
 
     current: float
     baseline: float
     current_at: str
     baseline_at: str
     first: str = "current"  # or "baseline": pairs alternate A B / B A
+    current_wait: Optional[float] = None
+    baseline_wait: Optional[float] = None
 
     @property
     def ratio(self) -> float:
-        return self.current / self.baseline
+        """current / baseline, each less its wait for a CPU where both waits are known: the load of
+        other processes on a shared machine is not the target's."""
+        if self.current_wait is None or self.baseline_wait is None:
+            return self.current / self.baseline
+        return max(self.current - self.current_wait, 0.0) / (self.baseline - self.baseline_wait)
 
     def to_dict(self) -> Dict[str, Any]:
         return {"current": self.current, "baseline": self.baseline, "current_at": self.current_at,
-                "baseline_at": self.baseline_at, "first": self.first}
+                "baseline_at": self.baseline_at, "first": self.first,
+                "current_wait": self.current_wait, "baseline_wait": self.baseline_wait}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Pair:
         return cls(float(data["current"]), float(data["baseline"]), str(data["current_at"]),
-                   str(data["baseline_at"]), str(data["first"]))
+                   str(data["baseline_at"]), str(data["first"]), _number(data.get("current_wait")),
+                   _number(data.get("baseline_wait")))
 
 
 @dataclass(frozen=True)
