@@ -1,21 +1,26 @@
-"""Power benchmark (not a test): how often the relative-budget judgement is right on real samples.
+"""Power benchmark (not a test): how often the paired verdict on a relative budget is right, on real pairs.
 
 Two steps:
 
-    python benchmarks/stats_power.py record --python VENV/bin/python [--quiet 150] [--busy 100]
-        times the demo's startup (interpreter, import, app build, first request: the probe of
-        checks/test_performance.py) in fresh processes, some while a busy loop holds the other
-        core, and writes benchmarks/data/startup_samples.json.
-    python benchmarks/stats_power.py [--rounds 2000] [--n 15] [--budget 5]
-        resamples the recorded samples into a baseline run and a current run of `n` samples
-        each (as checks/test_performance.py takes), multiplies the current run by a known
-        shift (0, 2, 5 and 10 %), judges each pair with readiness.judge.compare.judge_relative and
-        prints the rates of NO-GO, INCONCLUSIVE and PASS per shift.
+    python benchmarks/stats_power.py record [--pairs 240] [--block 20] [--venvs DIR]
+        builds two environments of the demo (two uv venvs, each `uv pip install ./demo httpx`
+        with demo/constraints.txt: what checks/test_performance.py's probe imports), then times the
+        probe in both through the pairing evidence.sample_paired uses (readiness.cell.paired:
+        A B / B A, each sample with its timestamp), in blocks of pairs alternating quiet and busy
+        (a busy loop in another process on the other core), and writes
+        benchmarks/data/startup_pairs.json. Both environments hold the same demo: the true ratio is 1.
+        Each sample is the process's wall time (what sample_command times), and beside it the time
+        the child measured itself from its first line to its last (interpreter start-up excluded).
+    python benchmarks/stats_power.py [--rounds 2000] [--budget 5] [--timing wall|inproc] [--warmup 0]
+        resamples whole recorded pairs (current and baseline side together, i.i.d. with
+        replacement from one condition), multiplies the current side by a known shift (0, 2, 5
+        and 10 %), takes pairs until readiness.cell.paired.paired_settled stops them or n is
+        reached (as sample_paired does), judges them with the verdict's own function
+        (readiness.judge.paired.paired_change) and prints, for each n and condition, the rates of
+        NO-GO at +10 %, PASS at 0 % and NO-GO at 0 % (false NO-GO), the mean pairs and seconds
+        a cell spends, and the smallest n that reaches both targets.
 
-Targets: at most 1 % false NO-GO at a 0 % shift, at least 90 % detection (NO-GO) at 10 %.
-Both runs of a pair come from the same condition (quiet or busy): the machine fingerprint
-does not see load, so a pair mixing them is what a shared CI runner can produce; those
-rates are printed too.
+Targets: NO-GO at +10 % >= 90 %, PASS at 0 % with the +5 % budget >= 80 %, false NO-GO <= 1 %.
 """
 
 from __future__ import annotations
@@ -28,49 +33,95 @@ import platform
 import random
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 HERE = Path(__file__).resolve().parent
-DATA = HERE / "data" / "startup_samples.json"
+ROOT = HERE.parent
+DATA = HERE / "data" / "startup_pairs.json"
+# The probe of checks/test_performance.py, printing the seconds it took itself on its last line.
 PROBE = """
+import time
+_started = time.perf_counter()
 import sys
 from starlette.testclient import TestClient
 from readiness_demo import create_app
 with TestClient(create_app()) as client:
-    sys.exit(0 if client.get("/health").status_code == 200 else 1)
+    ok = client.get("/health").status_code == 200
+import os
+open(os.environ["PROBE_OUT"], "w").write(str(time.perf_counter() - _started))
+sys.exit(0 if ok else 1)
 """
 BUSY_LOOP = "while True:\n    pass\n"
 SHIFTS = (0.0, 2.0, 5.0, 10.0)
-SWEEP = (15, 30, 60, 120, 240)  # samples per run for the sample-size table
-BLOCK = 25  # samples per block; quiet and busy blocks alternate, so drift hits both alike
+SIZES = (10, 20, 30, 60, 120)  # the most pairs a cell may take
+TARGETS = {"detect": 90.0, "pass": 80.0, "false": 1.0}
 
 
 # --- recording ---------------------------------------------------------------------------------
 
 
-def time_once(python: str) -> float:
-    started = time.perf_counter()
-    completed = subprocess.run([python, "-c", PROBE], stdin=subprocess.DEVNULL, capture_output=True,
-                               timeout=120, check=False)
-    elapsed = time.perf_counter() - started
-    if completed.returncode != 0:
-        raise SystemExit(f"the probe failed: {completed.stderr.decode('utf-8', 'replace')[-2000:]}")
-    return elapsed
+def build_venvs(where: Path, python: str) -> Dict[str, str]:
+    """Two environments of the demo, "current" and "baseline": each's interpreter."""
+    pythons = {}
+    for side in ("current", "baseline"):
+        venv = where / side
+        if not (venv / "bin" / "python").exists():
+            subprocess.run(["uv", "venv", "-q", str(venv), "-p", python], check=True)
+            subprocess.run(["uv", "pip", "install", "-q", "-c", str(ROOT / "demo" / "constraints.txt"),
+                            str(ROOT / "demo"), "httpx"], check=True, env=dict(os.environ, VIRTUAL_ENV=str(venv)))
+        pythons[side] = str(venv / "bin" / "python")
+    return pythons
 
 
-def record_block(python: str, count: int, busy: bool) -> List[Dict[str, Any]]:
+class Prober:
+    """Times the probe with one interpreter (wall seconds, as sample_command does); keeps the child's
+    own figure and its CPU seconds (user + system) of each run too."""
+
+    def __init__(self, python: str) -> None:
+        self.argv = [python, "-c", PROBE]
+        self.out = str(Path(tempfile.gettempdir()) / f"readiness-probe-{os.getpid()}.txt")
+        self.inproc: List[float] = []
+        self.cpu: List[float] = []
+
+    def __call__(self) -> Any:
+        from readiness.cell.measure import time_command
+
+        before = _children_cpu()
+        timed = time_command(self.argv, env=dict(os.environ, PROBE_OUT=self.out))
+        self.cpu.append(_children_cpu() - before)
+        self.inproc.append(float(Path(self.out).read_text(encoding="utf-8")))
+        return timed
+
+
+def _children_cpu() -> float:
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def record_block(pythons: Dict[str, str], count: int, busy: bool, block: int) -> List[Dict[str, Any]]:
+    from readiness.cell.paired import PairBudgets, take_pairs
+
     loop: Optional[subprocess.Popen[bytes]] = None
     if busy:
         loop = subprocess.Popen([sys.executable, "-c", BUSY_LOOP], stdin=subprocess.DEVNULL)
         time.sleep(0.5)
+    current, baseline = Prober(pythons["current"]), Prober(pythons["baseline"])
     try:
-        return [{"seconds": time_once(python), "busy": busy, "load1": _load()} for _ in range(count)]
+        pairs, _ = take_pairs(current, baseline, count, PairBudgets(), "s")  # no budget: all `count` pairs
     finally:
         if loop is not None:
             loop.kill()
             loop.wait()
+    load = _load()
+    return [dict(pair.to_dict(), current_inproc=current.inproc[i], baseline_inproc=baseline.inproc[i],
+                 current_cpu=current.cpu[i], baseline_cpu=baseline.cpu[i], busy=busy, block=block, index=i,
+                 load1=load)
+            for i, pair in enumerate(pairs)]
 
 
 def _load() -> Optional[float]:
@@ -80,28 +131,44 @@ def _load() -> Optional[float]:
         return None
 
 
-def record(python: str, quiet: int, busy: int, out: Path) -> None:
-    time_once(python)  # warm the file cache once; not recorded
-    samples: List[Dict[str, Any]] = []
-    left = {False: quiet, True: busy}
+def record(pairs: int, block: int, venvs: Path, python: str, out: Path) -> None:
+    """Record blocks of pairs, quiet and busy in turn, writing the file after each block (so a long
+    recording can be stopped at any time and keeps what it took)."""
+    pythons = build_venvs(venvs, python)
+    for side in pythons.values():  # warm the file cache once; not recorded
+        Prober(side)()
+    recorded: List[Dict[str, Any]] = []
+    loads = [_load()]
+    left = {False: pairs, True: pairs}
+    blocks = 0
     while left[False] or left[True]:
-        for is_busy in (False, True):
-            count = min(BLOCK, left[is_busy])
+        for busy in (False, True):
+            count = min(block, left[busy])
             if count:
-                samples += record_block(python, count, is_busy)
-                left[is_busy] -= count
-                print(f"recorded {len(samples)} samples", file=sys.stderr)
+                recorded += record_block(pythons, count, busy, blocks)
+                blocks += 1
+                left[busy] -= count
+                loads.append(_load())
+                _write(out, recorded, loads, python)
+                print(f"recorded {len(recorded)} pairs (load {loads[-1]})", file=sys.stderr)
+
+
+def _write(out: Path, recorded: List[Dict[str, Any]], loads: List[Optional[float]], python: str) -> None:
     data = {
-        "what": "wall-clock seconds of the demo's startup probe (checks/test_performance.py) in fresh processes",
+        "what": ("pairs of the demo's startup probe (checks/test_performance.py) in two environments of the "
+                 "same demo, taken by readiness.cell.paired.take_pairs: current/baseline are the process's "
+                 "wall seconds, *_wait how many of those it waited for a CPU (run-queue delay), *_inproc the "
+                 "seconds the child measured itself (interpreter start-up excluded), *_cpu its CPU seconds"),
         "recorded_at": dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat(),
         "machine": {"cpu": platform.processor() or platform.machine(), "cores": os.cpu_count(),
-                    "platform": platform.platform(), "python": _python_version(python)},
-        "busy": "a busy loop in another process held one core while busy samples were taken",
-        "samples": samples,
+                    "platform": platform.platform(), "python": _python_version(python),
+                    "load1_between_blocks": loads},
+        "busy": "a busy loop in another process held one core while busy pairs were taken",
+        "pairs": recorded,
     }
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
-    print(f"wrote {len(samples)} samples to {out}", file=sys.stderr)
+    print(f"wrote {len(recorded)} pairs to {out}", file=sys.stderr)
 
 
 def _python_version(python: str) -> str:
@@ -112,86 +179,128 @@ def _python_version(python: str) -> str:
 
 # --- resampling ----------------------------------------------------------------------------------
 
+Side = Tuple[float, float, float]  # (current, baseline, seconds the pair cost)
 
-def load_samples(path: Path) -> Dict[str, List[float]]:
+
+def load_pools(path: Path, timing: str, warmup: int) -> Dict[str, List[Side]]:
+    """The recorded pairs of each condition, as (current, baseline, wall seconds of both)."""
     data = json.loads(path.read_text(encoding="utf-8"))
-    pools: Dict[str, List[float]] = {"quiet": [], "busy": []}
-    for sample in data["samples"]:
-        pools["busy" if sample["busy"] else "quiet"].append(float(sample["seconds"]))
-    return pools
+    pools: Dict[str, List[Side]] = {"quiet": [], "busy": []}
+    for pair in data["pairs"]:
+        if pair["index"] < warmup:
+            continue
+        cost = float(pair["current"]) + float(pair["baseline"])
+        pools["busy" if pair["busy"] else "quiet"].append((_timed(pair, "current", timing),
+                                                           _timed(pair, "baseline", timing), cost))
+    return {name: pool for name, pool in pools.items() if pool}
 
 
-def rates(pools: Sequence[List[float]], cross: bool, shift: float, n: int, rounds: int,
-          budget: float, min_effect: float, seed: int) -> Dict[str, float]:
-    """Per cent of pairs judged fail (NO-GO), inconclusive and pass at a known shift."""
-    from readiness.judge.compare import measured_change
+def _timed(pair: Dict[str, Any], side: str, timing: str) -> float:
+    """One side's sample as `timing` takes it: "own" is the wall time less the wait for a CPU (what
+    sample_paired compares), "wall" the wall time alone, "inproc" and "cpu" the child's figures."""
+    if timing == "own":
+        return float(pair[side]) - float(pair[f"{side}_wait"])
+    return float(pair[side if timing == "wall" else f"{side}_{timing}"])
 
+
+def one_cell(rng: random.Random, pool: List[Side], shift: float, n: int, budget: float) -> Tuple[str, int, float]:
+    """One simulated cell: pairs drawn until sampling stops; its judged status, pairs and seconds."""
+    from readiness.cell.paired import PairBudgets, paired_settled
+    from readiness.cell.sampling import Limit
+    from readiness.judge.paired import paired_change
+    from readiness.model.document import Pair, Paired
+
+    budgets = PairBudgets(increases=(budget,), limits=(Limit(15.0),))
+    pairs: List[Pair] = []
+    seconds = 0.0
+    while len(pairs) < n:
+        current, baseline, cost = rng.choice(pool)
+        pairs.append(Pair(current * (1 + shift / 100.0), baseline, "", "", "current"))
+        seconds += cost
+        if paired_settled(pairs, budgets, "s"):
+            break
+    change = paired_change(Paired("HEAD", "0" * 40, pairs, None, ""), budget)
+    return change.status, len(pairs), seconds
+
+
+def rates(pool: List[Side], shift: float, n: int, rounds: int, budget: float, seed: int) -> Dict[str, float]:
+    """Per cent of cells judged fail (NO-GO), inconclusive and pass; mean pairs and seconds per cell."""
     rng = random.Random(seed)
     counts = {"fail": 0, "inconclusive": 0, "pass": 0}
-    needed: List[int] = []
+    pairs = seconds = 0.0
     for _ in range(rounds):
-        base_pool = rng.choice(pools)
-        new_pool = rng.choice(pools) if cross else base_pool
-        base = _draw(rng, base_pool, n)
-        new = [s * (1 + shift / 100.0) for s in _draw(rng, new_pool, n)]
-        change = measured_change(base, new, budget, min_effect)
-        counts[change.status] += 1
-        if change.samples_needed is not None:
-            needed.append(change.samples_needed)
+        status, taken, spent = one_cell(rng, pool, shift, n, budget)
+        counts[status] += 1
+        pairs += taken
+        seconds += spent
     result = {key: value / rounds * 100.0 for key, value in counts.items()}
-    result["needed"] = float(sorted(needed)[len(needed) // 2]) if needed else 0.0
-    return result
+    return dict(result, pairs=pairs / rounds, seconds=seconds / rounds)
 
 
-def _draw(rng: random.Random, pool: List[float], n: int) -> List[float]:
-    """n samples of the pool: without replacement while it is large enough, else with."""
-    return rng.sample(pool, n) if n <= len(pool) else rng.choices(pool, k=n)
-
-
-def report(pools: Dict[str, List[float]], n: int, rounds: int, budget: float, min_effect: float) -> None:
-    from readiness.judge.compare import RELATIVE_TEST
+def describe(pools: Dict[str, List[Side]]) -> None:
+    import statistics
 
     for name, pool in pools.items():
-        ordered = sorted(pool)
-        print(f"{name}: {len(pool)} samples, median {ordered[len(ordered) // 2]:.4f} s, "
-              f"min {ordered[0]:.4f} s, max {ordered[-1]:.4f} s")
-    print(f"\ntest: {RELATIVE_TEST}")
-    print(f"budget: +{budget:g} %, min effect {min_effect:g} s, {n} samples per run, {rounds} pairs per row\n")
-    settings = [("same condition (quiet/quiet or busy/busy)", False), ("mixed conditions (any pair)", True)]
-    both = [pools["quiet"], pools["busy"]]
-    for title, cross in settings:
-        print(title)
-        print(f"  {'shift':>6}  {'NO-GO':>7}  {'INCONCL.':>8}  {'PASS':>7}  {'samples to settle (median)':>26}")
+        ratios = sorted(c / b for c, b, _ in pool)
+        logs = [__import__("math").log(r) for r in ratios]
+        print(f"{name}: {len(pool)} pairs, median current {statistics.median(c for c, _, _ in pool):.3f} s, "
+              f"median ratio {statistics.median(ratios):.4f}, ratio 10th-90th percentile "
+              f"{ratios[len(ratios) // 10]:.3f} to {ratios[len(ratios) * 9 // 10]:.3f}, "
+              f"sd of log ratio {statistics.stdev(logs):.4f}")
+
+
+def table(pools: Dict[str, List[Side]], rounds: int, budget: float, show: Callable[[str], None] = print) -> None:
+    show("| n (max pairs) | condition | NO-GO at +10 % | PASS at 0 % | false NO-GO at 0 % | "
+         "mean pairs at 0 % / +10 % | seconds per cell at 0 % / +10 % |")
+    show("|---|---|---|---|---|---|---|")
+    reached: Dict[int, bool] = {}
+    for n in SIZES:
+        for name, pool in pools.items():
+            zero = rates(pool, 0.0, n, rounds, budget, seed=n)
+            ten = rates(pool, 10.0, n, rounds, budget, seed=1000 + n)
+            ok = (ten["fail"] >= TARGETS["detect"] and zero["pass"] >= TARGETS["pass"]
+                  and zero["fail"] <= TARGETS["false"])
+            reached[n] = reached.get(n, True) and ok
+            show(f"| {n} | {name} | {ten['fail']:.1f} % | {zero['pass']:.1f} % | {zero['fail']:.1f} % | "
+                 f"{zero['pairs']:.1f} / {ten['pairs']:.1f} | {zero['seconds']:.0f} / {ten['seconds']:.0f} |")
+    smallest = next((n for n in SIZES if reached[n]), None)
+    show("")
+    show(f"smallest n reaching every target, quiet and busy: {smallest if smallest else 'none up to 120'}")
+
+
+def shifts(pools: Dict[str, List[Side]], n: int, rounds: int, budget: float) -> None:
+    print(f"\nat n = {n}: rates by shift")
+    print("| condition | shift | NO-GO | INCONCLUSIVE | PASS |")
+    print("|---|---|---|---|---|")
+    for name, pool in pools.items():
         for index, shift in enumerate(SHIFTS):
-            r = rates(both, cross, shift, n, rounds, budget, min_effect, seed=index)
-            print(f"  {shift:>5g} %  {r['fail']:>6.1f} %  {r['inconclusive']:>7.1f} %  {r['pass']:>6.1f} %"
-                  f"  {r['needed']:>26g}")
-        print()
-    print("false NO-GO = NO-GO at a 0 % shift; detection = NO-GO at a 10 % shift (budget +5 %)\n")
-    print("samples per run needed (same condition):")
-    print(f"  {'n':>4}  {'false NO-GO at 0 %':>18}  {'PASS at 0 %':>11}  {'detection at 10 %':>17}")
-    for size in SWEEP:
-        zero = rates(both, False, 0.0, size, rounds // 4, budget, min_effect, seed=100 + size)
-        ten = rates(both, False, 10.0, size, rounds // 4, budget, min_effect, seed=200 + size)
-        print(f"  {size:>4}  {zero['fail']:>16.1f} %  {zero['pass']:>9.1f} %  {ten['fail']:>15.1f} %")
+            r = rates(pool, shift, n, rounds, budget, seed=5000 + index)
+            print(f"| {name} | +{shift:g} % | {r['fail']:.1f} % | {r['inconclusive']:.1f} % | {r['pass']:.1f} % |")
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("command", nargs="?", choices=["record", "resample"], default="resample")
-    parser.add_argument("--python", default=sys.executable, help="an interpreter with the demo installed")
-    parser.add_argument("--quiet", type=int, default=150)
-    parser.add_argument("--busy", type=int, default=100)
+    parser.add_argument("--pairs", type=int, default=240, help="pairs per condition (record)")
+    parser.add_argument("--block", type=int, default=20, help="pairs per block; quiet and busy alternate (record)")
+    parser.add_argument("--venvs", type=Path, default=Path(tempfile.gettempdir()) / "readiness-stats-power")
+    parser.add_argument("--python", default=sys.executable, help="the Python of both environments (record)")
     parser.add_argument("--data", type=Path, default=DATA)
     parser.add_argument("--rounds", type=int, default=2000)
-    parser.add_argument("--n", type=int, default=15)
     parser.add_argument("--budget", type=float, default=5.0)
-    parser.add_argument("--min-effect", type=float, default=0.0, help="minimum effect, in seconds")
+    parser.add_argument("--timing", choices=["own", "wall", "inproc", "cpu"], default="own")
+    parser.add_argument("--warmup", type=int, default=0, help="pairs left out at the start of each block")
+    parser.add_argument("--n", type=int, default=0, help="also print the rates by shift at this n")
     args = parser.parse_args(argv)
     if args.command == "record":
-        record(args.python, args.quiet, args.busy, args.data)
+        record(args.pairs, args.block, args.venvs, args.python, args.data)
         return 0
-    report(load_samples(args.data), args.n, args.rounds, args.budget, args.min_effect)
+    pools = load_pools(args.data, args.timing, args.warmup)
+    describe(pools)
+    print(f"\ntiming: {args.timing}; budget +{args.budget:g} %; {args.rounds} simulated cells per row\n")
+    table(pools, args.rounds, args.budget)
+    if args.n:
+        shifts(pools, args.n, args.rounds, args.budget)
     return 0
 
 

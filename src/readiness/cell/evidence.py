@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import math
 import os
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Dict, Iterable, Iterator, Mapping, MutableMapping, Optional, Sequence
 
 import pytest
 
-from readiness.cell.measure import sample_command, timing_lock
-from readiness.cell.sampling import Sampled, limits_for, sample_until_settled
-from readiness.model.document import Measurement, Sampling
+from readiness.cell.baseline_env import Baseline, baseline_from
+from readiness.cell.measure import sample_command, time_command, timing_lock
+from readiness.cell.paired import MAX_PAIRS, PairBudgets, ratio_interval, take_pairs
+from readiness.cell.sampling import Sampled, increases_for, limits_for, sample_until_settled
+from readiness.model.document import Measurement, Paired, Sampling
 from readiness.model.reader import MAX_DEPTH
 
 
@@ -20,7 +23,9 @@ class Evidence(MutableMapping[str, Any]):
 
     `evidence["secret_key_length"] = 69` records a JSON-safe fact (nested lists and dicts are
     fine); `evidence.measure("startup_s", samples, unit="s")` records repeated samples;
-    `evidence.sample("startup_s", argv, n=15)` takes them, stopping once the budget is settled.
+    `evidence.sample("startup_s", argv, n=15)` takes them, stopping once the budget is settled;
+    `evidence.sample_paired("startup_s", argv)` takes them in pairs against the baseline ref's
+    target when validate gave the cell one (`evidence.baseline`), and as `sample` does otherwise.
     """
 
     def __init__(self, root: Optional[Path] = None) -> None:
@@ -61,13 +66,49 @@ class Evidence(MutableMapping[str, Any]):
         self._record(name, samples, unit, sampling)
         return Sampled(samples, sampling, hold.waited_s)
 
-    def _record(self, name: str, samples: Iterable[float], unit: str, sampling: Optional[Sampling]) -> None:
+    @property
+    def baseline(self) -> Optional[Baseline]:
+        """The target at the baseline ref that validate gave this cell (`--baseline-ref`), or None."""
+        return baseline_from(os.environ)
+
+    def sample_paired(self, name: str, current_argv: Sequence[str], baseline_argv: Optional[Sequence[str]] = None,
+                      n: int = MAX_PAIRS, unit: str = "s", env: Optional[Mapping[str, str]] = None) -> Sampled:
+        """Time `current_argv` and the baseline's command alternately (A B / B A) under the run's timing
+        lock, at most `n` pairs, stopping once the interval of the median ratio current/baseline settles
+        every relative budget on `name` and the current samples every absolute one (at least 6 pairs).
+
+        The baseline's command defaults to `current_argv` with argv[0] replaced by the baseline's
+        interpreter (`evidence.baseline.argv`). With no baseline this is `sample`; with a baseline
+        that failed to build in this cell, `sample` with the error recorded, for the verdict to name.
+        """
+        baseline = self.baseline
+        if baseline is None:
+            return self.sample(name, current_argv, n=n, unit=unit, env=env)
+        if baseline.error is not None:
+            taken = self.sample(name, current_argv, n=n, unit=unit, env=env)
+            paired = Paired(baseline.ref, baseline.sha, [], None,
+                            f"no pairs: the target at {baseline.ref} was not built in this cell", baseline.error)
+            self.measurements[name].paired = paired
+            return replace(taken, paired=paired)
+        other = baseline.argv(current_argv) if baseline_argv is None else list(baseline_argv)
+        other_env = baseline.env(env)
+        budgets = PairBudgets(increases_for(name, self._root), limits_for(name, self._root))
+        with timing_lock() as hold:
+            pairs, sampling = take_pairs(lambda: time_command(current_argv, env=env),
+                                         lambda: time_command(other, env=other_env), n, budgets, unit)
+        paired = Paired(baseline.ref, baseline.sha, pairs, ratio_interval(pairs), sampling.reason)
+        self._record(name, [pair.current for pair in pairs], unit, sampling, paired)
+        return Sampled([pair.current for pair in pairs], sampling, hold.waited_s, paired)
+
+    def _record(self, name: str, samples: Iterable[float], unit: str, sampling: Optional[Sampling],
+                paired: Optional[Paired] = None) -> None:
         values = [float(s) for s in samples]
         if not values:
             raise ValueError(f"measurement {name!r} needs at least one sample")
         if not all(math.isfinite(v) for v in values):
             raise ValueError(f"measurement {name!r} has a sample that is not a finite number")
-        self.measurements[name] = Measurement(unit=unit, samples=values, load=_load_average(), sampling=sampling)
+        self.measurements[name] = Measurement(unit=unit, samples=values, load=_load_average(), sampling=sampling,
+                                              paired=paired)
 
     def facts(self) -> Dict[str, Any]:
         return dict(self._facts)

@@ -9,8 +9,9 @@ import os
 import subprocess
 import sys
 import tempfile
+import threading
 import time
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Iterator, List, Mapping, Optional, Sequence, Tuple
@@ -80,6 +81,71 @@ def _time_once(
         tail = completed.stderr.decode("utf-8", errors="replace")[-_STDERR_TAIL:]
         raise MeasurementError(f"{_show(argv)} exited with {completed.returncode}: {tail.strip()}")
     return elapsed
+
+
+@dataclass(frozen=True)
+class Timed:
+    """One timed run: its wall-clock seconds and, where the platform says (Linux), how many of them
+    it was ready to run but waited for a CPU that other processes held (its main thread's run-queue
+    delay). `own_s` leaves that wait out: what the run costs on a CPU of its own, sleeps included."""
+
+    wall_s: float
+    waited_s: Optional[float] = None
+
+    @property
+    def own_s(self) -> float:
+        return self.wall_s if self.waited_s is None else max(self.wall_s - self.waited_s, 0.0)
+
+
+def time_command(argv: Sequence[str], env: Optional[Mapping[str, str]] = None, timeout: float = 120.0,
+                 cwd: Optional[Path] = None) -> Timed:
+    """One run of `argv` in a fresh process, as `sample_command` times it, with its wait for a CPU
+    where the platform records one; a failed run raises."""
+    if not _SCHEDSTAT:
+        return Timed(_time_once(argv, env, timeout, cwd))
+    started = time.perf_counter()
+    try:
+        proc = subprocess.Popen(list(argv), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, env=None if env is None else dict(env), cwd=cwd)
+    except OSError as exc:
+        raise MeasurementError(f"{_show(argv)} could not start: {exc}") from None
+    with proc:
+        drains = [_drain(stream) for stream in (proc.stdout, proc.stderr)]
+        ended: List[float] = []
+        waiter = threading.Thread(target=_exit_of, args=(proc.pid, ended), daemon=True)
+        waiter.start()
+        waiter.join(timeout)
+        if waiter.is_alive():
+            proc.kill()
+            raise MeasurementError(f"{_show(argv)} did not finish within {timeout} s")
+        returncode = proc.wait()
+        for thread, _ in drains:
+            thread.join()
+    if returncode != 0:
+        tail = b"".join(drains[1][1]).decode("utf-8", errors="replace")[-_STDERR_TAIL:]
+        raise MeasurementError(f"{_show(argv)} exited with {returncode}: {tail.strip()}")
+    return Timed(ended[0] - started, ended[1] if len(ended) > 1 else None)
+
+
+# Linux keeps each task's run-queue delay in /proc/<pid>/schedstat (its second field, in ns).
+_SCHEDSTAT = sys.platform.startswith("linux") and Path("/proc/self/schedstat").is_file()
+
+
+def _exit_of(pid: int, ended: List[float]) -> None:
+    """Wait for `pid` to exit without reaping it, so its schedstat can still be read: the time it
+    ended, and its run-queue delay in seconds when readable."""
+    os.waitid(os.P_PID, pid, os.WEXITED | os.WNOWAIT)
+    ended.append(time.perf_counter())
+    with suppress(OSError, ValueError, IndexError):
+        ended.append(int(Path(f"/proc/{pid}/schedstat").read_text(encoding="ascii").split()[1]) / 1e9)
+
+
+def _drain(stream: Optional[IO[bytes]]) -> Tuple[threading.Thread, List[bytes]]:
+    """Read a child's pipe to its end in a thread, so a chatty child never blocks on a full pipe."""
+    chunks: List[bytes] = []
+    thread = threading.Thread(target=lambda: chunks.append(stream.read()) if stream else None, daemon=True)
+    thread.start()
+    return thread, chunks
 
 
 def _show(argv: Sequence[str]) -> str:

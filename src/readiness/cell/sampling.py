@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
-from readiness.model.document import Sampling
+from readiness.model.document import Paired, Sampling
 from readiness.model.statistics import sign_test_bounds
 
 # JSON: measurement name -> {"max": .. or null, "statistic": .., "unit": .., "max_increase_pct": .. or null}
@@ -34,14 +34,26 @@ class Limit:
 
 def limits_for(name: str, root: Optional[Path], environ: Mapping[str, str] = os.environ) -> List[Limit]:
     """The absolute budgets on `name`: from the environment when validate set it, else the pyproject."""
-    table = _from_environ(environ) if BUDGETS_ENV in environ else _from_pyproject(root)
-    body = table.get(name)
+    body = _budget_table(root, environ).get(name)
     if not isinstance(body, dict) or not isinstance(body.get("max"), (int, float)):
         return []  # no budget, or only a relative one: nothing a cell can settle alone
     statistic = body.get("statistic", "median")
     if statistic not in _QUANTILE:
         return []
     return [Limit(float(body["max"]), statistic, body.get("unit"))]
+
+
+def increases_for(name: str, root: Optional[Path], environ: Mapping[str, str] = os.environ) -> List[float]:
+    """The relative budgets on `name` (`max_increase_pct`, in per cent), which paired sampling settles."""
+    body = _budget_table(root, environ).get(name)
+    if not isinstance(body, dict):
+        return []
+    pct = body.get("max_increase_pct")
+    return [float(pct)] if isinstance(pct, (int, float)) and not isinstance(pct, bool) else []
+
+
+def _budget_table(root: Optional[Path], environ: Mapping[str, str]) -> Dict[str, Any]:
+    return _from_environ(environ) if BUDGETS_ENV in environ else _from_pyproject(root)
 
 
 def _from_environ(environ: Mapping[str, str]) -> Dict[str, Any]:
@@ -77,16 +89,21 @@ def sample_until_settled(take: Callable[[], float], n: int, limits: Sequence[Lim
     samples: List[float] = []
     while len(samples) < n:
         samples.append(take())
-        if limits:
-            settled = [_settled(samples, limit, unit) for limit in limits]
-            if all(settled):
-                return samples, Sampling(len(samples), n, "; ".join(settled))
+        settled = absolute_settled(samples, limits, unit)
+        if settled:
+            return samples, Sampling(len(samples), n, settled)
     if not limits:
         return samples, Sampling(n, n, f"no budget on {name}: all {n} samples taken")
     statistics = " and ".join(sorted({limit.statistic for limit in limits}))
     budgets = ", ".join(f"{limit.max:g} {unit}" for limit in limits)
     return samples, Sampling(n, n, f"n reached: {n} samples did not settle the {statistics} "
                                    f"against the {budgets} budget")
+
+
+def absolute_settled(samples: Sequence[float], limits: Sequence[Limit], unit: str) -> str:
+    """Why `samples` settle every limit, in words; "" while one is unsettled, or there is none."""
+    settled = [_settled(samples, limit, unit) for limit in limits]
+    return "; ".join(settled) if settled and all(settled) else ""
 
 
 def _settled(samples: Sequence[float], limit: Limit, unit: str) -> str:
@@ -103,8 +120,10 @@ def _settled(samples: Sequence[float], limit: Limit, unit: str) -> str:
 
 @dataclass(frozen=True)
 class Sampled:
-    """What `evidence.sample` took: the samples, how sampling went, how long it waited for the lock."""
+    """What `evidence.sample` took: the samples, how sampling went, how long it waited for the lock;
+    from `evidence.sample_paired`, the pairs too (the samples are then the current side's)."""
 
     samples: List[float]
     sampling: Sampling
     lock_waited_s: float
+    paired: Optional[Paired] = None

@@ -1,6 +1,7 @@
 """Budgets on measurements: each measurement of each check in each cell, judged against the policy's
-absolute limit (a statistic of its samples) and relative limit (its change against the baseline,
-with an interval); measurements with no budget are listed, with their change where one is known."""
+absolute limit (a statistic of its samples) and relative limit (from the cell's own pairs against a
+baseline ref where it took them, judge/paired.py, else its change against a saved baseline, with an
+interval); measurements with no budget are listed, with their change where one is known."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence, Set, Tuple
 from readiness.judge.context import Context
 from readiness.judge.findings import Effect, Finding
 from readiness.judge.matrix import Row
+from readiness.judge.paired import PairedChange, paired_change
 from readiness.judge.settings import Budget
 from readiness.judge.statistics import MAX_SAMPLES_ESTIMATE, MeasuredChange, measured_change
 from readiness.model.document import CheckRecord, EnvDocument
@@ -35,6 +37,7 @@ class MeasurementResult:
     statistic: str = "median"  # what `limit` applies to
     value: Optional[float] = None  # that statistic of the samples
     lane: str = "native"  # "wine": taken under emulation, labelled wherever it is shown
+    paired: Optional[PairedChange] = None  # the cell's own pairs against a baseline ref, judged
 
     @property
     def where(self) -> str:
@@ -49,6 +52,8 @@ class MeasurementResult:
             data.update(statistic=self.statistic, value=self.value)
         if self.lane != "native":
             data["lane"] = self.lane
+        if self.paired is not None:
+            data["paired"] = self.paired.to_dict()
         return data
 
 
@@ -80,6 +85,7 @@ def budget_findings(ctx: Context) -> Tuple[List[MeasurementResult], List[Finding
     unbudgeted = _unbudgeted(ctx, judged)
     results += unbudgeted
     findings += [_measured_finding(r) for r in unbudgeted if r.change is not None]
+    findings += [_paired_measured(r) for r in unbudgeted if r.paired is not None]
     results.sort(key=lambda r: (r.check, r.name, r.cell))
     return results, findings
 
@@ -105,10 +111,18 @@ def _judge_budget(ctx: Context, budget: Budget) -> List[MeasurementResult]:
         value = statistic_of(m.samples, budget.statistic)
         status = "no-budget" if budget.max is None else ("over" if value > budget.max else "within")
         change = _change(ctx, row.id, cell, budget.measurement, budget.max_increase_pct, budget.min_effect)
+        lane = lane_of(ctx, cell)
         found.append(MeasurementResult(row.id, cell, budget.measurement, m.unit, len(m.samples),
                                        statistics.median(m.samples), status, budget.max, change,
-                                       budget.statistic, value, lane_of(ctx, cell)))
+                                       budget.statistic, value, lane, _paired(record, budget.measurement,
+                                                                              budget.max_increase_pct, lane)))
     return found
+
+
+def _paired(record: CheckRecord, name: str, max_increase_pct: Optional[float], lane: str) -> Optional[PairedChange]:
+    """The measurement's pairs against a baseline ref, judged, where the cell took them."""
+    paired = record.measurements[name].paired
+    return None if paired is None else paired_change(paired, max_increase_pct, emulated=lane != "native")
 
 
 def _change(ctx: Context, check: str, cell: str, name: str, max_increase_pct: Optional[float],
@@ -158,7 +172,16 @@ def _budget_claims(ctx: Context, budget: Budget, found: List[MeasurementResult])
         findings += _absolute_claims(ctx, budget, required)
     if budget.max_increase_pct is not None:
         findings += _relative_claims(ctx, budget, required)
+    else:
+        findings += [_paired_measured(r) for r in required if r.paired is not None]
     return findings
+
+
+def _paired_measured(r: MeasurementResult) -> Finding:
+    """Pairs with no relative budget to judge: their change, reported only."""
+    assert r.paired is not None
+    return Finding(Effect.INFO, "measured-change", f"{r.check} in {r.where}: {r.paired.text(r.name)}",
+                   (r.check,), (r.cell,))
 
 
 def _absolute_claims(ctx: Context, budget: Budget, results: List[MeasurementResult]) -> List[Finding]:
@@ -174,6 +197,34 @@ def _absolute_claims(ctx: Context, budget: Budget, results: List[MeasurementResu
 
 
 def _relative_claims(ctx: Context, budget: Budget, results: List[MeasurementResult]) -> List[Finding]:
+    """Each cell's pairs decide where it took them, in preference to a saved baseline; the rest is
+    judged against the saved baseline, or INCONCLUSIVE without one."""
+    paired = [_paired_claim(budget, r) for r in results if r.paired is not None]
+    paired += [_drift_finding(r) for r in results if r.paired is not None and r.change is not None]
+    unpaired = [r for r in results if r.paired is None]
+    return paired + (_saved_baseline_claims(ctx, budget, unpaired) if unpaired else [])
+
+
+def _paired_claim(budget: Budget, r: MeasurementResult) -> Finding:
+    assert r.paired is not None
+    text = f"{r.check} in {r.where}: {r.paired.text(r.name)}"
+    if r.paired.status == "fail":
+        return Finding(Effect.NO_GO, "budget", text, (r.check,), (r.cell,))
+    if r.paired.status == "pass":
+        return Finding(Effect.INFO, "budget", text, (r.check,), (r.cell,))
+    effect = Effect.INCOMPLETE if budget.required else Effect.INCONCLUSIVE
+    return Finding(effect, "inconclusive", text, (r.check,), (r.cell,))
+
+
+def _drift_finding(r: MeasurementResult) -> Finding:
+    """Where the cell's pairs judged the budget, the saved baseline still shows drift across runs."""
+    assert r.change is not None
+    text = f"{r.check}: {r.name} in {r.where} against the saved baseline (drift across runs, not judged): "
+    return Finding(Effect.INFO, "measured-change", text + (r.change.describe() if r.change.judged else r.change.note),
+                   (r.check,), (r.cell,))
+
+
+def _saved_baseline_claims(ctx: Context, budget: Budget, results: List[MeasurementResult]) -> List[Finding]:
     limit = f"+{budget.max_increase_pct:g} %"
     if ctx.baseline is None:
         effect = Effect.INCOMPLETE if budget.required else Effect.INCONCLUSIVE
@@ -226,8 +277,19 @@ def _unbudgeted(ctx: Context, judged: Set[Tuple[str, str, str]]) -> List[Measure
             for name, m in sorted(record.measurements.items()):
                 if (row.id, cell, name) in judged:
                     continue
+                lane = lane_of(ctx, cell)
                 results.append(MeasurementResult(row.id, cell, name, m.unit, len(m.samples),
                                                  statistics.median(m.samples), "no-budget",
                                                  change=_change(ctx, row.id, cell, name, None),
-                                                 lane=lane_of(ctx, cell)))
+                                                 lane=lane, paired=_paired(record, name, None, lane)))
     return results
+
+
+def paired_outcomes(results: Iterable[MeasurementResult]) -> Dict[Tuple[str, str], List[str]]:
+    """The outcome text of each measurement judged from its own pairs, by check and cell (for reports
+    that show per-cell results: JUnit, CTRF)."""
+    texts: Dict[Tuple[str, str], List[str]] = {}
+    for r in results:
+        if r.paired is not None:
+            texts.setdefault((r.check, r.cell), []).append(r.paired.text(r.name))
+    return texts

@@ -10,7 +10,10 @@ Schema versions of `readiness/env` (readers accept the current and the previous 
    stopped early, or the cell crashed), its `message` saying why; `summary` counts it. Readers
    take schema 1 documents as they are (they have no `not_run`). A measurement may say how its
    sampling went (`sampling`: samples taken, the maximum, why it stopped); optional, so documents
-   without it read as before.
+   without it read as before. A measurement may also hold a paired record (`paired`: the baseline
+   ref and sha, every pair of a current and a baseline sample with their timestamps in the order
+   taken, the interval of the median ratio current/baseline, why pairing stopped, and the error
+   when the baseline could not be built in the cell); optional too.
 """
 
 from __future__ import annotations
@@ -92,12 +95,97 @@ class Sampling:
         return None if data is None else cls(int(data["taken"]), int(data["max"]), str(data["reason"]))
 
 
+@dataclass(frozen=True)
+class Pair:
+    """One pair of a paired measurement: a current and a baseline sample (wall seconds), each with when
+    it started (ISO 8601, UTC), which of the two ran first, and where the platform says (Linux) how
+    many of each sample's seconds the process waited for a CPU that other processes held."""
+
+    current: float
+    baseline: float
+    current_at: str
+    baseline_at: str
+    first: str = "current"  # or "baseline": pairs alternate A B / B A
+    current_wait: Optional[float] = None
+    baseline_wait: Optional[float] = None
+
+    @property
+    def ratio(self) -> float:
+        """current / baseline, each less its wait for a CPU where both waits are known: the load of
+        other processes on a shared machine is not the target's."""
+        if self.current_wait is None or self.baseline_wait is None:
+            return self.current / self.baseline
+        return max(self.current - self.current_wait, 0.0) / (self.baseline - self.baseline_wait)
+
+    def to_dict(self) -> Dict[str, Any]:
+        return {"current": self.current, "baseline": self.baseline, "current_at": self.current_at,
+                "baseline_at": self.baseline_at, "first": self.first,
+                "current_wait": self.current_wait, "baseline_wait": self.baseline_wait}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Pair:
+        return cls(float(data["current"]), float(data["baseline"]), str(data["current_at"]),
+                   str(data["baseline_at"]), str(data["first"]), _number(data.get("current_wait")),
+                   _number(data.get("baseline_wait")))
+
+
+@dataclass(frozen=True)
+class RatioInterval:
+    """The interval of the median ratio current/baseline over the pairs, and how it was computed."""
+
+    lower: Optional[float]
+    median: float
+    upper: Optional[float]
+    confidence: float
+    method: str
+
+    def to_dict(self) -> Dict[str, Any]:
+        return {"lower": self.lower, "median": self.median, "upper": self.upper,
+                "confidence": self.confidence, "method": self.method}
+
+    @classmethod
+    def from_dict(cls, data: Optional[Mapping[str, Any]]) -> Optional[RatioInterval]:
+        if data is None:
+            return None
+        return cls(_number(data["lower"]), float(data["median"]), _number(data["upper"]),
+                   float(data["confidence"]), str(data["method"]))
+
+
+@dataclass(frozen=True)
+class Paired:
+    """A measurement taken in pairs against the target at a baseline ref, in the same cell."""
+
+    ref: str
+    sha: str
+    pairs: List[Pair]
+    interval: Optional[RatioInterval]
+    stopped: str  # why pairing stopped
+    error: Optional[str] = None  # the baseline could not be built in this cell: no pairs
+
+    def to_dict(self) -> Dict[str, Any]:
+        return {"ref": self.ref, "sha": self.sha, "pairs": [p.to_dict() for p in self.pairs],
+                "interval": None if self.interval is None else self.interval.to_dict(),
+                "stopped": self.stopped, "error": self.error}
+
+    @classmethod
+    def from_dict(cls, data: Optional[Mapping[str, Any]]) -> Optional[Paired]:
+        if data is None:
+            return None
+        return cls(str(data["ref"]), str(data["sha"]), [Pair.from_dict(p) for p in data["pairs"]],
+                   RatioInterval.from_dict(data["interval"]), str(data["stopped"]), data["error"])
+
+
+def _number(value: Any) -> Optional[float]:
+    return None if value is None else float(value)
+
+
 @dataclass
 class Measurement:
     unit: str
-    samples: List[float]
+    samples: List[float]  # of a paired measurement: the current side's samples
     load: Optional[float] = None
     sampling: Optional[Sampling] = None
+    paired: Optional[Paired] = None
 
     def to_dict(self) -> Dict[str, Any]:
         data: Dict[str, Any] = {"unit": self.unit, "samples": list(self.samples)}
@@ -105,12 +193,14 @@ class Measurement:
             data["load"] = self.load
         if self.sampling is not None:
             data["sampling"] = self.sampling.to_dict()
+        if self.paired is not None:
+            data["paired"] = self.paired.to_dict()
         return data
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Measurement:
         return cls(data["unit"], [float(s) for s in data["samples"]], data.get("load"),
-                   Sampling.from_dict(data.get("sampling")))
+                   Sampling.from_dict(data.get("sampling")), Paired.from_dict(data.get("paired")))
 
 
 @dataclass

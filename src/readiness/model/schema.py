@@ -273,6 +273,14 @@ class _Compiler:
 
         return check_min_items
 
+    def k_maxItems(self, arg: Any, node: Schema) -> Check:
+        def check_max_items(value: Any) -> Optional[Error]:
+            if isinstance(value, list) and len(value) > arg:
+                return [], f"holds at most {arg} item(s), found {len(value)}"
+            return None
+
+        return check_max_items
+
     def k_minimum(self, arg: Any, node: Schema) -> Check:
         def check_minimum(value: Any) -> Optional[Error]:
             if isinstance(value, (int, float)) and not isinstance(value, bool) and value < arg:

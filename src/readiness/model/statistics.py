@@ -67,3 +67,71 @@ def sign_test_bounds(samples: Sequence[float], q: float = 0.5, confidence: float
     upper = next((ordered[j - 1] for j in range(1, k + 1) if sum(pmf[j:]) <= alpha), None)
     lower = next((ordered[i - 1] for i in range(k, 0, -1) if sum(pmf[:i]) <= alpha), None)
     return Bounds(lower, upper)
+
+
+# --- paired measurement ----------------------------------------------------------------
+
+PAIRED_METHOD = ("sign test: two-sided distribution-free interval of the median of the pairs' ratios "
+                 "current/baseline")
+# Beyond this, "pairs that would be needed" is given as "more than".
+MAX_PAIRS_ESTIMATE = 10000
+
+
+class Interval(NamedTuple):
+    """A two-sided interval of a median with its estimate; an end is None where there are too few values."""
+
+    lower: Optional[float]
+    median: float
+    upper: Optional[float]
+
+
+def median_interval(values: Sequence[float], confidence: float = 0.95) -> Interval:
+    """The two-sided distribution-free (sign test) interval of the median of `values`.
+
+    The number B of values below the true median is Binomial(k, 1/2); the interval is the d-th
+    smallest to the d-th largest value, with the greatest d such that P(B <= d - 1) is at most
+    (1 - confidence) / 2, so it covers the median with at least `confidence`. At 95 % six values
+    are the fewest (2 * 0.5**6 = 0.031); with fewer both ends are None.
+    """
+    if not values or not 0.0 < confidence < 1.0:
+        raise ValueError(f"median_interval needs values and 0 < confidence < 1, got {len(values)}, {confidence}")
+    ordered = sorted(values)
+    k, tail = len(ordered), (1.0 - confidence) / 2.0
+    depth, below = 0, 0.0
+    for d in range(1, k // 2 + 1):
+        below += math.comb(k, d - 1) * 0.5**k  # P(B <= d - 1)
+        if below > tail:
+            break
+        depth = d
+    middle = statistics.median(ordered)
+    if depth == 0:
+        return Interval(None, middle, None)
+    return Interval(ordered[depth - 1], middle, ordered[k - depth])
+
+
+def fewest_for_interval(confidence: float = 0.95) -> int:
+    """The fewest values that give `median_interval` both ends (6 at 95 %)."""
+    k = 1
+    while 2.0 * 0.5**k > 1.0 - confidence:
+        k += 1
+    return k
+
+
+def pairs_needed(pairs: int, interval: Interval, limit: float) -> Optional[int]:
+    """About how many pairs would shrink `interval` until it no longer straddles `limit`.
+
+    The interval's half-width shrinks as 1/sqrt(pairs); with the median where it is now, the side
+    facing the limit must become shorter than the distance to it. None when the median sits on
+    the limit itself (no count settles that); MAX_PAIRS_ESTIMATE + 1 means "more than that".
+    """
+    distance = abs(interval.median - limit)
+    if distance == 0:
+        return None
+    if interval.lower is None or interval.upper is None:
+        return max(pairs + 1, fewest_for_interval())
+    width = interval.median - interval.lower if interval.median > limit else interval.upper - interval.median
+    try:
+        needed = pairs * (width / distance) ** 2
+    except OverflowError:
+        return MAX_PAIRS_ESTIMATE + 1
+    return min(MAX_PAIRS_ESTIMATE + 1, max(pairs + 1, math.ceil(needed)))

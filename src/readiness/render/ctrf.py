@@ -8,6 +8,7 @@ import uuid
 from typing import Any, Dict, List
 
 from readiness import __version__
+from readiness.judge.budgets import paired_outcomes
 from readiness.judge.merge import Matrix
 from readiness.judge.verdict import Verdict
 from readiness.model import ids
@@ -37,6 +38,10 @@ def _dumps(data: Dict[str, Any]) -> str:
 
 def _report(doc: EnvDocument, run_id: str, verdict: Verdict, context: Context) -> Dict[str, Any]:
     tests = [_test(record, doc.cell_id) for record in doc.checks]
+    paired = paired_outcomes(m for m in verdict.measurements if m.cell == doc.cell_id)
+    for test in tests:  # a relative budget judged from the cell's own pairs: its outcome text
+        if (test["name"], doc.cell_id) in paired:
+            test["extra"]["paired"] = paired[(test["name"], doc.cell_id)]
     environment = _environment(doc)
     if "appName" not in environment and verdict.target.name:  # named by the policy, not the cell
         environment["appName"] = verdict.target.name

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Tuple
 
+from readiness.judge.budgets import paired_outcomes
 from readiness.judge.merge import Matrix
 from readiness.judge.verdict import Verdict
 from readiness.model.document import CheckRecord, EnvDocument, Outcome
@@ -23,15 +24,16 @@ def clean(text: Any) -> str:
 
 def render(matrix: Matrix, verdict: Verdict, context: Context) -> List[Output]:
     root = ET.Element("testsuites", name="readiness", timestamp=context.generated_at)
+    paired = paired_outcomes(verdict.measurements)
     for doc in matrix.documents.values():
-        root.append(_suite(doc, context))
+        root.append(_suite(doc, context, paired))
     root.append(_verdict_suite(verdict, context))
     ET.indent(root)
     text = ET.tostring(root, encoding="unicode")
     return [Output("junit.xml", '<?xml version="1.0" encoding="UTF-8"?>\n' + text + "\n")]
 
 
-def _suite(doc: EnvDocument, context: Context) -> ET.Element:
+def _suite(doc: EnvDocument, context: Context, paired: Dict[Tuple[str, str], List[str]]) -> ET.Element:
     counts = doc.summary
     suite = ET.Element("testsuite", {
         "name": doc.cell_id, "tests": str(len(doc.checks)),
@@ -47,6 +49,11 @@ def _suite(doc: EnvDocument, context: Context) -> ET.Element:
         ET.SubElement(case, "error", message=clean(f"cell {doc.state.value}: {doc.reason or ''}"), type=doc.state.value)
     for record in doc.checks:
         suite.append(_case(record))
+        if (record.id, doc.cell_id) in paired:  # a relative budget judged from the cell's own pairs
+            outcomes = ET.Element("properties")
+            for text in paired[(record.id, doc.cell_id)]:
+                ET.SubElement(outcomes, "property", name="paired", value=clean(text))
+            suite[-1].insert(0, outcomes)
     return suite
 
 
