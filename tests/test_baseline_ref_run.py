@@ -33,7 +33,7 @@ def git(project: Path, *args: str) -> str:
 
 
 def startup_project(tmp_path: Path) -> Path:
-    project = make_project(tmp_path / "p", [PYTHON], extra=BUDGET)
+    project = make_project(tmp_path / "p", [PYTHON], extra="wine = {enabled = false}\n" + BUDGET)
     (project / "checks" / "test_suite.py").unlink()
     (project / "checks" / "test_startup.py").write_text(STARTUP_CHECK, encoding="utf-8")
     (project / ".gitignore").write_text(".nox/\nreports/\n", encoding="utf-8")
@@ -65,7 +65,7 @@ def test_an_unchanged_target_is_within_budget_and_a_slower_import_is_no_go(tmp_p
     assert (project / ".nox" / f"checks-{PYTHON.replace('.', '-')}-baseline").is_dir()
 
 
-def test_a_baseline_that_cannot_be_built_leaves_the_budget_inconclusive_naming_why(tmp_path: Path) -> None:
+def test_a_baseline_that_cannot_be_built_leaves_the_budget_undecided_naming_why(tmp_path: Path) -> None:
     project = startup_project(tmp_path)
     pyproject = project / "target" / "pyproject.toml"
     good = pyproject.read_text(encoding="utf-8")
@@ -74,9 +74,11 @@ def test_a_baseline_that_cannot_be_built_leaves_the_budget_inconclusive_naming_w
     git(project, "commit", "-q", "-am", "a release that asked for a package that does not exist")
     pyproject.write_text(good, encoding="utf-8")  # fixed in the working tree, not at HEAD
     done = validate(project, "--baseline-ref", "HEAD")
-    assert done.returncode == 3, done.stdout + done.stderr  # INCOMPLETE: nothing failed, one budget not judged
-    inconclusive = done.stdout.split("INCONCLUSIVE (cannot be judged):", 1)[1]
-    assert "startup_s" in inconclusive and "no-such-distribution-readiness-test" in inconclusive, done.stdout
+    # INCOMPLETE: nothing failed, but the run was asked to decide the budget against HEAD and could not
+    assert done.returncode == 3, done.stdout + done.stderr
+    missing = done.stdout.split("Missing evidence (INCOMPLETE):", 1)[1].split("\n\n", 1)[0]
+    assert "startup_s against HEAD" in missing and "cannot be judged" in missing, done.stdout
+    assert "no-such-distribution-readiness-test" in missing, done.stdout
     (doc,) = documents(project).values()
     assert doc["state"] == "complete"  # the cell itself ran: only the comparison is missing
 

@@ -122,7 +122,7 @@ def baseline_environ(context: RunContext, python: str, interpreter: Optional[str
         if venv.ensure(env, python, interpreter, log, context.environ) or not context.reuse:
             venv.install(env, context.baseline.request, log, context.environ)
     except (venv.BuildFailed, process.ProcessTimeout) as exc:
-        return context.baseline.failed(f"{exc}; last lines of logs/{log.name}:\n{log_tail(log, 10)}")
+        return context.baseline.failed(f"{exc} (logs/{log.name} has the whole output)")
     return context.baseline.environ(str(venv.interpreter(env)))
 
 

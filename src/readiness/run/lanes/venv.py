@@ -112,9 +112,12 @@ def install(env: Path, request: InstallRequest, log: Path, base: Mapping[str, st
 
 
 def _checked(argv: List[str], log: Path, env: Mapping[str, str], what: str) -> None:
+    """Run a build step, its output in the cell's log; BuildFailed with what it said last on failure."""
     log_note(log, "readiness: " + " ".join(argv))
+    said = process.Capture(limit=8192)  # redacted, as the log is
     with log.open("ab") as sink:
         code = process.run(argv, process.Options(env=env, timeout=INSTALL_TIMEOUT_S, what=what),
-                           [process.file_sink(sink)])
+                           [process.file_sink(sink), said])
     if code != 0:
-        raise BuildFailed(f"{what} failed: `{' '.join(argv[:3])} ...` exited with code {code}")
+        last = [line.strip() for line in said.text().splitlines() if line.strip()][-6:]
+        raise BuildFailed(f"{what} failed (`{' '.join(argv[1:3])}` exited with code {code}): " + " | ".join(last))

@@ -158,7 +158,7 @@ def _baseline(py: wine.WinePython, cell: PlannedCell, context: RunContext, log: 
     try:
         install(py, site, context.baseline.request, log)
     except wine.WineError as exc:
-        return context.baseline.failed(f"{exc}; last lines of logs/{log.name}:\n{log_tail(log, 10)}")
+        return context.baseline.failed(f"{exc} (logs/{log.name} has the whole output)")
     return context.baseline.environ(wine.to_windows_path(py.executable), pythonpath=wine.to_windows_path(site))
 
 
