@@ -32,7 +32,7 @@ PLURAL = {
 _DIVERGING = ("failed", "error")  # the kinds a divergence joins
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class Cause:
     """One line of a report: one finding, or the findings of many checks folded into one."""
 
@@ -42,6 +42,11 @@ class Cause:
     checks: Tuple[str, ...]
     cells: Tuple[str, ...]
     why: str = ""  # for a divergence: where the checks pass, and what sets the failing cells apart
+
+    def __init__(self, effect: Effect, kind: str, text: str, checks: Tuple[str, ...], cells: Tuple[str, ...],
+                 why: str = "") -> None:
+        # One update, not an object.__setattr__ per field (a report folds tens of thousands of findings).
+        self.__dict__.update(effect=effect, kind=kind, text=text, checks=checks, cells=cells, why=why)
 
 
 _Key = Tuple[Effect, str, str, str, Tuple[str, ...], Tuple[str, ...]]

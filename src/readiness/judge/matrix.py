@@ -155,12 +155,19 @@ def build_rows(documents: Iterable[EnvDocument]) -> Dict[str, Row]:
     """The checks x cells rows, sorted by check id; metadata from the most severe declaration."""
     rows: Dict[str, Row] = {}
     for doc in documents:
+        cell = doc.cell_id
         for record in doc.checks:
-            row = rows.setdefault(record.id, Row(record.id, record.title, record.category, record.severity))
-            if _SEVERITY_ORDER[record.severity] < _SEVERITY_ORDER[row.severity]:
+            row = rows.get(record.id)
+            if row is None:  # a Row only for a check seen first: most are seen once per cell
+                row = rows[record.id] = Row(record.id, record.title, record.category, record.severity)
+            elif record.severity is not row.severity and _more_severe(record.severity, row.severity):
                 row.severity = record.severity
-            row.results[doc.cell_id] = record
+            row.results[cell] = record
     return dict(sorted(rows.items()))
+
+
+def _more_severe(severity: Severity, than: Severity) -> bool:
+    return _SEVERITY_ORDER[severity] < _SEVERITY_ORDER[than]
 
 
 def dumps(matrix: Matrix) -> str:

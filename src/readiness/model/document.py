@@ -19,7 +19,7 @@ import enum
 import json
 import os
 from dataclasses import asdict, dataclass, field
-from typing import Any, Dict, Iterable, List, Mapping, Optional
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Type, TypeVar
 
 from readiness import __version__
 from readiness.model.output import PathLike, write_text
@@ -66,6 +66,17 @@ class Severity(str, enum.Enum):
     INFO = "info"
 
 
+_E = TypeVar("_E", bound=enum.Enum)
+_OUTCOMES = {outcome.value: outcome for outcome in Outcome}
+_SEVERITIES = {severity.value: severity for severity in Severity}
+
+
+def _member(kind: Type[_E], members: Mapping[str, _E], value: Any) -> _E:
+    """The member of `kind` with this value: one dict lookup (calling the enum is several)."""
+    member = members.get(value) if type(value) is str else None
+    return kind(value) if member is None else member
+
+
 class CellState(str, enum.Enum):
     """How the cell's run ended; anything but `complete` means evidence is missing."""
 
@@ -109,8 +120,9 @@ class Measurement:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Measurement:
-        return cls(data["unit"], [float(s) for s in data["samples"]], data.get("load"),
-                   Sampling.from_dict(data.get("sampling")))
+        sampling = data.get("sampling")
+        return cls(data["unit"], list(map(float, data["samples"])), data.get("load"),
+                   None if sampling is None else Sampling.from_dict(sampling))
 
 
 @dataclass
@@ -153,23 +165,13 @@ class CheckRecord:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> CheckRecord:
+        # Positional, with the enums looked up by value: a merge reads tens of thousands of these.
         return cls(
-            id=data["id"],
-            outcome=Outcome(data["outcome"]),
-            nodeid=data["nodeid"],
-            title=data["title"],
-            category=data["category"],
-            severity=Severity(data["severity"]),
-            platforms=data["platforms"],
-            attempts=int(data["attempts"]),
-            duration_s=float(data["duration_s"]),
-            message=data["message"],
-            longrepr=data["longrepr"],
-            first_failure=data["first_failure"],
-            evidence=data["evidence"],
-            measurements={
-                name: Measurement.from_dict(m) for name, m in data["measurements"].items()
-            },
+            data["id"], _member(Outcome, _OUTCOMES, data["outcome"]), data["nodeid"], data["title"],
+            data["category"], _member(Severity, _SEVERITIES, data["severity"]), data["platforms"],
+            int(data["attempts"]), float(data["duration_s"]), data["message"], data["longrepr"],
+            data["first_failure"], data["evidence"],
+            {name: Measurement.from_dict(m) for name, m in data["measurements"].items()},
         )
 
 

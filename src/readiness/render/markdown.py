@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 from typing import Any, Dict, List, Sequence, Tuple, Union
 
 from readiness import __version__
@@ -27,13 +28,14 @@ CATEGORY_SECTIONS: Tuple[Tuple[str, Tuple[str, ...]], ...] = (
     ("Integration", ("integration",)),
     ("API contracts", ("api", "contract", "contracts", "api-contracts")),
 )
-# One pass over the text: HTML made inert, Markdown's own syntax escaped, and control
-# characters (terminal escapes, bidi overrides) shown as escapes such as `\x1b`.
-_CONTROLS = [*range(0x20), *range(0x7F, 0xA0), 0x61C, 0x200E, 0x200F, *range(0x2028, 0x202F),
-             *range(0x2066, 0x206A), *range(0xD800, 0xE000)]
-_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;",
-                          **{char: "\\" + char for char in "\\`*_[]|#~"},
-                          **{code: printable(chr(code)) for code in _CONTROLS}})
+# HTML made inert, Markdown's own syntax escaped, and control characters (terminal escapes, bidi
+# overrides) shown as escapes such as `\x1b`: each character on its own, as one str.translate
+# would, but by a few str.replace (translate takes a Python lookup per character once a
+# replacement is longer than one character). The backslash goes first and the controls last,
+# so no replacement is taken up again by a later one.
+_REPLACEMENTS = (("\\", "\\\\"), *((char, "\\" + char) for char in "`*_[]|#~"),
+                 ("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"))
+_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069\ud800-\udfff]")
 
 
 def md(text: Any) -> str:
@@ -43,7 +45,15 @@ def md(text: Any) -> str:
 
 @functools.lru_cache(maxsize=65536)  # cells, units and check ids come back once per measurement
 def _md_str(text: str) -> str:
-    return " ".join(text.split()).translate(_ESCAPES)
+    text = " ".join(text.split())
+    for char, escaped in _REPLACEMENTS:
+        if char in text:
+            text = text.replace(char, escaped)
+    return _CONTROLS.sub(_control, text) if _CONTROLS.search(text) else text
+
+
+def _control(match: "re.Match[str]") -> str:
+    return printable(match.group())
 
 
 def render(matrix: Matrix, verdict: Verdict, context: Context) -> List[Output]:
