@@ -16,7 +16,7 @@ from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 from readiness import __version__
 from readiness.model import document, reader
-from readiness.model.document import CheckRecord, EnvDocument, Outcome, Severity
+from readiness.model.document import OUTCOME_VALUES, CheckRecord, EnvDocument, Outcome, Severity
 from readiness.model.errors import SchemaError, UsageError
 from readiness.model.ids import cell_sort_key
 from readiness.model.plan import Plan
@@ -147,7 +147,7 @@ def _row_dict(row: Row, cells: Sequence[str]) -> Dict[str, Any]:
         "category": row.category,
         "severity": row.severity.value,
         "worst": None if worst is None else worst.value,
-        "outcomes": {cell: row.results[cell].outcome.value for cell in cells if cell in row.results},
+        "outcomes": {cell: OUTCOME_VALUES[row.results[cell].outcome] for cell in cells if cell in row.results},
     }
 
 

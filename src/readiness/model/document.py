@@ -18,6 +18,7 @@ from __future__ import annotations
 import enum
 import json
 import os
+from collections import Counter
 from dataclasses import asdict, dataclass, field
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Type, TypeVar
 
@@ -56,7 +57,7 @@ _OUTCOME_RANK = {outcome: index for index, outcome in enumerate(Outcome)}
 
 def worst(outcomes: Iterable[Outcome]) -> Optional[Outcome]:
     """The worst of `outcomes`, or None when there are none."""
-    return min(outcomes, key=lambda outcome: outcome.rank, default=None)
+    return min(outcomes, key=_OUTCOME_RANK.__getitem__, default=None)  # rank, looked up in C
 
 
 class Severity(str, enum.Enum):
@@ -69,6 +70,10 @@ class Severity(str, enum.Enum):
 _E = TypeVar("_E", bound=enum.Enum)
 _OUTCOMES = {outcome.value: outcome for outcome in Outcome}
 _SEVERITIES = {severity.value: severity for severity in Severity}
+# Each member's value, by member: `.value` is a property written in Python, and reports read it
+# once per result.
+OUTCOME_VALUES: Dict[Outcome, str] = {outcome: value for value, outcome in _OUTCOMES.items()}
+SEVERITY_VALUES: Dict[Severity, str] = {severity: value for value, severity in _SEVERITIES.items()}
 
 
 def _member(kind: Type[_E], members: Mapping[str, _E], value: Any) -> _E:
@@ -207,10 +212,8 @@ class EnvDocument:
 
     @property
     def summary(self) -> Dict[str, int]:
-        counts = {outcome.value: 0 for outcome in Outcome}
-        for check in self.checks:
-            counts[check.outcome.value] += 1
-        return counts
+        found = Counter(check.outcome for check in self.checks)
+        return {value: found[outcome] for value, outcome in _OUTCOMES.items()}
 
     def to_dict(self) -> Dict[str, Any]:
         return {

@@ -15,7 +15,7 @@ from readiness import __version__
 from readiness.judge.budgets import document_lane, emulated
 from readiness.judge.merge import Matrix, Row
 from readiness.judge.verdict import Verdict
-from readiness.model.document import CheckRecord
+from readiness.model.document import OUTCOME_VALUES, CheckRecord
 from readiness.render.common import Context, Output, coverage_lines, divergent_checks, rows_in_order, scope_lines
 
 _CSP = ("default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
@@ -59,9 +59,12 @@ def _row(row: Row, divergent: bool, severity: str, lanes: Dict[str, str]) -> Dic
 
 
 def _result(record: CheckRecord, lane: str) -> Dict[str, Any]:
-    return {"outcome": record.outcome.value, "message": record.message, "longrepr": record.longrepr,
+    measurements = record.measurements
+    items = sorted(measurements.items()) if len(measurements) > 1 else measurements.items()
+    return {"outcome": OUTCOME_VALUES[record.outcome], "message": record.message, "longrepr": record.longrepr,
             "duration_s": record.duration_s, "attempts": record.attempts, "evidence": record.evidence,
-            "measurements": {k: _measurement(m.to_dict(), lane) for k, m in sorted(record.measurements.items())}}
+            "measurements": {k: m.to_dict() for k, m in items} if lane == "native"
+            else {k: _measurement(m.to_dict(), lane) for k, m in items}}
 
 
 def _measurement(data: Dict[str, Any], lane: str) -> Dict[str, Any]:

@@ -185,7 +185,10 @@ def _risks(matrix: Matrix, verdict: Verdict) -> str:
 
 
 def _effect_tag(finding: Union[Finding, Cause]) -> str:
-    return f"**{finding.effect.value.upper()}**"
+    return _EFFECT_TAGS[finding.effect]
+
+
+_EFFECT_TAGS = {effect: f"**{effect.value.upper()}**" for effect in Effect}
 
 
 def _items(causes: Sequence[Cause]) -> List[str]:
