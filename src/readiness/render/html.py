@@ -25,8 +25,13 @@ _CSP = ("default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inlin
 def script_json(data: Any) -> str:
     """JSON safe inside a <script> element: no `<`, `>` or `&` can end it or open a comment."""
     text = json.dumps(data, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
-    return (text.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e")
-            .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
+    for char, escaped in _SCRIPT_ESCAPES:
+        if char in text:  # a quick look first: most of these are in no report, and the text is large
+            text = text.replace(char, escaped)
+    return text
+
+
+_SCRIPT_ESCAPES = (("&", "\\u0026"), ("<", "\\u003c"), (">", "\\u003e"), ("\u2028", "\\u2028"), ("\u2029", "\\u2029"))
 
 
 def render(matrix: Matrix, verdict: Verdict, context: Context) -> List[Output]:

@@ -77,10 +77,11 @@ def _text(value: Any) -> str:
 
 
 def _case(record: CheckRecord) -> str:
-    attributes = (("classname", clean(record.category)), ("name", clean(record.id)),
-                  ("time", f"{record.duration_s:.3f}"))
+    # One per check and cell: the start tag written at once (a time is digits, nothing to escape).
+    head = (f'<testcase classname="{_clean_attribute(record.category)}" name="{_clean_attribute(record.id)}" '
+            f'time="{record.duration_s:.3f}"')
     child = _result(record)
-    return _node("testcase", attributes, [] if child is None else [child], 2)
+    return head + " />" if child is None else _with_children(head, "testcase", [_leaf(*child)], 2)
 
 
 def _result(record: CheckRecord) -> Optional[Node]:
@@ -152,6 +153,15 @@ def _with_children(head: str, tag: str, children: List[str], level: int) -> str:
 _TEXT_ESCAPES = (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"))
 _ATTRIBUTE_ESCAPES = (*_TEXT_ESCAPES, ('"', "&quot;"), ("\r", "&#13;"), ("\n", "&#10;"), ("\t", "&#09;"))
 _ATTRIBUTE_SPECIAL = re.compile('[&<>"\r\n\t]')
+
+
+def _clean_attribute(value: Any) -> str:
+    """`clean`, then `_attribute`: one look at the text when it needs neither, as most do."""
+    text = str(value)
+    return text if not _CLEAN_OR_ESCAPE.search(text) else _attribute(clean(text))
+
+
+_CLEAN_OR_ESCAPE = re.compile(f'{_NOT_XML.pattern[:-1]}&<>"\r\n\t]')
 
 
 def _attribute(value: str) -> str:

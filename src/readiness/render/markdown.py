@@ -151,12 +151,14 @@ def _performance(verdict: Verdict) -> str:
     if not verdict.measurements:
         return "\n".join(lines + ["No measurement was recorded: no performance claim is made.", ""])
     lines += ["| Check | Measurement | Cell | Samples | Median | Budget | Status |", _rule("| | | | | | | |")]
+    esc = _md_str  # one row per measurement, every field a str: the cached escape itself, no wrapper
     for m in verdict.measurements:
-        limit = "-" if m.limit is None else f"<= {m.limit:g} {md(m.unit)}"
-        lines.append(f"| {md(m.check)} | {md(m.name)} | {md(m.where)} | {m.samples} | {m.median:g} {md(m.unit)} "
+        unit = esc(m.unit)
+        limit = "-" if m.limit is None else f"<= {m.limit:g} {unit}"
+        lines.append(f"| {esc(m.check)} | {esc(m.name)} | {esc(m.where)} | {m.samples} | {m.median:g} {unit} "
                      f"| {limit} | {m.status} |")
     claims = [f for f in verdict.findings if f.kind in ("budget", "inconclusive")]
-    lines += [""] + [f"- {_effect_tag(f)} {md(f.message)}" for f in claims]
+    lines += [""] + [f"- {_EFFECT_TAGS[f.effect]} {md(f.message)}" for f in claims]
     return "\n".join(lines) + "\n"
 
 
