@@ -69,7 +69,9 @@ def fold(findings: Sequence[Finding], matrix: Matrix, required: Sequence[str]) -
         if key not in folds:
             slots.append(key)
         folds.setdefault(key, []).append(finding)
-    return [slot if isinstance(slot, Cause) else _cause(matrix, required, slot, folds[slot]) for slot in slots]
+    explained: Dict[Tuple[Tuple[str, ...], Tuple[str, ...]], str] = {}  # many folds split the cells alike
+    return [slot if isinstance(slot, Cause) else _cause(matrix, required, slot, folds[slot], explained)
+            for slot in slots]
 
 
 def _passing(matrix: Matrix, finding: Finding) -> Tuple[str, ...]:
@@ -79,10 +81,13 @@ def _passing(matrix: Matrix, finding: Finding) -> Tuple[str, ...]:
     return tuple(cell for cell, record in row.results.items() if record.outcome == Outcome.PASSED)
 
 
-def _cause(matrix: Matrix, required: Sequence[str], key: _Key, members: List[Finding]) -> Cause:
+def _cause(matrix: Matrix, required: Sequence[str], key: _Key, members: List[Finding],
+           explained: Dict[Tuple[Tuple[str, ...], Tuple[str, ...]], str]) -> Cause:
     effect, kind, note, detail, cells, passing = key
     checks = tuple(f.checks[0] for f in members)
-    why = apart.explain(matrix, cells, passing) if passing else ""
+    if passing and (cells, passing) not in explained:
+        explained[cells, passing] = apart.explain(matrix, cells, passing)
+    why = explained[cells, passing] if passing else ""
     if len(members) == 1:
         return Cause(effect, kind, members[0].message, checks, cells, why)
     where = apart.where(cells, passing) if passing else f"in {cells_text(cells, required)}"

@@ -116,11 +116,14 @@ def _rule(head: str) -> str:
 def _result(row: Row, cells: Sequence[str]) -> str:
     """Outcomes with their cells, worst first: 'failed in a; passed in b, c'."""
     groups: Dict[Outcome, List[str]] = {}
+    missing = []
+    results = row.results
     for cell in cells:
-        outcome = row.outcome(cell)
-        if outcome is not None:
-            groups.setdefault(outcome, []).append(cell)
-    missing = [cell for cell in cells if row.outcome(cell) is None]
+        record = results.get(cell)
+        if record is None:
+            missing.append(cell)
+        else:
+            groups.setdefault(record.outcome, []).append(cell)
     parts = [f"**{md(o.value)}** in {_cells(cs, len(cells))}"
              for o, cs in sorted(groups.items(), key=lambda i: i[0].rank)]
     if missing:
