@@ -40,9 +40,10 @@ Timed = Tuple[float, float, str]  # wall s, CPU s of the process tree, output
 def environment() -> Dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE" and not k.startswith("READINESS_")}
     versions = Path(env.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
-    if versions.is_dir():  # every pyenv Python on PATH for tox, as readiness's noxfile makes them active for nox
-        installed = sorted(p.name for p in versions.iterdir() if p.name[:1].isdigit())
-        env["PYENV_VERSION"] = ":".join(installed)
+    if versions.is_dir():  # every pyenv Python's own bin folder on PATH, ahead of pyenv's shims, for all three
+        folders = sorted(str(p / "bin") for p in versions.iterdir() if p.name[:2] == "3.")
+        kept = [part for part in env.get("PATH", "").split(os.pathsep) if "shims" not in part]
+        env["PATH"] = os.pathsep.join(folders + kept)
     env.setdefault("REDIS_URL", "redis://127.0.0.1:1/0")
     return env
 
