@@ -195,6 +195,18 @@ def load_pools(path: Path, timing: str, warmup: int) -> Dict[str, List[Side]]:
     return {name: pool for name, pool in pools.items() if pool}
 
 
+def centred(pools: Dict[str, List[Side]]) -> Dict[str, List[Side]]:
+    """Each pool with its current side divided by the pool's median ratio: both environments hold the
+    same demo, so the recorded median's distance from 1 is taken as chance and the shifts become exact."""
+    import statistics
+
+    result = {}
+    for name, pool in pools.items():
+        median = statistics.median(c / b for c, b, _ in pool)
+        result[name] = [(c / median, b, cost) for c, b, cost in pool]
+    return result
+
+
 def _timed(pair: Dict[str, Any], side: str, timing: str) -> float:
     """One side's sample as `timing` takes it: "own" is the wall time less the wait for a CPU (what
     sample_paired compares), "wall" the wall time alone, "inproc" and "cpu" the child's figures."""
@@ -291,13 +303,17 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("--timing", choices=["own", "wall", "inproc", "cpu"], default="own")
     parser.add_argument("--warmup", type=int, default=0, help="pairs left out at the start of each block")
     parser.add_argument("--n", type=int, default=0, help="also print the rates by shift at this n")
+    parser.add_argument("--centre", action="store_true", help="centre each condition's median ratio on 1 first")
     args = parser.parse_args(argv)
     if args.command == "record":
         record(args.pairs, args.block, args.venvs, args.python, args.data)
         return 0
     pools = load_pools(args.data, args.timing, args.warmup)
+    if args.centre:
+        pools = centred(pools)
     describe(pools)
-    print(f"\ntiming: {args.timing}; budget +{args.budget:g} %; {args.rounds} simulated cells per row\n")
+    centre = ", each condition centred on a median ratio of 1" if args.centre else ""
+    print(f"\ntiming: {args.timing}{centre}; budget +{args.budget:g} %; {args.rounds} simulated cells per row\n")
     table(pools, args.rounds, args.budget)
     if args.n:
         shifts(pools, args.n, args.rounds, args.budget)
