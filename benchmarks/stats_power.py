@@ -9,16 +9,19 @@ Two steps:
         A B / B A, each sample with its timestamp), in blocks of pairs alternating quiet and busy
         (a busy loop in another process on the other core), and writes
         benchmarks/data/startup_pairs.json. Both environments hold the same demo: the true ratio is 1.
-        Each sample is the process's wall time (what sample_command times), and beside it the time
-        the child measured itself from its first line to its last (interpreter start-up excluded).
-    python benchmarks/stats_power.py [--rounds 2000] [--budget 5] [--timing wall|inproc] [--warmup 0]
+        Each sample is timed as sample_paired times it (readiness.cell.measure.time_command: the
+        wall time, and how much of it the process waited for a CPU), and beside that the time the
+        child measured itself (interpreter start-up excluded) and its CPU time.
+    python benchmarks/stats_power.py [--rounds 2000] [--budget 5] [--timing own|wall|inproc|cpu]
+                                     [--warmup 0] [--centre] [--n N]
         resamples whole recorded pairs (current and baseline side together, i.i.d. with
         replacement from one condition), multiplies the current side by a known shift (0, 2, 5
         and 10 %), takes pairs until readiness.cell.paired.paired_settled stops them or n is
         reached (as sample_paired does), judges them with the verdict's own function
         (readiness.judge.paired.paired_change) and prints, for each n and condition, the rates of
         NO-GO at +10 %, PASS at 0 % and NO-GO at 0 % (false NO-GO), the mean pairs and seconds
-        a cell spends, and the smallest n that reaches both targets.
+        a cell spends (wall time), and the smallest n that reaches both targets. `own` (the
+        default) is what sample_paired compares: the wall time less the wait for a CPU.
 
 Targets: NO-GO at +10 % >= 90 %, PASS at 0 % with the +5 % budget >= 80 %, false NO-GO <= 1 %.
 """
