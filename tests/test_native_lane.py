@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,8 @@ from conftest import read_document
 from readiness.model import plan as plans
 from readiness.run import fallback
 from readiness.run.folder import RunFolder
-from readiness.run.lanes.native import NativeLane, host_cell, plan_pythons, session_results
+from readiness.run.lanes import venv
+from readiness.run.lanes.native import NativeLane, host_cell, plan_pythons
 
 
 def test_the_plan_leaves_out_pythons_the_target_does_not_support_and_says_why() -> None:
@@ -27,37 +29,35 @@ def test_pythons_older_than_3_9_are_never_planned() -> None:
     assert [c.python for c in plan.cells] == ["3.11"]
 
 
-@pytest.mark.parametrize(
-    ("result", "state", "reason"),
-    [
-        ("skipped", "not_run", "nox skipped the cell: the interpreter for Python 3.12 was not found"),
-        ("failed", "crashed", "the cell's environment could not be built (nox: failed)"),
-        (None, "not_run", "the cell never started (the run stopped before it)"),
-    ],
-)
-def test_a_cell_without_a_document_gets_one_that_says_why(
-    tmp_path: Path, result: str, state: str, reason: str
-) -> None:
+def test_a_cell_that_never_started_gets_a_document_that_says_so(tmp_path: Path) -> None:
     plan = plans.Plan("run-1", plan_pythons({"3.12": "/py312"}, ["3.12"], None).cells)
     folder = RunFolder(tmp_path / "reports", "run-1")
-    folder.logs.mkdir(parents=True)
-    folder.nox_log.write_text("uv: no solution for no-such-dist\n", encoding="utf-8")
     lane = NativeLane()
-    lane.results = {} if result is None else {"3.12": result}
     assert fallback.fill_missing(plan, folder.envs, lambda cell: lane.why_missing(cell, folder)) == [plan.cells[0].id]
     doc = read_document(folder.document(plan.cells[0].id))
-    assert doc["state"] == state and doc["reason"].startswith(reason)
+    assert (doc["state"], doc["reason"]) == ("not_run", "the cell never started (the run stopped before it)")
     assert doc["checks"] == [] and doc["run_id"] == "run-1"
 
 
-def test_nox_report_results_are_read_per_python(tmp_path: Path) -> None:
-    report = tmp_path / "report.json"
-    report.write_text(json.dumps({"sessions": [
-        {"name": "checks", "signatures": ["checks-3.11"], "result": "success"},
-        {"name": "checks", "signatures": ["checks-3.12"], "result": "skipped"},
-    ]}), encoding="utf-8")
-    assert session_results(report) == {"3.11": "success", "3.12": "skipped"}
-    assert session_results(tmp_path / "missing.json") == {}
+def test_a_cell_environment_is_rebuilt_when_it_was_made_from_another_python(tmp_path: Path) -> None:
+    import subprocess
+
+    from readiness.platform import interpreters
+
+    discovery = interpreters.discover()
+    found = {v: getattr(discovery.for_python(v), "executable", None) for v in ("3.11", "3.12")}
+    if not all(found.values()):
+        pytest.fail(f"this test needs Python 3.11 and 3.12 installed: {found}")
+    env, log = venv.location(tmp_path, "3.12"), tmp_path / "cell.log"
+    assert env == tmp_path / ".nox" / "checks-3-12"  # where nox keeps the checks-3.12 session's
+    assert venv.ensure(env, "3.12", found["3.12"], log, os.environ) is True
+    assert venv.ensure(env, "3.12", found["3.12"], log, os.environ) is False  # warm: used as it is
+    subprocess.run(["uv", "venv", "--quiet", "--clear", "--python", str(found["3.11"]), str(env)], check=True)
+    assert venv.ensure(env, "3.12", found["3.12"], log, os.environ) is True  # a 3.11 environment is replaced
+    version = subprocess.run([str(venv.interpreter(env)), "-c", "import sys; print(sys.version_info[:2])"],
+                             capture_output=True, text=True, check=True).stdout.strip()
+    assert version == "(3, 12)"
+    assert "creating the environment checks-3-12 for Python 3.12" in log.read_text(encoding="utf-8")
 
 
 def test_a_written_plan_is_a_valid_plan_document(tmp_path: Path) -> None:

@@ -24,7 +24,7 @@ from readiness.cell.baseline_env import (
     baseline_from,
 )
 from readiness.cell.measure import MeasurementError, Timed, time_command
-from readiness.cell.paired import MIN_PAIRS, PairBudgets, paired_settled, ratio_interval, take_pairs
+from readiness.cell.paired import MIN_PAIRS, Pace, PairBudgets, paired_settled, ratio_interval, take_pairs
 from readiness.cell.sampling import BUDGETS_ENV, Limit, increases_for
 from readiness.model import document, schema
 from readiness.model.document import Measurement, Pair, Paired, RatioInterval, Sampling
@@ -80,7 +80,7 @@ class Fake:
         return f"2026-11-30T10:00:{self.ticks:02d}.000Z"
 
     def take(self, n: int, budgets: PairBudgets) -> Any:
-        return take_pairs(self.side("A"), self.side("B"), n, budgets, "s", now=self.now)
+        return take_pairs(self.side("A"), self.side("B"), n, budgets, "s", Pace(now=self.now))
 
 
 RELATIVE = PairBudgets(increases=(5.0,))
@@ -135,7 +135,7 @@ def test_the_relative_budgets_come_from_the_environment_validate_sets(tmp_path: 
 
 def test_a_pair_leaves_out_the_time_each_side_waited_for_a_cpu() -> None:
     fake = Fake([], [])
-    pairs, _ = take_pairs(lambda: Timed(3.0, 1.0), lambda: Timed(2.5, 0.5), 1, PairBudgets(), "s", now=fake.now)
+    pairs, _ = take_pairs(lambda: Timed(3.0, 1.0), lambda: Timed(2.5, 0.5), 1, PairBudgets(), "s", Pace(now=fake.now))
     [pair] = pairs
     assert (pair.current, pair.current_wait, pair.baseline, pair.baseline_wait) == (3.0, 1.0, 2.5, 0.5)
     assert pair.ratio == 1.0  # 2 s of its own on each side; the wall times alone would say +20 %

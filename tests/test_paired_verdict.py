@@ -79,8 +79,9 @@ def test_pairs_entirely_over_the_budget_are_no_go() -> None:
 
 def test_pairs_straddling_the_budget_are_inconclusive_with_the_pairs_needed() -> None:
     result = decide(cell_doc(LINUX, STRADDLE))
-    assert result.state == State.GO  # INCONCLUSIVE is a finding, not a state
-    [text] = texts(result, Effect.INCONCLUSIVE)
+    # Pairs mean the run was asked to decide the budget (--baseline-ref): undecided is INCOMPLETE, never GO.
+    assert result.state == State.INCOMPLETE
+    [text] = texts(result, Effect.INCOMPLETE)
     assert text.startswith(f"performance.startup in {LINUX}: startup_s +4.5 % (95 % interval +1.0 % to +8.0 %) "
                            "against HEAD 1a2b3c4, 10 pairs: the interval straddles +5 %; about ")
     assert text.endswith(" pairs would settle it")
@@ -88,21 +89,25 @@ def test_pairs_straddling_the_budget_are_inconclusive_with_the_pairs_needed() ->
     assert needed == paired_change(paired(STRADDLE), 5.0).pairs_needed and needed > 10
 
 
-def test_a_required_budget_left_inconclusive_makes_the_verdict_incomplete() -> None:
-    rules = {"budgets": {"startup_s": {"max": 15.0, "max_increase_pct": 5.0, "required": True}}}
-    assert decide(cell_doc(LINUX, STRADDLE), rules=rules).state == State.INCOMPLETE
+def test_a_relative_budget_without_pairs_or_saved_baseline_stays_a_finding_that_blocks_nothing() -> None:
+    doc = cell_doc(LINUX, STRADDLE)
+    doc.checks[0].measurements["startup_s"].paired = None
+    result = decide(doc)
+    assert result.state == State.GO and any("no baseline was given" in f.message
+                                            for f in result.by_effect(Effect.INCONCLUSIVE))
 
 
 def test_a_baseline_that_failed_to_build_in_a_cell_is_inconclusive_naming_the_error() -> None:
     result = decide(cell_doc(LINUX, WITHIN), cell_doc(OLD, [], error="uv pip install failed:\n  No solution found"))
-    assert texts(result, Effect.INCONCLUSIVE) == [
+    assert result.state == State.INCOMPLETE
+    assert texts(result, Effect.INCOMPLETE) == [
         f"performance.startup in {OLD}: startup_s against HEAD 1a2b3c4 cannot be judged: the target at HEAD was not "
         "built in this cell: uv pip install failed: No solution found"]
     assert len(texts(result, Effect.INFO)) == 1  # the other cell is judged from its pairs
 
 
 def test_fewer_than_six_pairs_give_no_interval() -> None:
-    [text] = texts(decide(cell_doc(LINUX, [1.0, 1.01, 1.02])), Effect.INCONCLUSIVE)
+    [text] = texts(decide(cell_doc(LINUX, [1.0, 1.01, 1.02])), Effect.INCOMPLETE)
     assert text.endswith("3 pairs: fewer than 6 pairs give no 95 % interval; 6 pairs would give one")
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any, Dict
+from typing import Any, Dict, Set
 
 import pytest
 from conftest import read_document
@@ -323,6 +323,67 @@ def test_progress_file_for_the_live_board(pytester: pytest.Pytester, monkeypatch
     progress = json.loads((pytester.path / "progress.json").read_text(encoding="utf-8"))
     assert progress["total"] == 2 and progress["done"] == 2 and progress["final"] is True
     assert progress["counts"] == {"passed": 1, "failed": 1}
+
+
+def test_progress_moves_while_the_cell_runs(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = pytester.path / "progress.json"
+    monkeypatch.setenv("READINESS_PROGRESS", str(path))
+    pytester.makepyfile(test_suite=f"""
+import json, pathlib, time
+PROGRESS = pathlib.Path({str(path)!r})
+
+def seen():
+    data = json.loads(PROGRESS.read_text(encoding="utf-8"))
+    return data["done"], data["total"], data["final"]
+
+def test_a():
+    pass
+
+def test_b():
+    assert seen() == (1, 3, False)  # the first check to finish is written at once
+    time.sleep(1.1)  # past the interval between writes: the next one to finish is written too
+
+def test_c():
+    assert seen() == (2, 3, False)
+""")
+    pytester.runpytest("--readiness-out", "out").assert_outcomes(passed=3)
+    assert json.loads(path.read_text(encoding="utf-8"))["final"] is True
+
+
+MODULES_CONFTEST = """
+import json, sys
+def pytest_sessionfinish(session):
+    worker = getattr(session.config, "workerinput", {}).get("workerid", "controller")
+    loaded = sorted(name for name in sys.modules if name.startswith("readiness"))
+    with open(f"modules-{worker}.json", "w", encoding="utf-8") as handle:
+        json.dump(loaded, handle)
+"""
+WRITER_ONLY = {f"readiness.cell.{name}" for name in
+               ("recorder", "envdoc", "fingerprint", "target", "outcomes", "sessionend", "progress")}
+EVIDENCE = {"readiness.cell.evidence", "readiness.cell.measure", "readiness.cell.sampling"}
+
+
+def _modules(pytester: pytest.Pytester, process: str) -> Set[str]:
+    return set(json.loads((pytester.path / f"modules-{process}.json").read_text(encoding="utf-8")))
+
+
+def test_the_plugin_imports_only_what_the_run_needs(pytester: pytest.Pytester) -> None:
+    """pytest imports the plugin in every run: passive, it imports nothing of readiness; the evidence
+    machinery comes when a check asks for it, and an xdist worker leaves out what writes the document."""
+    pytester.makeconftest(MODULES_CONFTEST)
+    pytester.makepyfile(test_suite="def test_one():\n    pass\n")
+    pytester.runpytest_subprocess().assert_outcomes(passed=1)
+    assert _modules(pytester, "controller") == {"readiness", "readiness.cell", "readiness.cell.plugin"}
+
+    pytester.runpytest_subprocess("--readiness-out", "out").assert_outcomes(passed=1)
+    writer = _modules(pytester, "controller")
+    assert writer >= WRITER_ONLY and not EVIDENCE & writer
+
+    pytester.makepyfile(test_suite="def test_one(evidence):\n    evidence['n'] = 1\n")
+    pytester.runpytest_subprocess("-n", "1", "--readiness-out", "out").assert_outcomes(passed=1)
+    worker = _modules(pytester, "gw0")
+    assert worker >= EVIDENCE and not WRITER_ONLY & worker
+    assert _only_document(pytester.path / "out")["checks"][0]["evidence"] == {"n": 1}
 
 
 def test_a_suite_path_that_does_not_exist_is_a_crashed_cell(pytester: pytest.Pytester) -> None:

@@ -244,7 +244,7 @@ def test_an_interrupted_run_stops_everything_and_keeps_what_it_gathered(tmp_path
     (doc,) = documents(project).values()
     assert doc["state"] == "interrupted"
     for pid in map(int, pid_file.read_text(encoding="utf-8").split()):
-        assert not _alive(pid)
+        assert not _alive(pid), text
 
 
 def test_a_warm_run_reuses_the_cell_and_judges_an_edited_target(tmp_path: Path) -> None:
@@ -258,8 +258,8 @@ def test_a_warm_run_reuses_the_cell_and_judges_an_edited_target(tmp_path: Path) 
     assert "target.value" in second.stdout
     (after,) = documents(project).values()
     assert after["target"]["source_hash"] != before["target"]["source_hash"]
-    log = (run_folder(project) / "logs" / "nox.log").read_text(encoding="utf-8")
-    assert "Reusing existing virtual environment" in log
+    (log,) = (run_folder(project) / "logs").glob("*.log")
+    assert "readiness: the environment already has this install" in log.read_text(encoding="utf-8")
 
 
 def test_rerun_runs_only_the_cells_that_failed_into_the_same_run(tmp_path: Path) -> None:

@@ -26,7 +26,6 @@ def register(root: Optional[Path] = None) -> None:
     """Add the `checks` and `validate` sessions to the calling noxfile."""
     root = (root or Path.cwd()).resolve()
     os.environ.setdefault("UV_PYTHON_DOWNLOADS", "never")  # a missing Python is a finding
-    os.environ.setdefault("UV_COMPILE_BYTECODE", "1")
     _activate_pyenv()
     nox.options.default_venv_backend = "uv"
     try:

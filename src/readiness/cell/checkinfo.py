@@ -1,5 +1,5 @@
-"""The `check` marker: what it declares about a test (id, title, category, severity, platforms),
-read and validated once per collected item into a `CheckInfo`."""
+"""The `check` marker (its help is the plugin's `MARKER_HELP`): what it declares about a test (id,
+title, category, severity, platforms), read and validated once per collected item into a `CheckInfo`."""
 
 from __future__ import annotations
 
@@ -13,12 +13,8 @@ from readiness.model.document import Severity
 PLATFORMS = ("linux", "windows", "macos")
 # sys.platform's names are taken too, and recorded as the names above.
 PLATFORM_ALIASES = {"win32": "windows", "darwin": "macos"}
-MARKER_HELP = (
-    "check(id=None, title=None, category=None, severity='major', platforms=None): "
-    "a readiness check; platforms limits it to 'linux', 'windows' and/or 'macos' "
-    "(or sys.platform's 'win32', 'darwin')"
-)
 _FIELDS = frozenset({"id", "title", "category", "severity", "platforms"})
+_SEVERITIES = frozenset(s.value for s in Severity)
 
 
 @dataclass(frozen=True)
@@ -54,7 +50,7 @@ def check_info(item: pytest.Item, cell_os: str) -> CheckInfo:
     """The marker's fields for one item, defaults filled, validated; raises UsageError."""
     fields = _marker_fields(item)
     severity = fields.get("severity", Severity.MAJOR.value)
-    if severity not in {s.value for s in Severity}:
+    if severity not in _SEVERITIES:
         raise pytest.UsageError(
             f"{item.nodeid}: severity={severity!r} is not one of critical, major, minor, info"
         )

@@ -11,8 +11,8 @@ from typing import Any, Dict, Iterable, Iterator, Mapping, MutableMapping, Optio
 import pytest
 
 from readiness.cell.baseline_env import Baseline, baseline_from
-from readiness.cell.measure import sample_command, time_command, timing_lock
-from readiness.cell.paired import MAX_PAIRS, PairBudgets, ratio_interval, take_pairs
+from readiness.cell.measure import Turns, sample_command, time_command
+from readiness.cell.paired import MAX_PAIRS, Pace, PairBudgets, ratio_interval, take_pairs
 from readiness.cell.sampling import Sampled, increases_for, limits_for, sample_until_settled
 from readiness.model.document import Measurement, Paired, Sampling
 from readiness.model.reader import MAX_DEPTH
@@ -56,15 +56,19 @@ class Evidence(MutableMapping[str, Any]):
 
     def sample(self, name: str, argv: Sequence[str], n: int = 15, unit: str = "s",
                env: Optional[Mapping[str, str]] = None) -> Sampled:
-        """Time `argv` in fresh processes under the run's timing lock, at most `n` times, stopping
+        """Time `argv` in fresh processes, each under the run's timing lock, at most `n` times, stopping
         once every absolute budget on `name` is settled (at least 5 samples); record the samples
         and how sampling went. Seconds only: the samples are wall-clock times."""
         limits = limits_for(name, self._root)
-        with timing_lock() as hold:
-            samples, sampling = sample_until_settled(
-                lambda: sample_command(argv, n=1, env=env)[0], n, limits, name, unit)
+        turns = Turns()
+
+        def take() -> float:
+            with turns.turn():
+                return sample_command(argv, n=1, env=env)[0]
+
+        samples, sampling = sample_until_settled(take, n, limits, name, unit)
         self._record(name, samples, unit, sampling)
-        return Sampled(samples, sampling, hold.waited_s)
+        return Sampled(samples, sampling, turns.waited_s)
 
     @property
     def baseline(self) -> Optional[Baseline]:
@@ -93,12 +97,13 @@ class Evidence(MutableMapping[str, Any]):
         other = baseline.argv(current_argv) if baseline_argv is None else list(baseline_argv)
         other_env = baseline.env(env)
         budgets = PairBudgets(increases_for(name, self._root), limits_for(name, self._root))
-        with timing_lock() as hold:
-            pairs, sampling = take_pairs(lambda: time_command(current_argv, env=env),
-                                         lambda: time_command(other, env=other_env), n, budgets, unit)
+        turns = Turns()
+        pairs, sampling = take_pairs(lambda: time_command(current_argv, env=env),
+                                     lambda: time_command(other, env=other_env), n, budgets, unit,
+                                     Pace(turn=turns.turn))
         paired = Paired(baseline.ref, baseline.sha, pairs, ratio_interval(pairs), sampling.reason)
         self._record(name, [pair.current for pair in pairs], unit, sampling, paired)
-        return Sampled([pair.current for pair in pairs], sampling, hold.waited_s, paired)
+        return Sampled([pair.current for pair in pairs], sampling, turns.waited_s, paired)
 
     def _record(self, name: str, samples: Iterable[float], unit: str, sampling: Optional[Sampling],
                 paired: Optional[Paired] = None) -> None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import platform
 import sys
-import sysconfig
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Dict, Mapping, Optional
@@ -30,6 +29,10 @@ def is_wine(environ: Mapping[str, str] = os.environ) -> bool:
 
 
 def free_threaded() -> bool:
+    if sys.version_info < (3, 13):  # no free-threaded build before 3.13: spare importing sysconfig
+        return False
+    import sysconfig
+
     return bool(sysconfig.get_config_var("Py_GIL_DISABLED"))
 
 

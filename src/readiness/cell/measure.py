@@ -140,7 +140,7 @@ def _exit_of(pid: int, ended: List[float]) -> None:
     ended, and its run-queue delay in seconds when readable."""
     try:
         os.waitid(os.P_PID, pid, os.WEXITED | os.WNOWAIT)
-    except ChildProcessError:  # reaped elsewhere (SIGCHLD ignored): the caller times the wait itself
+    except ChildProcessError:  # reaped already (elsewhere, or killed past its timeout): no timing here
         return
     ended.append(time.perf_counter())
     with suppress(OSError, ValueError, IndexError):
@@ -184,6 +184,28 @@ def timing_lock(path: Optional[Path] = None, timeout: Optional[float] = None) ->
             yield LockHold(path=target, waited_s=time.monotonic() - started)
         finally:
             _unlock_byte(handle)
+
+
+class Turns:
+    """The run's timing lock taken for each sample (or pair) rather than for a whole measurement: a
+    Wine cell's slow samples and a native cell's quick ones take turns instead of queueing for
+    minutes, and every sample still runs alone. Between two turns the lock stays free a moment, so
+    a cell that polls for it gets it."""
+
+    GAP_S = 2 * _POLL_S
+
+    def __init__(self) -> None:
+        self.waited_s = 0.0
+        self._taken = 0
+
+    @contextmanager
+    def turn(self) -> Iterator[None]:
+        if self._taken:
+            time.sleep(self.GAP_S)
+        with timing_lock() as hold:
+            self.waited_s += hold.waited_s
+            self._taken += 1
+            yield
 
 
 def _acquire(handle: IO[bytes], started: float, timeout: Optional[float], target: Path) -> None:

@@ -6,8 +6,9 @@ interval of the median ratio current/baseline is settled against every budget, o
 from __future__ import annotations
 
 import datetime as dt
+from contextlib import nullcontext
 from dataclasses import dataclass
-from typing import Callable, List, Sequence, Tuple
+from typing import Callable, ContextManager, List, Sequence, Tuple
 
 from readiness.cell.measure import Timed
 from readiness.cell.sampling import CONFIDENCE, Limit, absolute_settled
@@ -36,15 +37,25 @@ def utc_now() -> str:
     return now.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+@dataclass(frozen=True)
+class Pace:
+    """How pairs are taken: each within one turn of the run's timing lock, stamped by a clock."""
+
+    turn: Callable[[], ContextManager[None]] = nullcontext
+    now: Callable[[], str] = utc_now
+
+
 def take_pairs(current: Callable[[], Timed], baseline: Callable[[], Timed], n: int, budgets: PairBudgets,
-               unit: str, now: Callable[[], str] = utc_now) -> Tuple[List[Pair], Sampling]:
-    """Take up to `n` pairs, current first in the 1st, 3rd, ... pair and baseline first in the others;
-    stop once `paired_settled` says so (never before MIN_PAIRS). The pairs and why it stopped."""
+               unit: str, pace: Pace = Pace()) -> Tuple[List[Pair], Sampling]:
+    """Take up to `n` pairs, current first in the 1st, 3rd, ... pair and baseline first in the others,
+    each pair within one turn of the timing lock; stop once `paired_settled` says so (never before
+    MIN_PAIRS). The pairs and why it stopped."""
     if n < 1:
         raise ValueError(f"need at least one pair, got n={n}")
     pairs: List[Pair] = []
     while len(pairs) < n:
-        pairs.append(_one_pair(current, baseline, len(pairs) % 2 == 1, now))
+        with pace.turn():
+            pairs.append(_one_pair(current, baseline, len(pairs) % 2 == 1, pace.now))
         settled = paired_settled(pairs, budgets, unit)
         if settled:
             return pairs, Sampling(len(pairs), n, settled)

@@ -1,5 +1,6 @@
 """The recorder: the pytest hooks that follow one cell's run, check by check, and write its env
-document when the session ends (on the xdist controller only)."""
+document when the session ends (serial, or on the xdist controller; the workers register the
+`Collector` alone)."""
 
 from __future__ import annotations
 
@@ -10,78 +11,56 @@ from typing import Any, Dict, List, Optional, Set
 import pytest
 
 from readiness.cell import envdoc, xdist
-from readiness.cell.checkinfo import CheckInfo, check_info, check_unique
-from readiness.cell.evidence import EVIDENCE_BY_NODE, Evidence
+from readiness.cell.checkinfo import CheckInfo
+from readiness.cell.collector import Collector
 from readiness.cell.outcomes import CRASHED_PHASE, Tally, collection_error_record, deselected_record
 from readiness.cell.progress import Progress
-from readiness.cell.redact import Redactor
-from readiness.cell.reports import attach_evidence, redact_report
 from readiness.cell.sessionend import WORKER_INTERRUPT, Stop
 from readiness.model import document
 from readiness.model.document import CheckRecord
 
 
-class Recorder:
+class Recorder(Collector):
     """Collects what the run did and writes the cell's env document at the end."""
 
     def __init__(self, config: pytest.Config, out: str) -> None:
-        self.config = config
-        self.redactor = Redactor.from_environment()
         self.cell = envdoc.CellRun.start()
+        super().__init__(config, self.cell.os)
         self.path = envdoc.document_path(Path(config.invocation_params.dir), out, self.cell.cell_id)
-        self.infos: Dict[str, CheckInfo] = {}
-        self.deselected: Set[str] = set()
         self.tallies: Dict[str, Tally] = {}
         self.collect_errors: Dict[str, CheckRecord] = {}
         self.stop = Stop()
         self.interrupted_workers: Set[str] = set()
         self.collect_folder: Optional[Path] = None
-        self.evidence: Dict[str, Evidence] = {}
-        config.stash[EVIDENCE_BY_NODE] = self.evidence
-        self.is_worker = xdist.is_worker(config)
         self.under_xdist = False
         self.written = ""
         self.progress = Progress(os.environ.get("READINESS_PROGRESS"), self.cell.cell_id)
 
-    # Collection: in the process that collects (the only one, or each xdist worker).
-
-    def pytest_deselected(self, items: List[pytest.Item]) -> None:
-        for item in items:
-            self.deselected.add(item.nodeid)
-            self.infos[item.nodeid] = check_info(item, self.cell.os)
-
-    @pytest.hookimpl(tryfirst=True)  # before xdist's worker announces its collection
+    @pytest.hookimpl(tryfirst=True)  # as the collector's
     def pytest_collection_finish(self, session: pytest.Session) -> None:
-        for item in session.items:
-            info = self.infos[item.nodeid] = check_info(item, self.cell.os)
-            if not info.applicable:
-                platforms = ", ".join(info.platforms or [])
-                item.add_marker(pytest.mark.skip(reason=f"not applicable: runs on {platforms} only"))
-        check_unique(self.infos.values())
+        super().pytest_collection_finish(session)
         self.progress.total = len(session.items)
-        if self.is_worker:
-            xdist.share_collection(self.config, self.infos, self.deselected)
 
     # Results: in the process that writes the document.
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
-        if report.failed and not self.is_worker:
+        if report.failed:
             self.collect_errors[report.nodeid] = collection_error_record(report, self.redactor)
 
-    @pytest.hookimpl(tryfirst=True)  # before pytest prints it and before xdist sends it
+    @pytest.hookimpl(tryfirst=True)  # before pytest prints it
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        if self.is_worker or not self.under_xdist:
-            self._prepare(report)
-        if self.is_worker:
-            return
-        tally = self.tallies.get(report.nodeid)
+        nodeid = report.nodeid  # computed anew on each access in pytest 9: read once
+        if not self.under_xdist:  # under xdist the worker that ran the check prepared it
+            self.prepare(report, nodeid)
+        tally = self.tallies.get(nodeid)
         if tally is None:
-            tally = self.tallies[report.nodeid] = Tally(self._info(report.nodeid))
-        if str(report.when) == CRASHED_PHASE and _worker_of(report) in self.interrupted_workers:
+            tally = self.tallies[nodeid] = Tally(self._info(nodeid))
+        when = report.when
+        if when == CRASHED_PHASE and _worker_of(report) in self.interrupted_workers:
             tally.started = True  # interrupted while it ran: no result, not a crash
         else:
             tally.add(report, self.redactor)
-        if str(report.when) in ("teardown", CRASHED_PHASE):
+        if when == "teardown" or when == CRASHED_PHASE:
             self.progress.finished(tally.outcome)
 
     def pytest_keyboard_interrupt(self, excinfo: pytest.ExceptionInfo[BaseException]) -> None:
@@ -98,8 +77,6 @@ class Recorder:
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
-        if self.is_worker:
-            return
         end = self.stop.end(exitstatus, session)
         doc = envdoc.build(self.cell, self._records(end.unrun_reason), end, self.config.getoption("readiness_target"))
         document.dump(doc, self.path)
@@ -115,15 +92,6 @@ class Recorder:
         infos, deselected = xdist.read_collections(folder)
         self.infos.update(infos)
         self.deselected.update(deselected)
-
-    def _prepare(self, report: pytest.TestReport) -> None:
-        """Redact the report and attach the check's evidence, where the check ran."""
-        record = self.evidence.get(report.nodeid)
-        if record is not None:
-            attach_evidence(report, record, self.redactor)
-            if report.when == "teardown":
-                del self.evidence[report.nodeid]
-        redact_report(report, self.redactor)
 
     def _records(self, unrun_reason: str) -> List[CheckRecord]:
         """One record per check id: deselected, run (or never run: `unrun_reason`), or failed to collect."""

@@ -3,12 +3,14 @@ string pytest will print (failure text, captured output, xfail reason) redacted 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from readiness.cell.evidence import Evidence
 from readiness.cell.redact import Redactor
+
+if TYPE_CHECKING:  # the evidence module is imported when a check asks for the fixture, not before
+    from readiness.cell.evidence import Evidence
 
 # How deep into pytest's failure representation objects redaction goes (they nest a few levels).
 _MAX_OBJECT_DEPTH = 12

@@ -20,6 +20,7 @@ class Recorder(Protocol):
 
     collect_folder: Optional[Path]
     under_xdist: bool
+    cell_os: str
     progress: Any
 
     def merge_worker_collection(self, folder: Path) -> None: ...
@@ -27,11 +28,19 @@ class Recorder(Protocol):
     def worker_down(self, worker: str, error: object) -> None: ...
 
 
-_COLLECT_DIR = "readiness_collect_dir"  # the key in each worker's workerinput
+# The keys in each worker's workerinput: where it writes its collection, the cell's platform.
+_COLLECT_DIR = "readiness_collect_dir"
+_CELL_OS = "readiness_cell_os"
 
 
 def is_worker(config: pytest.Config) -> bool:
     return hasattr(config, "workerinput")
+
+
+def cell_os(config: pytest.Config) -> Optional[str]:
+    """On a worker: the platform the controller's cell matches checks against, as it said."""
+    value = config.workerinput.get(_CELL_OS)  # type: ignore[attr-defined]
+    return str(value) if value else None
 
 
 def share_collection(config: pytest.Config, infos: Dict[str, CheckInfo], deselected: Set[str]) -> None:
@@ -66,6 +75,7 @@ class XdistController:
             self.recorder.collect_folder = Path(tempfile.mkdtemp(prefix="readiness-collect-"))
         self.recorder.under_xdist = True
         node.workerinput[_COLLECT_DIR] = str(self.recorder.collect_folder)
+        node.workerinput[_CELL_OS] = self.recorder.cell_os
 
     def pytest_xdist_node_collection_finished(self, node: Any, ids: List[str]) -> None:
         self.recorder.progress.total = max(self.recorder.progress.total, len(ids))

@@ -212,8 +212,8 @@ def _paired_claim(budget: Budget, r: MeasurementResult) -> Finding:
         return Finding(Effect.NO_GO, "budget", text, (r.check,), (r.cell,))
     if r.paired.status == "pass":
         return Finding(Effect.INFO, "budget", text, (r.check,), (r.cell,))
-    effect = Effect.INCOMPLETE if budget.required else Effect.INCONCLUSIVE
-    return Finding(effect, "inconclusive", text, (r.check,), (r.cell,))
+    # Pairs mean the run was asked to decide this budget (--baseline-ref): undecided is not a pass.
+    return Finding(Effect.INCOMPLETE, "inconclusive", text, (r.check,), (r.cell,))
 
 
 def _drift_finding(r: MeasurementResult) -> Finding:

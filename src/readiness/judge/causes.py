@@ -32,7 +32,7 @@ PLURAL = {
 _DIVERGING = ("failed", "error")  # the kinds a divergence joins
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class Cause:
     """One line of a report: one finding, or the findings of many checks folded into one."""
 
@@ -42,6 +42,11 @@ class Cause:
     checks: Tuple[str, ...]
     cells: Tuple[str, ...]
     why: str = ""  # for a divergence: where the checks pass, and what sets the failing cells apart
+
+    def __init__(self, effect: Effect, kind: str, text: str, checks: Tuple[str, ...], cells: Tuple[str, ...],
+                 why: str = "") -> None:
+        # One update, not an object.__setattr__ per field (a report folds tens of thousands of findings).
+        self.__dict__.update(effect=effect, kind=kind, text=text, checks=checks, cells=cells, why=why)
 
 
 _Key = Tuple[Effect, str, str, str, Tuple[str, ...], Tuple[str, ...]]
@@ -64,7 +69,9 @@ def fold(findings: Sequence[Finding], matrix: Matrix, required: Sequence[str]) -
         if key not in folds:
             slots.append(key)
         folds.setdefault(key, []).append(finding)
-    return [slot if isinstance(slot, Cause) else _cause(matrix, required, slot, folds[slot]) for slot in slots]
+    explained: Dict[Tuple[Tuple[str, ...], Tuple[str, ...]], str] = {}  # many folds split the cells alike
+    return [slot if isinstance(slot, Cause) else _cause(matrix, required, slot, folds[slot], explained)
+            for slot in slots]
 
 
 def _passing(matrix: Matrix, finding: Finding) -> Tuple[str, ...]:
@@ -74,10 +81,13 @@ def _passing(matrix: Matrix, finding: Finding) -> Tuple[str, ...]:
     return tuple(cell for cell, record in row.results.items() if record.outcome == Outcome.PASSED)
 
 
-def _cause(matrix: Matrix, required: Sequence[str], key: _Key, members: List[Finding]) -> Cause:
+def _cause(matrix: Matrix, required: Sequence[str], key: _Key, members: List[Finding],
+           explained: Dict[Tuple[Tuple[str, ...], Tuple[str, ...]], str]) -> Cause:
     effect, kind, note, detail, cells, passing = key
     checks = tuple(f.checks[0] for f in members)
-    why = apart.explain(matrix, cells, passing) if passing else ""
+    if passing and (cells, passing) not in explained:
+        explained[cells, passing] = apart.explain(matrix, cells, passing)
+    why = explained[cells, passing] if passing else ""
     if len(members) == 1:
         return Cause(effect, kind, members[0].message, checks, cells, why)
     where = apart.where(cells, passing) if passing else f"in {cells_text(cells, required)}"

@@ -18,19 +18,29 @@ from readiness.model.document import CellState, CheckRecord, Outcome, Severity
 def row_findings(ctx: Context, row: Row) -> List[Finding]:
     """Failures, skips, flaky and unexpected passes of one check, then its divergence."""
     groups: Dict[Tuple[str, Effect], List[str]] = {}
+    blocking: Optional[bool] = None  # the check's severity, looked up once it matters
     for cell, record in row.results.items():
-        kind, effect = _judge(ctx, row, cell, record)
+        if record.outcome in _QUIET:
+            continue
+        if blocking is None:
+            blocking = ctx.blocks(row)
+        kind, effect = _judge(ctx, row, cell, record, blocking)
         if kind:
             groups.setdefault((kind, effect), []).append(cell)
+    if not groups:
+        return []
     findings = [_group_finding(ctx, row, kind, effect, cells) for (kind, effect), cells in groups.items()]
     divergence = _divergence(ctx, row, groups)
     return findings + ([divergence] if divergence else [])
 
 
-def _judge(ctx: Context, row: Row, cell: str, record: CheckRecord) -> Tuple[str, Effect]:
+# Outcomes that make no finding of their own, whatever the policy (see _judge).
+_QUIET = frozenset({Outcome.PASSED, Outcome.NOT_APPLICABLE})
+
+
+def _judge(ctx: Context, row: Row, cell: str, record: CheckRecord, blocking: bool) -> Tuple[str, Effect]:
     """(finding kind, effect) of one check's outcome in one cell; ("", INFO) when all is well."""
     outcome = record.outcome
-    blocking = ctx.blocks(row)
     if outcome in OWN_SKIPS and ctx.policy.accept_own_skips:
         return "own-skip", Effect.INFO  # the project's own declaration, accepted by the policy: a fact, not a pass
     if outcome in FAILING or (outcome == Outcome.XFAILED and blocking):
@@ -111,11 +121,13 @@ def _note(ctx: Context, row: Row, effect: Effect, cells: List[str]) -> str:
 def _divergence(ctx: Context, row: Row, groups: Dict[Tuple[str, Effect], List[str]]) -> Optional[Finding]:
     """A check passing in some cells and failing in others: a finding of its own, naming what sets
     the failing cells apart (OS, Python, installed versions)."""
-    passing = [cell for cell, record in row.results.items() if record.outcome == Outcome.PASSED]
-    failing = [cell for cell in row.results if any(cell in cells for (kind, _), cells in groups.items()
-                                                   if kind in ("failed", "error"))]
-    if not passing or not failing:
+    failed = {cell for (kind, _), cells in groups.items() if kind in ("failed", "error") for cell in cells}
+    if not failed:
         return None
+    passing = [cell for cell, record in row.results.items() if record.outcome == Outcome.PASSED]
+    if not passing:
+        return None
+    failing = [cell for cell in row.results if cell in failed]
     blocking = {Effect.NO_GO} & {e for (k, e) in groups if k in ("failed", "error")}
     effect = Effect.NO_GO if blocking else Effect.WARNING
     text = f"divergence: {row.id} fails {_explained(ctx, failing, passing)}"

@@ -20,6 +20,8 @@ class Effect(str, enum.Enum):
 
 
 _EFFECT_RANK = {effect: index for index, effect in enumerate(Effect)}
+# Each effect's value, by effect: `.value` is a property written in Python, and a verdict has many findings.
+EFFECT_VALUES = {effect: effect.value for effect in Effect}
 
 
 @dataclass(frozen=True)
@@ -37,7 +39,7 @@ class Finding:
     note: str = ""
 
     def to_dict(self) -> Dict[str, Any]:
-        return {"effect": self.effect.value, "kind": self.kind, "message": self.message,
+        return {"effect": EFFECT_VALUES[self.effect], "kind": self.kind, "message": self.message,
                 "checks": list(self.checks), "cells": list(self.cells)}
 
     def sort_key(self) -> Tuple[int, str, Tuple[str, ...], Tuple[str, ...], str]:

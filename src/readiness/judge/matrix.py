@@ -16,7 +16,7 @@ from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 from readiness import __version__
 from readiness.model import document, reader
-from readiness.model.document import CheckRecord, EnvDocument, Outcome, Severity
+from readiness.model.document import OUTCOME_VALUES, CheckRecord, EnvDocument, Outcome, Severity
 from readiness.model.errors import SchemaError, UsageError
 from readiness.model.ids import cell_sort_key
 from readiness.model.plan import Plan
@@ -147,7 +147,7 @@ def _row_dict(row: Row, cells: Sequence[str]) -> Dict[str, Any]:
         "category": row.category,
         "severity": row.severity.value,
         "worst": None if worst is None else worst.value,
-        "outcomes": {cell: row.results[cell].outcome.value for cell in cells if cell in row.results},
+        "outcomes": {cell: OUTCOME_VALUES[row.results[cell].outcome] for cell in cells if cell in row.results},
     }
 
 
@@ -155,12 +155,19 @@ def build_rows(documents: Iterable[EnvDocument]) -> Dict[str, Row]:
     """The checks x cells rows, sorted by check id; metadata from the most severe declaration."""
     rows: Dict[str, Row] = {}
     for doc in documents:
+        cell = doc.cell_id
         for record in doc.checks:
-            row = rows.setdefault(record.id, Row(record.id, record.title, record.category, record.severity))
-            if _SEVERITY_ORDER[record.severity] < _SEVERITY_ORDER[row.severity]:
+            row = rows.get(record.id)
+            if row is None:  # a Row only for a check seen first: most are seen once per cell
+                row = rows[record.id] = Row(record.id, record.title, record.category, record.severity)
+            elif record.severity is not row.severity and _more_severe(record.severity, row.severity):
                 row.severity = record.severity
-            row.results[doc.cell_id] = record
+            row.results[cell] = record
     return dict(sorted(rows.items()))
+
+
+def _more_severe(severity: Severity, than: Severity) -> bool:
+    return _SEVERITY_ORDER[severity] < _SEVERITY_ORDER[than]
 
 
 def dumps(matrix: Matrix) -> str:

@@ -21,8 +21,9 @@ from __future__ import annotations
 import enum
 import json
 import os
+from collections import Counter
 from dataclasses import asdict, dataclass, field
-from typing import Any, Dict, Iterable, List, Mapping, Optional
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Type, TypeVar
 
 from readiness import __version__
 from readiness.model.output import PathLike, write_text
@@ -59,7 +60,7 @@ _OUTCOME_RANK = {outcome: index for index, outcome in enumerate(Outcome)}
 
 def worst(outcomes: Iterable[Outcome]) -> Optional[Outcome]:
     """The worst of `outcomes`, or None when there are none."""
-    return min(outcomes, key=lambda outcome: outcome.rank, default=None)
+    return min(outcomes, key=_OUTCOME_RANK.__getitem__, default=None)  # rank, looked up in C
 
 
 class Severity(str, enum.Enum):
@@ -67,6 +68,21 @@ class Severity(str, enum.Enum):
     MAJOR = "major"
     MINOR = "minor"
     INFO = "info"
+
+
+_E = TypeVar("_E", bound=enum.Enum)
+_OUTCOMES = {outcome.value: outcome for outcome in Outcome}
+_SEVERITIES = {severity.value: severity for severity in Severity}
+# Each member's value, by member: `.value` is a property written in Python, and reports read it
+# once per result.
+OUTCOME_VALUES: Dict[Outcome, str] = {outcome: value for value, outcome in _OUTCOMES.items()}
+SEVERITY_VALUES: Dict[Severity, str] = {severity: value for value, severity in _SEVERITIES.items()}
+
+
+def _member(kind: Type[_E], members: Mapping[str, _E], value: Any) -> _E:
+    """The member of `kind` with this value: one dict lookup (calling the enum is several)."""
+    member = members.get(value) if type(value) is str else None
+    return kind(value) if member is None else member
 
 
 class CellState(str, enum.Enum):
@@ -199,8 +215,9 @@ class Measurement:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Measurement:
-        return cls(data["unit"], [float(s) for s in data["samples"]], data.get("load"),
-                   Sampling.from_dict(data.get("sampling")), Paired.from_dict(data.get("paired")))
+        sampling = data.get("sampling")
+        return cls(data["unit"], list(map(float, data["samples"])), data.get("load"),
+                   None if sampling is None else Sampling.from_dict(sampling), Paired.from_dict(data.get("paired")))
 
 
 @dataclass
@@ -243,23 +260,13 @@ class CheckRecord:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> CheckRecord:
+        # Positional, with the enums looked up by value: a merge reads tens of thousands of these.
         return cls(
-            id=data["id"],
-            outcome=Outcome(data["outcome"]),
-            nodeid=data["nodeid"],
-            title=data["title"],
-            category=data["category"],
-            severity=Severity(data["severity"]),
-            platforms=data["platforms"],
-            attempts=int(data["attempts"]),
-            duration_s=float(data["duration_s"]),
-            message=data["message"],
-            longrepr=data["longrepr"],
-            first_failure=data["first_failure"],
-            evidence=data["evidence"],
-            measurements={
-                name: Measurement.from_dict(m) for name, m in data["measurements"].items()
-            },
+            data["id"], _member(Outcome, _OUTCOMES, data["outcome"]), data["nodeid"], data["title"],
+            data["category"], _member(Severity, _SEVERITIES, data["severity"]), data["platforms"],
+            int(data["attempts"]), float(data["duration_s"]), data["message"], data["longrepr"],
+            data["first_failure"], data["evidence"],
+            {name: Measurement.from_dict(m) for name, m in data["measurements"].items()},
         )
 
 
@@ -295,10 +302,8 @@ class EnvDocument:
 
     @property
     def summary(self) -> Dict[str, int]:
-        counts = {outcome.value: 0 for outcome in Outcome}
-        for check in self.checks:
-            counts[check.outcome.value] += 1
-        return counts
+        found = Counter(check.outcome for check in self.checks)
+        return {value: found[outcome] for value, outcome in _OUTCOMES.items()}
 
     def to_dict(self) -> Dict[str, Any]:
         return {

@@ -8,7 +8,7 @@ import json
 import os
 import re
 from pathlib import Path
-from typing import IO, Any, Dict, List, Optional, Set, Tuple
+from typing import IO, Any, Dict, Iterator, List, Optional, Set, Tuple
 
 from readiness.model import schema
 from readiness.model.errors import BrokenJSONError, DocumentError, SchemaError, SchemaVersionError, UnknownKindError
@@ -220,19 +220,24 @@ def _version(name: str, data: Dict[str, Any], kind: str) -> int:
 
 def _check_depth(name: str, data: Dict[str, Any], kind: str) -> None:
     """Refuse a free-form value (evidence, coverage) nested more than MAX_DEPTH deep."""
-    places: List[Tuple[str, Any]] = [("$.coverage", data.get("coverage"))]
-    if kind == ENV_KIND:
-        for index, check in enumerate(data["checks"]):
-            places.extend((f"$.checks[{index}].evidence.{key}", value) for key, value in check["evidence"].items()
-                          if isinstance(value, (dict, list)))
-    elif kind == BASELINE_KIND:
-        places.extend((f"$.machines.{cell}", value) for cell, value in (data.get("machines") or {}).items())
-    for where, value in places:
+    for where, value in _free_form(data, kind):
         if too_deep(value):
             raise SchemaError(
                 name, where, f"nested more than {MAX_DEPTH} lists and objects deep",
                 "record flatter evidence; readiness reads no deeper values",
             )
+
+
+def _free_form(data: Dict[str, Any], kind: str) -> Iterator[Tuple[str, Any]]:
+    """The free-form values of a document, in document order, each with where it is."""
+    yield "$.coverage", data.get("coverage")
+    if kind == ENV_KIND:
+        for index, check in enumerate(data["checks"]):
+            for key, value in check["evidence"].items():
+                if isinstance(value, (dict, list)):  # a scalar nests nothing
+                    yield f"$.checks[{index}].evidence.{key}", value
+    elif kind == BASELINE_KIND:
+        yield from ((f"$.machines.{cell}", value) for cell, value in (data.get("machines") or {}).items())
 
 
 def too_deep(value: Any, limit: int = MAX_DEPTH) -> bool:

@@ -10,15 +10,16 @@ every checked environment.
 from __future__ import annotations
 
 import json
-import re
 from functools import cache
 from importlib import resources
 from typing import Any, Callable, Dict, List, Mapping, Optional, Set, Tuple
 
+from readiness.model.schemabatch import ANNOTATIONS, Batch, BatchCompiler, ecma_pattern
+
 Schema = Mapping[str, Any]
 
 # Keywords that only annotate; every other keyword must be one `_Compiler` knows.
-_ANNOTATIONS = frozenset({"$schema", "$id", "$defs", "title", "description"})
+_ANNOTATIONS = ANNOTATIONS
 
 
 @cache
@@ -32,7 +33,10 @@ def shipped(kind: str, version: int) -> Dict[str, Any]:
 
 def first_error(instance: Any, schema: Schema) -> Optional[Tuple[str, str]]:
     """The first place where `instance` breaks `schema`, as (field path, problem), or None."""
-    error = _compiled_schema(id(schema), schema)(instance)
+    check, batch = _compiled_schema(id(schema), schema)
+    if batch([instance]):  # every field valid, checked a column at a time (schemabatch.py)
+        return None
+    error = check(instance)
     if error is None:
         return None
     steps, problem = error
@@ -44,16 +48,17 @@ def first_error(instance: Any, schema: Schema) -> Optional[Tuple[str, str]]:
 # built on the way out of an error, so valid documents cost no path strings.
 Error = Tuple[List[Any], str]
 Check = Callable[[Any], Optional[Error]]
-_COMPILED: Dict[int, Tuple[Schema, Check]] = {}
+_COMPILED: Dict[int, Tuple[Schema, Check, Batch]] = {}
 
 
-def _compiled_schema(key: int, schema: Schema) -> Check:
+def _compiled_schema(key: int, schema: Schema) -> Tuple[Check, Batch]:
     cached = _COMPILED.get(key)
     if cached is not None and cached[0] is schema:
-        return cached[1]
+        return cached[1], cached[2]
     check = _Compiler(schema).node(schema)
-    _COMPILED[key] = (schema, check)  # the schema is kept alive, so its id stays its own
-    return check
+    batch = BatchCompiler(schema).node(schema)
+    _COMPILED[key] = (schema, check, batch)  # the schema is kept alive, so its id stays its own
+    return check, batch
 
 
 def _path(steps: List[Any]) -> str:
@@ -306,10 +311,7 @@ class _Compiler:
         return check_max_length
 
     def k_pattern(self, arg: Any, node: Schema) -> Check:
-        # ECMA-262, as JSON Schema says: a final `$` is the end of the string. Python's `$` also
-        # matches before a final newline, which would let "linux-x86_64-cpython3.12\n" pass for
-        # a cell id (and name a file).
-        pattern = _pattern(arg)
+        pattern = ecma_pattern(arg)  # a final `$` is the end of the string, as in ECMA-262
 
         def check_pattern(value: Any) -> Optional[Error]:
             if isinstance(value, str) and not pattern.search(value):
@@ -319,17 +321,12 @@ class _Compiler:
         return check_pattern
 
 
-def _pattern(arg: str) -> re.Pattern[str]:
-    # ECMA-262, as JSON Schema says: a final `$` is the end of the string (see k_pattern).
-    return re.compile(arg[:-1] + r"\Z" if arg.endswith("$") and not arg.endswith("\\$") else arg)
-
-
 def _fast_string(node: Schema, generic: Check) -> Check:
     """A string node: a plain str within its bounds and pattern passes in one step; anything else
     goes through `generic`, which says what is wrong exactly as before."""
     shortest = node.get("minLength", 0)
     longest = node.get("maxLength", float("inf"))
-    pattern = _pattern(node["pattern"]) if "pattern" in node else None
+    pattern = ecma_pattern(node["pattern"]) if "pattern" in node else None
 
     def check_string(value: Any) -> Optional[Error]:
         if type(value) is str and shortest <= len(value) <= longest and (pattern is None or pattern.search(value)):

@@ -6,7 +6,7 @@ import datetime as dt
 import os
 import time
 from dataclasses import dataclass
-from typing import Dict, List, Optional, Protocol, Sequence
+from typing import Dict, List, Optional, Protocol, Sequence, Tuple
 
 from readiness.judge.merge import Matrix, Row
 from readiness.judge.verdict import Verdict
@@ -54,8 +54,14 @@ PROBLEM_OUTCOMES = frozenset({Outcome.ERROR, Outcome.FAILED, Outcome.FLAKY, Outc
 
 def problem_rows(matrix: Matrix) -> List[Row]:
     """Rows that are not plainly passing everywhere, worst first, then by id."""
-    rows = [row for row in matrix.rows.values() if _has_problem(row, matrix.cells)]
-    return sorted(rows, key=lambda row: (row.worst.rank if row.worst else -1, row.id))
+    cells = matrix.cells
+    rows = [row for row in matrix.rows.values() if _has_problem(row, cells)]
+    return sorted(rows, key=_worst_first)
+
+
+def _worst_first(row: Row) -> Tuple[int, str]:
+    worst = row.worst
+    return (worst.rank if worst else -1, row.id)
 
 
 def rows_in_order(matrix: Matrix) -> List[Row]:
@@ -66,8 +72,12 @@ def rows_in_order(matrix: Matrix) -> List[Row]:
 
 
 def _has_problem(row: Row, cells: Sequence[str]) -> bool:
-    outcomes = [row.outcome(cell) for cell in cells]
-    return any(o is None or o in PROBLEM_OUTCOMES for o in outcomes)
+    results = row.results
+    for cell in cells:
+        record = results.get(cell)
+        if record is None or record.outcome in PROBLEM_OUTCOMES:
+            return True
+    return False
 
 
 def divergent_checks(verdict: Verdict) -> List[str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import uuid
+from collections import Counter
 from typing import Any, Dict, List
 
 from readiness import __version__
@@ -12,7 +13,7 @@ from readiness.judge.budgets import paired_outcomes
 from readiness.judge.merge import Matrix
 from readiness.judge.verdict import Verdict
 from readiness.model import ids
-from readiness.model.document import CheckRecord, EnvDocument, Outcome
+from readiness.model.document import OUTCOME_VALUES, SEVERITY_VALUES, CheckRecord, EnvDocument, Outcome
 from readiness.render.common import Context, Output
 
 SPEC_VERSION = "1.0.0"
@@ -63,8 +64,8 @@ def _report(doc: EnvDocument, run_id: str, verdict: Verdict, context: Context) -
 
 
 def _summary(tests: List[Dict[str, Any]], doc: EnvDocument) -> Dict[str, Any]:
-    counts = {status: sum(1 for t in tests if t["status"] == status)
-              for status in ("passed", "failed", "skipped", "pending", "other")}
+    found = Counter(t["status"] for t in tests)
+    counts = {status: found[status] for status in ("passed", "failed", "skipped", "pending", "other")}
     return {"tests": len(tests), **counts, "start": _millis(doc.started_at), "stop": _millis(doc.finished_at)}
 
 
@@ -74,13 +75,14 @@ def _millis(timestamp: str) -> int:
 
 
 def _test(record: CheckRecord, cell: str) -> Dict[str, Any]:
+    outcome, measurements = record.outcome, record.measurements
+    items = sorted(measurements.items()) if len(measurements) > 1 else measurements.items()
     test: Dict[str, Any] = {
-        "name": record.id, "status": _STATUS[record.outcome], "duration": round(record.duration_s * 1000),
-        "rawStatus": record.outcome.value, "suite": record.category, "retries": max(0, record.attempts - 1),
-        "flaky": record.outcome == Outcome.FLAKY,
-        "extra": {"title": record.title, "severity": record.severity.value, "cell": cell,
-                  "evidence": record.evidence,
-                  "measurements": {k: m.to_dict() for k, m in sorted(record.measurements.items())}},
+        "name": record.id, "status": _STATUS[outcome], "duration": round(record.duration_s * 1000),
+        "rawStatus": OUTCOME_VALUES[outcome], "suite": record.category, "retries": max(0, record.attempts - 1),
+        "flaky": outcome == Outcome.FLAKY,
+        "extra": {"title": record.title, "severity": SEVERITY_VALUES[record.severity], "cell": cell,
+                  "evidence": record.evidence, "measurements": {k: m.to_dict() for k, m in items}},
     }
     if record.message:
         test["message"] = record.message

@@ -15,7 +15,7 @@ from readiness import __version__
 from readiness.judge.budgets import document_lane, emulated
 from readiness.judge.merge import Matrix, Row
 from readiness.judge.verdict import Verdict
-from readiness.model.document import CheckRecord
+from readiness.model.document import OUTCOME_VALUES, CheckRecord
 from readiness.render.common import Context, Output, coverage_lines, divergent_checks, rows_in_order, scope_lines
 
 _CSP = ("default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
@@ -25,8 +25,13 @@ _CSP = ("default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inlin
 def script_json(data: Any) -> str:
     """JSON safe inside a <script> element: no `<`, `>` or `&` can end it or open a comment."""
     text = json.dumps(data, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
-    return (text.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e")
-            .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
+    for char, escaped in _SCRIPT_ESCAPES:
+        if char in text:  # a quick look first: most of these are in no report, and the text is large
+            text = text.replace(char, escaped)
+    return text
+
+
+_SCRIPT_ESCAPES = (("&", "\\u0026"), ("<", "\\u003c"), (">", "\\u003e"), ("\u2028", "\\u2028"), ("\u2029", "\\u2029"))
 
 
 def render(matrix: Matrix, verdict: Verdict, context: Context) -> List[Output]:
@@ -59,9 +64,12 @@ def _row(row: Row, divergent: bool, severity: str, lanes: Dict[str, str]) -> Dic
 
 
 def _result(record: CheckRecord, lane: str) -> Dict[str, Any]:
-    return {"outcome": record.outcome.value, "message": record.message, "longrepr": record.longrepr,
+    measurements = record.measurements
+    items = sorted(measurements.items()) if len(measurements) > 1 else measurements.items()
+    return {"outcome": OUTCOME_VALUES[record.outcome], "message": record.message, "longrepr": record.longrepr,
             "duration_s": record.duration_s, "attempts": record.attempts, "evidence": record.evidence,
-            "measurements": {k: _measurement(m.to_dict(), lane) for k, m in sorted(record.measurements.items())}}
+            "measurements": {k: m.to_dict() for k, m in items} if lane == "native"
+            else {k: _measurement(m.to_dict(), lane) for k, m in items}}
 
 
 def _measurement(data: Dict[str, Any], lane: str) -> Dict[str, Any]:

@@ -1,10 +1,14 @@
-"""JUnit XML: one testsuite per cell with the cell fingerprint as properties, plus the verdict."""
+"""JUnit XML: one testsuite per cell with the cell fingerprint as properties, plus the verdict.
+
+The XML is written as text, in the very form `xml.etree.ElementTree` gives after `ET.indent`
+(two spaces, ` />` for an empty element, the same escapes): building and walking a tree of tens
+of thousands of test cases three times over (indent, namespaces, serialize) was most of the cost.
+"""
 
 from __future__ import annotations
 
 import re
-import xml.etree.ElementTree as ET
-from typing import Any, Dict, List, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from readiness.judge.budgets import paired_outcomes
 from readiness.judge.merge import Matrix
@@ -17,47 +21,42 @@ _NO_RESULT = (Outcome.NOT_RUN, Outcome.SKIPPED, Outcome.DESELECTED, Outcome.XFAI
 # XML 1.0 cannot hold most control characters, even escaped.
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
+Attributes = Sequence[Tuple[str, str]]
+# An element: tag, attributes, text, children.
+Node = Tuple[str, Attributes, str, List[Any]]
+
 
 def clean(text: Any) -> str:
     return _NOT_XML.sub("\ufffd", str(text))
 
 
 def render(matrix: Matrix, verdict: Verdict, context: Context) -> List[Output]:
-    root = ET.Element("testsuites", name="readiness", timestamp=context.generated_at)
     paired = paired_outcomes(verdict.measurements)
-    for doc in matrix.documents.values():
-        root.append(_suite(doc, context, paired))
-    root.append(_verdict_suite(verdict, context))
-    ET.indent(root)
-    text = ET.tostring(root, encoding="unicode")
+    suites = [_suite(doc, paired) for doc in matrix.documents.values()] + [_verdict_suite(verdict, context)]
+    root = _open("testsuites", (("name", "readiness"), ("timestamp", context.generated_at)))
+    text = root + ">\n  " + "\n  ".join(suites) + "\n</testsuites>"
     return [Output("junit.xml", '<?xml version="1.0" encoding="UTF-8"?>\n' + text + "\n")]
 
 
-def _suite(doc: EnvDocument, context: Context, paired: Dict[Tuple[str, str], List[str]]) -> ET.Element:
+def _suite(doc: EnvDocument, paired: Dict[Tuple[str, str], List[str]]) -> str:
     counts = doc.summary
-    suite = ET.Element("testsuite", {
-        "name": doc.cell_id, "tests": str(len(doc.checks)),
-        "failures": str(counts["failed"] + counts["xpassed"]), "errors": str(counts["error"]),
-        "skipped": str(sum(counts[outcome.value] for outcome in _NO_RESULT)),
-        "time": f"{doc.duration_s:.3f}", "timestamp": doc.started_at,
-    })
-    properties = ET.SubElement(suite, "properties")
-    for name, value in _properties(doc).items():
-        ET.SubElement(properties, "property", name=name, value=clean(value))
-    if doc.state.value != "complete":
-        case = ET.SubElement(suite, "testcase", classname="readiness.cell", name="cell state", time="0")
-        ET.SubElement(case, "error", message=clean(f"cell {doc.state.value}: {doc.reason or ''}"), type=doc.state.value)
-    for record in doc.checks:
-        suite.append(_case(record))
-        if (record.id, doc.cell_id) in paired:  # a relative budget judged from the cell's own pairs
-            outcomes = ET.Element("properties")
-            for text in paired[(record.id, doc.cell_id)]:
-                ET.SubElement(outcomes, "property", name="paired", value=clean(text))
-            suite[-1].insert(0, outcomes)
-    return suite
+    head = _open("testsuite", (
+        ("name", doc.cell_id), ("tests", str(len(doc.checks))),
+        ("failures", str(counts["failed"] + counts["xpassed"])), ("errors", str(counts["error"])),
+        ("skipped", str(sum(counts[outcome.value] for outcome in _NO_RESULT))),
+        ("time", f"{doc.duration_s:.3f}"), ("timestamp", doc.started_at),
+    ))
+    children = [_properties(_property_values(doc).items())]
+    state = doc.state.value
+    if state != "complete":
+        error: Node = ("error", (("message", clean(f"cell {state}: {doc.reason or ''}")), ("type", state)), "", [])
+        children.append(_node("testcase", (("classname", "readiness.cell"), ("name", "cell state"), ("time", "0")),
+                              [error], 2))
+    children += [_case(record, paired.get((record.id, doc.cell_id), ())) for record in doc.checks]
+    return _with_children(head, "testsuite", children, 1)
 
 
-def _properties(doc: EnvDocument) -> Dict[str, Any]:
+def _property_values(doc: EnvDocument) -> Dict[str, Any]:
     props: Dict[str, Any] = {"run_id": doc.run_id, "cell": doc.cell_id, "state": doc.state.value}
     for key, value in sorted(doc.fingerprint.items()):
         if isinstance(value, dict):
@@ -68,41 +67,121 @@ def _properties(doc: EnvDocument) -> Dict[str, Any]:
     return props
 
 
+def _properties(values: Any) -> str:
+    properties = [_open("property", (("name", name), ("value", clean(value)))) + " />" for name, value in values]
+    return _with_children("<properties", "properties", properties, 2)
+
+
 def _text(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return "" if value is None else str(value)
 
 
-def _case(record: CheckRecord) -> ET.Element:
-    case = ET.Element("testcase", classname=clean(record.category), name=clean(record.id),
-                      time=f"{record.duration_s:.3f}")
+def _case(record: CheckRecord, paired: Sequence[str] = ()) -> str:
+    # One per check and cell: the start tag written at once (a time is digits, nothing to escape).
+    head = (f'<testcase classname="{_clean_attribute(record.category)}" name="{_clean_attribute(record.id)}" '
+            f'time="{record.duration_s:.3f}"')
+    children = []
+    if paired:  # a relative budget judged from the cell's own pairs, as properties of the case
+        outcomes = [_open("property", (("name", "paired"), ("value", clean(text)))) + " />" for text in paired]
+        children.append(_with_children("<properties", "properties", outcomes, 3))
+    child = _result(record)
+    if child is not None:
+        children.append(_leaf(*child))
+    return head + " />" if not children else _with_children(head, "testcase", children, 2)
+
+
+def _result(record: CheckRecord) -> Optional[Node]:
+    """The one element under a test case that says how it went; None for a pass."""
     outcome = record.outcome
-    message = clean(record.message or outcome.value)
+    message = clean(record.message or outcome.value) if outcome in _HAS_MESSAGE else ""
     if outcome in (Outcome.FAILED, Outcome.XPASSED):
-        ET.SubElement(case, "failure", message=message, type=outcome.value).text = clean(record.longrepr or "")
-    elif outcome == Outcome.ERROR:
-        ET.SubElement(case, "error", message=message, type="error").text = clean(record.longrepr or "")
-    elif outcome in _NO_RESULT:
-        ET.SubElement(case, "skipped", message=clean(f"{outcome.value}: {record.message or ''}".rstrip(": ")))
-    elif outcome == Outcome.FLAKY:
-        ET.SubElement(case, "system-out").text = clean(f"flaky: passed after {record.attempts} attempt(s)")
-    return case
+        return "failure", (("message", message), ("type", outcome.value)), clean(record.longrepr or ""), []
+    if outcome == Outcome.ERROR:
+        return "error", (("message", message), ("type", "error")), clean(record.longrepr or ""), []
+    if outcome in _NO_RESULT:
+        return "skipped", (("message", clean(f"{outcome.value}: {record.message or ''}".rstrip(": "))),), "", []
+    if outcome == Outcome.FLAKY:
+        return "system-out", (), clean(f"flaky: passed after {record.attempts} attempt(s)"), []
+    return None
 
 
-def _verdict_suite(verdict: Verdict, context: Context) -> ET.Element:
+_HAS_MESSAGE = frozenset({Outcome.FAILED, Outcome.XPASSED, Outcome.ERROR})
+
+
+def _verdict_suite(verdict: Verdict, context: Context) -> str:
     reasons = verdict.reasons if verdict.state.exit_code else []
-    suite = ET.Element("testsuite", {"name": "readiness.verdict", "tests": str(max(1, len(reasons))),
-                                     "failures": str(len(reasons)), "errors": "0", "skipped": "0",
-                                     "time": "0", "timestamp": context.generated_at})
-    properties = ET.SubElement(suite, "properties")
-    ET.SubElement(properties, "property", name="state", value=verdict.state.value)
-    ET.SubElement(properties, "property", name="policy", value=clean(verdict.policy_label))
-    ET.SubElement(properties, "property", name="target", value=clean(verdict.target.title()))
+    head = _open("testsuite", (("name", "readiness.verdict"), ("tests", str(max(1, len(reasons)))),
+                               ("failures", str(len(reasons))), ("errors", "0"), ("skipped", "0"),
+                               ("time", "0"), ("timestamp", context.generated_at)))
+    children = [_properties((("state", verdict.state.value), ("policy", clean(verdict.policy_label)),
+                             ("target", clean(verdict.target.title()))))]
     if not reasons:
-        ET.SubElement(suite, "testcase", classname="readiness.verdict", name=verdict.state.value, time="0")
+        children.append(_node("testcase", (("classname", "readiness.verdict"), ("name", verdict.state.value),
+                                           ("time", "0")), [], 2))
     for finding in reasons:
-        case = ET.SubElement(suite, "testcase", classname="readiness.verdict",
-                             name=clean(f"{finding.kind}: {', '.join(finding.checks) or '-'}"), time="0")
-        ET.SubElement(case, "failure", message=clean(finding.message), type=finding.effect.value)
-    return suite
+        failure: Node = ("failure", (("message", clean(finding.message)), ("type", finding.effect.value)), "", [])
+        children.append(_node("testcase", (("classname", "readiness.verdict"),
+                                           ("name", clean(f"{finding.kind}: {', '.join(finding.checks) or '-'}")),
+                                           ("time", "0")), [failure], 2))
+    return _with_children(head, "testsuite", children, 1)
+
+
+# --- the text of elements, as ElementTree writes it -------------------------------------------
+
+
+def _open(tag: str, attributes: Attributes) -> str:
+    """`<tag a="v" ...`, the start tag before its `>` or ` />`."""
+    return f"<{tag}" + "".join(f' {name}="{_attribute(value)}"' for name, value in attributes)
+
+
+def _node(tag: str, attributes: Attributes, children: List[Node], level: int) -> str:
+    """An element whose children, if any, are leaves (elements with text and no children)."""
+    head = _open(tag, attributes)
+    if not children:
+        return head + " />"
+    return _with_children(head, tag, [_leaf(*child) for child in children], level)
+
+
+def _leaf(tag: str, attributes: Attributes, text: str, children: List[Any]) -> str:
+    head = _open(tag, attributes)
+    return f"{head}>{_escape(text)}</{tag}>" if text else head + " />"
+
+
+def _with_children(head: str, tag: str, children: List[str], level: int) -> str:
+    """An element with children, indented as `ET.indent` does: each child on a line of its own,
+    two spaces deeper than the element."""
+    inner = "\n" + "  " * (level + 1)
+    return head + ">" + inner + inner.join(children) + "\n" + "  " * level + f"</{tag}>"
+
+
+# ElementTree's escapes: `&`, `<`, `>` in text; also `"` and the whitespace that attribute
+# normalisation would change (as character references) in attribute values.
+_TEXT_ESCAPES = (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"))
+_ATTRIBUTE_ESCAPES = (*_TEXT_ESCAPES, ('"', "&quot;"), ("\r", "&#13;"), ("\n", "&#10;"), ("\t", "&#09;"))
+_ATTRIBUTE_SPECIAL = re.compile('[&<>"\r\n\t]')
+
+
+def _clean_attribute(value: Any) -> str:
+    """`clean`, then `_attribute`: one look at the text when it needs neither, as most do."""
+    text = str(value)
+    return text if not _CLEAN_OR_ESCAPE.search(text) else _attribute(clean(text))
+
+
+_CLEAN_OR_ESCAPE = re.compile(f'{_NOT_XML.pattern[:-1]}&<>"\r\n\t]')
+
+
+def _attribute(value: str) -> str:
+    if not _ATTRIBUTE_SPECIAL.search(value):
+        return value
+    for char, escaped in _ATTRIBUTE_ESCAPES:
+        value = value.replace(char, escaped)
+    return value
+
+
+def _escape(text: str) -> str:
+    for char, escaped in _TEXT_ESCAPES:
+        if char in text:
+            text = text.replace(char, escaped)
+    return text

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 from typing import Any, Dict, List, Sequence, Tuple, Union
 
 from readiness import __version__
@@ -27,13 +28,14 @@ CATEGORY_SECTIONS: Tuple[Tuple[str, Tuple[str, ...]], ...] = (
     ("Integration", ("integration",)),
     ("API contracts", ("api", "contract", "contracts", "api-contracts")),
 )
-# One pass over the text: HTML made inert, Markdown's own syntax escaped, and control
-# characters (terminal escapes, bidi overrides) shown as escapes such as `\x1b`.
-_CONTROLS = [*range(0x20), *range(0x7F, 0xA0), 0x61C, 0x200E, 0x200F, *range(0x2028, 0x202F),
-             *range(0x2066, 0x206A), *range(0xD800, 0xE000)]
-_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;",
-                          **{char: "\\" + char for char in "\\`*_[]|#~"},
-                          **{code: printable(chr(code)) for code in _CONTROLS}})
+# HTML made inert, Markdown's own syntax escaped, and control characters (terminal escapes, bidi
+# overrides) shown as escapes such as `\x1b`: each character on its own, as one str.translate
+# would, but by a few str.replace (translate takes a Python lookup per character once a
+# replacement is longer than one character). The backslash goes first and the controls last,
+# so no replacement is taken up again by a later one.
+_REPLACEMENTS = (("\\", "\\\\"), *((char, "\\" + char) for char in "`*_[]|#~"),
+                 ("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"))
+_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069\ud800-\udfff]")
 
 
 def md(text: Any) -> str:
@@ -43,7 +45,15 @@ def md(text: Any) -> str:
 
 @functools.lru_cache(maxsize=65536)  # cells, units and check ids come back once per measurement
 def _md_str(text: str) -> str:
-    return " ".join(text.split()).translate(_ESCAPES)
+    text = " ".join(text.split())
+    for char, escaped in _REPLACEMENTS:
+        if char in text:
+            text = text.replace(char, escaped)
+    return _CONTROLS.sub(_control, text) if _CONTROLS.search(text) else text
+
+
+def _control(match: "re.Match[str]") -> str:
+    return printable(match.group())
 
 
 def render(matrix: Matrix, verdict: Verdict, context: Context) -> List[Output]:
@@ -106,11 +116,14 @@ def _rule(head: str) -> str:
 def _result(row: Row, cells: Sequence[str]) -> str:
     """Outcomes with their cells, worst first: 'failed in a; passed in b, c'."""
     groups: Dict[Outcome, List[str]] = {}
+    missing = []
+    results = row.results
     for cell in cells:
-        outcome = row.outcome(cell)
-        if outcome is not None:
-            groups.setdefault(outcome, []).append(cell)
-    missing = [cell for cell in cells if row.outcome(cell) is None]
+        record = results.get(cell)
+        if record is None:
+            missing.append(cell)
+        else:
+            groups.setdefault(record.outcome, []).append(cell)
     parts = [f"**{md(o.value)}** in {_cells(cs, len(cells))}"
              for o, cs in sorted(groups.items(), key=lambda i: i[0].rank)]
     if missing:
@@ -141,12 +154,14 @@ def _performance(verdict: Verdict) -> str:
     if not verdict.measurements:
         return "\n".join(lines + ["No measurement was recorded: no performance claim is made.", ""])
     lines += ["| Check | Measurement | Cell | Samples | Median | Budget | Status |", _rule("| | | | | | | |")]
+    esc = _md_str  # one row per measurement, every field a str: the cached escape itself, no wrapper
     for m in verdict.measurements:
-        limit = "-" if m.limit is None else f"<= {m.limit:g} {md(m.unit)}"
-        lines.append(f"| {md(m.check)} | {md(m.name)} | {md(m.where)} | {m.samples} | {m.median:g} {md(m.unit)} "
+        unit = esc(m.unit)
+        limit = "-" if m.limit is None else f"<= {m.limit:g} {unit}"
+        lines.append(f"| {esc(m.check)} | {esc(m.name)} | {esc(m.where)} | {m.samples} | {m.median:g} {unit} "
                      f"| {limit} | {m.status} |")
     claims = [f for f in verdict.findings if f.kind in ("budget", "inconclusive")]
-    lines += [""] + [f"- {_effect_tag(f)} {md(f.message)}" for f in claims]
+    lines += [""] + [f"- {_EFFECT_TAGS[f.effect]} {md(f.message)}" for f in claims]
     return "\n".join(lines) + "\n"
 
 
@@ -175,7 +190,10 @@ def _risks(matrix: Matrix, verdict: Verdict) -> str:
 
 
 def _effect_tag(finding: Union[Finding, Cause]) -> str:
-    return f"**{finding.effect.value.upper()}**"
+    return _EFFECT_TAGS[finding.effect]
+
+
+_EFFECT_TAGS = {effect: f"**{effect.value.upper()}**" for effect in Effect}
 
 
 def _items(causes: Sequence[Cause]) -> List[str]:

@@ -24,6 +24,9 @@ class Board:
         self._lock = threading.Lock()  # lanes run side by side, each refreshing the board
 
     def status(self, cell: PlannedCell) -> str:
+        shown = self.shown.get(cell.id, "")
+        if shown.startswith("done "):  # a cell's document is final: read once, not at every refresh
+            return shown
         doc = self.folder.document(cell.id)
         if doc.is_file():
             return "done " + _counts(doc)
@@ -44,31 +47,6 @@ class Board:
                     self.shown[cell.id] = status
                     self.stream.write(f"  {cell.id:<34} {status}\n")
                     self.stream.flush()
-
-    def ticking(self, every_s: float = 0.5) -> "_Ticker":
-        """A context in which the board refreshes itself from a thread (for lanes that block)."""
-        return _Ticker(self, every_s)
-
-
-class _Ticker:
-    def __init__(self, board: Board, every_s: float) -> None:
-        self.board = board
-        self.every_s = every_s
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self._tick, daemon=True)
-
-    def _tick(self) -> None:
-        while not self.stop.wait(self.every_s):
-            self.board.refresh()
-
-    def __enter__(self) -> "_Ticker":
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.stop.set()
-        self.thread.join(2)
-        self.board.refresh()
 
 
 def _counts(path: Path) -> str:

@@ -17,17 +17,22 @@ import json
 import signal
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, Dict, List, Optional, Sequence
+from typing import IO, Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from readiness.cell import fingerprint
-from readiness.model import document, ids, reader
-from readiness.model.document import CellState, EnvDocument
+from readiness.cell.redact import Redactor
+from readiness.model import ids, reader
+from readiness.model.document import CellState
 from readiness.model.errors import DocumentError
 from readiness.model.output import write_text
 from readiness.platform import process
+from readiness.run import fallback
+from readiness.run.fallback import Missing
 
 LOG_TAIL_LINES = 40
+INTERRUPT_GRACE_S = 5.0
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -47,23 +52,55 @@ def cell_document_path(out: Path) -> Path:
     return ids.cell_file(out, ids.cell_id(fingerprint.fingerprint()), ".json")
 
 
+@dataclass(frozen=True)
+class CellCommand:
+    """One cell's pytest run: which interpreter, where its document and log go, how it is bounded."""
+
+    python: str  # the interpreter of the cell's environment
+    document: Path
+    log: Path
+    pytest_args: Tuple[str, ...]
+    run_id: str
+    timeout: Optional[float] = None
+    coverage_data: Optional[Path] = None  # run under `coverage run`, its data in this file
+    coverage_source: Tuple[str, ...] = ()
+    environ: Optional[Mapping[str, str]] = None  # None: this process's
+    echo: bool = False  # also copy pytest's output to this process's stdout
+
+
+def run_cell(command: CellCommand, fallback_print: Callable[[], Mapping[str, Any]]) -> int:
+    """Run the cell's pytest; if it wrote no document, write one whose state says why (its
+    fingerprint from `fallback_print`). Returns pytest's exit code (124 timeout, 130 interrupt)."""
+    command.document.unlink(missing_ok=True)  # a rerun into the same run id replaces this cell's result
+    command.log.parent.mkdir(parents=True, exist_ok=True)
+    started_at, started = ids.utc_now(), time.monotonic()
+    coverage = _coverage_run(command)
+    argv = [command.python, "-m", *coverage, "pytest", *command.pytest_args, "--readiness-out", str(command.document)]
+    log_note(command.log, "readiness: " + " ".join(argv))  # what ran
+    state, code = _run(argv, command)
+    if not command.document.is_file():
+        if state is CellState.COMPLETE:
+            state = CellState.CRASHED
+        fallback.write(command.document, command.run_id, fallback_print(),
+                       Missing(state, _why(state, code, command.log), started_at, time.monotonic() - started))
+    elif coverage:
+        _record_coverage(command)
+    return code
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = _parser().parse_args(argv)
     pytest_args = [a for a in args.pytest_args if a != "--"] if args.pytest_args[:1] == ["--"] else args.pytest_args
-    out = Path(args.out)
-    doc_path = cell_document_path(out)
-    log = ids.cell_file(args.log_dir, doc_path.stem, ".log")
-    doc_path.unlink(missing_ok=True)  # a rerun into the same run id replaces this cell's result
-    log.parent.mkdir(parents=True, exist_ok=True)
-    started_at, started = ids.utc_now(), time.monotonic()
-    coverage = _coverage_run(args, doc_path.stem)
-    argv_ = [sys.executable, "-m", *coverage, "pytest", *pytest_args, "--readiness-out", str(doc_path)]
-    state, code = _run(argv_, log, args.timeout)
-    if not doc_path.is_file():
-        _write_fallback(doc_path, state, code, log, started_at, time.monotonic() - started)
-    elif coverage:
-        _record_coverage(doc_path, args, log)
-    return code
+    document = cell_document_path(Path(args.out))
+    if args.coverage_data and not args.coverage_source:
+        raise SystemExit("cellrun: --coverage-data needs at least one --coverage-source PKG")
+    command = CellCommand(
+        python=sys.executable, document=document, log=ids.cell_file(args.log_dir, document.stem, ".log"),
+        pytest_args=tuple(pytest_args), run_id=fingerprint.run_id(), timeout=args.timeout,
+        coverage_data=coverage_data_path(args.coverage_data, document.stem) if args.coverage_data else None,
+        coverage_source=tuple(args.coverage_source), echo=True,
+    )
+    return run_cell(command, fingerprint.fingerprint)
 
 
 # --- coverage of the target ----------------------------------------------------------------
@@ -77,34 +114,34 @@ def coverage_data_path(template: str, cell: str) -> Path:
     return Path(template.replace("{cell}", ids.check_cell_id(cell)))
 
 
-def _coverage_run(args: argparse.Namespace, cell: str) -> List[str]:
+def _coverage_run(command: CellCommand) -> List[str]:
     """`coverage run ... -m` for the pytest command line, or nothing when coverage is off."""
-    if not args.coverage_data:
+    data = command.coverage_data
+    if data is None:
         return []
-    if not args.coverage_source:
-        raise SystemExit("cellrun: --coverage-data needs at least one --coverage-source PKG")
-    data = coverage_data_path(args.coverage_data, cell)
     data.unlink(missing_ok=True)  # a rerun measures afresh
     rcfile = data.parent / "cell.coveragerc"
     write_text(rcfile, CELL_RCFILE)
     return ["coverage", "run", f"--rcfile={rcfile}", f"--data-file={data}",
-            f"--source={','.join(args.coverage_source)}", "-m"]
+            f"--source={','.join(command.coverage_source)}", "-m"]
 
 
-def _record_coverage(doc_path: Path, args: argparse.Namespace, log: Path) -> None:
+def _record_coverage(command: CellCommand) -> None:
     """Fill the document's `coverage` field from the cell's data file (null when there is none)."""
-    data = coverage_data_path(args.coverage_data, doc_path.stem)
+    data = command.coverage_data
+    assert data is not None
     summary = None
     if data.is_file():
-        argv = [sys.executable, "-m", "coverage", *coverage_json_args(data, data.parent / "cell.coveragerc")]
+        argv = [command.python, "-m", "coverage", *coverage_json_args(data, data.parent / "cell.coveragerc")]
         report, shown = process.Capture(raw=True), process.Capture()  # parsed unredacted, logged redacted
-        process.run(argv, None, [report, shown])
+        process.run(argv, process.Options(env=command.environ), [report, shown])
         summary = coverage_totals(_last_json_line(report.text()))
         if summary is None:
-            _log_note(log, "readiness: `coverage json` failed; coverage not recorded:\n" + shown.text()[-2000:])
+            log_note(command.log, "readiness: `coverage json` failed; coverage not recorded:\n" + shown.text()[-2000:])
     if summary is not None:
-        summary.update(data_file=_relative_to_run(data, doc_path.parent.parent), source=list(args.coverage_source))
-    set_document_coverage(doc_path, summary, log)
+        summary.update(data_file=_relative_to_run(data, command.document.parent.parent),
+                       source=list(command.coverage_source))
+    set_document_coverage(command.document, summary, command.log)
 
 
 def coverage_json_args(data: "Path | str", rcfile: "Path | str") -> List[str]:
@@ -133,15 +170,17 @@ def set_document_coverage(doc_path: Path, coverage: Optional[Dict[str, Any]], lo
         raw = reader.read_json(doc_path)
         reader.validate(str(doc_path), raw, reader.ENV_KIND)
     except DocumentError as exc:
-        _log_note(log, f"readiness: coverage not recorded, the document is unreadable: {exc}")
+        log_note(log, f"readiness: coverage not recorded, the document is unreadable: {exc}")
         return
     raw["coverage"] = coverage
     write_text(doc_path, json.dumps(raw, ensure_ascii=False, allow_nan=False) + "\n")
 
 
-def _log_note(log: Path, text: str) -> None:
+def log_note(log: Path, text: str) -> None:
+    """A line of readiness's own in a cell's log, redacted (a requirement or an argument may hold a credential)."""
+    log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("ab") as sink:
-        _note(sink, text)
+        sink.write(f"{Redactor.from_environment().text(text)}\n".encode())
 
 
 def _relative_to_run(path: Path, run_dir: Path) -> str:
@@ -151,20 +190,24 @@ def _relative_to_run(path: Path, run_dir: Path) -> str:
         return path.as_posix()
 
 
-def _run(argv: List[str], log: Path, timeout: Optional[float]) -> "tuple[CellState, int]":
+def _run(argv: List[str], command: CellCommand) -> "tuple[CellState, int]":
     # Redacted on the way: what a check prints outside pytest's capture (an atexit handler,
-    # the warnings summary, `-s`) reaches the log and nox's output as well.
-    with log.open("ab") as sink:
-        sinks = [process.file_sink(sink), process.file_sink(sys.stdout.buffer)]
+    # the warnings summary, `-s`) reaches the log (and the console, when echoed) as well.
+    # On an interrupt pytest gets SIGINT and a moment to write its document with what it saw.
+    # What the cell leaves running when pytest ends (a server a check forgot) is killed with it.
+    options = process.Options(env=command.environ, timeout=command.timeout, interrupt_grace=INTERRUPT_GRACE_S,
+                              kill_leftovers=True)
+    with command.log.open("ab") as sink:
+        sinks = [process.file_sink(sink)] + ([process.file_sink(sys.stdout.buffer)] if command.echo else [])
         try:
-            code = process.run(argv, process.Options(timeout=timeout), sinks)
+            code = process.run(argv, options, sinks)
         except process.ProcessTimeout:
-            _note(sink, f"readiness: the cell ran past its {timeout:g} s timeout and was killed")
+            _note(sink, f"readiness: the cell ran past its {command.timeout:g} s timeout and was killed")
             return CellState.TIMED_OUT, 124
         except KeyboardInterrupt:
             return CellState.INTERRUPTED, 130
     if code == 2:  # an interrupt, or pytest ending the session itself (collection errors, pytest.exit())
-        return (CellState.INTERRUPTED, 130) if _interrupted_in_log(log) else (CellState.COMPLETE, code)
+        return (CellState.INTERRUPTED, 130) if _interrupted_in_log(command.log) else (CellState.COMPLETE, code)
     return (CellState.COMPLETE if code in (0, 1) else CellState.CRASHED), code
 
 
@@ -179,24 +222,13 @@ def _interrupted_in_log(log: Path) -> bool:
     return "KeyboardInterrupt" in tail or "keyboard-interrupt" in tail
 
 
-def _write_fallback(path: Path, state: CellState, code: int, log: Path, started_at: str,
-                    duration: float) -> None:
-    if state is CellState.COMPLETE:
-        state = CellState.CRASHED
+def _why(state: CellState, code: int, log: Path) -> str:
     why = {
-        CellState.CRASHED: f"pytest exited with code {code}{_signal_name(code)} without writing "
-        "its document",
+        CellState.CRASHED: f"pytest exited with code {code}{_signal_name(code)} without writing its document",
         CellState.TIMED_OUT: "the cell ran past its timeout; its process group was killed",
         CellState.INTERRUPTED: "the run was interrupted before the cell finished",
     }[state]
-    tail = process.tail(log, LOG_TAIL_LINES)
-    print_ = fingerprint.fingerprint()
-    doc = EnvDocument(
-        run_id=fingerprint.run_id(), cell_id=ids.cell_id(print_), fingerprint=print_,
-        state=state, reason=f"{why}; last lines of {log.name}:\n{tail}"[:20000],
-        started_at=started_at, finished_at=ids.utc_now(), duration_s=round(duration, 3),
-    )
-    document.dump(doc, path)
+    return f"{why}; last lines of {log.name}:\n{process.tail(log, LOG_TAIL_LINES)}"
 
 
 def _signal_name(code: int) -> str:

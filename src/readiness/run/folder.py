@@ -24,6 +24,7 @@ RUNNER = "READINESS_RUNNER"  # nox, tox or plain: recorded in the fingerprint
 TIMING_LOCK = "READINESS_LOCK"  # the lock timed checks of one run share
 CELL_TIMEOUT = "READINESS_CELL_TIMEOUT"  # seconds before a cell is killed
 SCENARIO = "READINESS_SCENARIO"  # passed through to the checks
+BASELINE_TREES = ".nox/readiness-baseline"  # --baseline-ref: the project's tree per commit, relative to it
 BUDGETS = "READINESS_BUDGETS"  # the policy's absolute budgets (JSON), so sampling can stop when settled
 
 

@@ -21,6 +21,7 @@ class ValidateOptions:
     profile: Optional[str] = None
     config: Optional[str] = None
     baseline: Optional[str] = None
+    baseline_ref: Optional[str] = None  # a git ref: the target at that commit is measured beside this one
     scenario: Optional[str] = None
     run_id: Optional[str] = None
     rerun: bool = False
@@ -33,7 +34,8 @@ def parse(argv: Sequence[str]) -> ValidateOptions:
     return ValidateOptions(
         pythons=tuple(args.python), cells=tuple(args.cells), cell_timeout=args.cell_timeout, jobs=args.jobs,
         mixed_from=tuple(args.mixed_from), profile=args.profile, config=args.config, baseline=args.baseline,
-        scenario=args.scenario, run_id=args.run_id, rerun=args.rerun, pytest_args=tuple(rest),
+        baseline_ref=args.baseline_ref, scenario=args.scenario, run_id=args.run_id, rerun=args.rerun,
+        pytest_args=tuple(rest),
     )
 
 
@@ -50,6 +52,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--config", default=None, help="another pyproject.toml or TOML policy")
     parser.add_argument("--baseline", default=None,
                         help="compare with a saved baseline (name) or a baseline, matrix or env documents (path)")
+    parser.add_argument("--baseline-ref", metavar="REF", default=None,
+                        help="also install the target as it is at this git ref (branch, tag, commit) and "
+                             "measure the two in pairs (README, \"Against a baseline ref\")")
     parser.add_argument("--scenario", default=None, help="passed to the checks as READINESS_SCENARIO")
     parser.add_argument("--run-id", default=None, help="the run id (default: generated)")
     parser.add_argument("--rerun", action="store_true",

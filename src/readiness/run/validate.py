@@ -14,7 +14,7 @@ import fnmatch
 import os
 import signal
 import sys
-import threading
+import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Optional, Sequence, Set, Tuple
@@ -25,16 +25,17 @@ from readiness.model.document import CellState
 from readiness.model.errors import UsageError
 from readiness.model.plan import Plan, PlannedCell
 from readiness.model.plan import write as write_plan
-from readiness.platform import process
 from readiness.run import preflight, runlock
+from readiness.run.baseref import BaselineInstall
 from readiness.run.board import Board, read_json
 from readiness.run.fallback import Missing, fill_missing, record
-from readiness.run.folder import CELL_TIMEOUT, SCENARIO, RunFolder, latest, relative
+from readiness.run.folder import BASELINE_TREES, CELL_TIMEOUT, SCENARIO, RunFolder, latest, relative
 from readiness.run.install import InstallRequest
 from readiness.run.lanes.base import Lane, PlanRequest, RunContext, suite_args
 from readiness.run.lanes.native import NativeLane
 from readiness.run.lanes.wine import WineLane
 from readiness.run.options import ValidateOptions
+from readiness.run.pool import CellPool, ordered
 
 
 @dataclass
@@ -49,15 +50,25 @@ class Run:
     plan: Plan = field(init=False)
     unplanned: List[PlannedCell] = field(default_factory=list)
     owner: Dict[str, Lane] = field(default_factory=dict)  # cell id -> its lane
+    started: float = field(default_factory=time.monotonic)  # readiness's own time is what the cells leave
+    cells_s: float = 0.0
+    base: Optional["BaselineInstall"] = None  # --baseline-ref: the target at that ref, installed beside
 
 
 def validate(project: Path, rules: policy.Policy, pythons: Sequence[str], options: ValidateOptions) -> int:
     """The whole run; returns the exit code."""
+    started = time.monotonic()
     if options.profile or options.config:
         rules = policy.load_policy(options.config, options.profile, cwd=project)
     if options.cell_timeout is None:
         options = replace(options, cell_timeout=rules.cell_timeout)
-    preflight.check(project, rules, InstallRequest.from_policy(project, rules))  # before anything is built
+    request = InstallRequest.from_policy(project, rules)
+    preflight.check(project, rules, request)  # before anything is built
+    base = None
+    if options.baseline_ref is not None:  # a ref that names no commit exits 2 now, before anything is built
+        from readiness.run import baseref
+
+        base = baseref.prepare(project, options.baseline_ref, request, project / BASELINE_TREES)
     if options.baseline:  # a wrong name fails now, not after every cell has run
         from readiness.judge import baseline
 
@@ -67,7 +78,7 @@ def validate(project: Path, rules: policy.Policy, pythons: Sequence[str], option
 
     check_run_id(run_id, "reports/latest" if options.rerun else "--run-id" if options.run_id else "the run id")
     folder = RunFolder.of(project, run_id)
-    run = Run(project, rules, options, folder, (NativeLane(), WineLane()))
+    run = Run(project, rules, options, folder, (NativeLane(), WineLane()), started=started, base=base)
     with runlock.claim_run(folder.path, run_id), sigterm_is_interrupt():  # a second run with this id is refused
         return _validate_run(run, pythons)
 
@@ -86,14 +97,18 @@ def _validate_run(run: Run, pythons: Sequence[str]) -> int:
         turn, interrupted = None, True
     with turn or contextlib.nullcontext():  # the OS releases it if this process dies
         if turn is not None:
+            cells_started = time.monotonic()
             interrupted = _run_cells(run, board, done)
+            run.cells_s = time.monotonic() - cells_started
             _combine_coverage(run)  # may use a cell's interpreter
         _record_missing(run, interrupted)
         board.refresh()
         code = judge(run.folder, run.project, run.options, interrupted)
         # Only now, with the verdict and reports written: `latest` names the run that finished last.
         run.folder.mark_latest()
-    print(f"readiness: run {run.folder.run_id}: reports in {relative(run.folder.path, run.project)}/")
+    own = time.monotonic() - run.started - run.cells_s
+    print(f"readiness: run {run.folder.run_id}: reports in {relative(run.folder.path, run.project)}/ "
+          f"(cells {run.cells_s:.1f} s, readiness's own work around them {own:.2f} s)")
     return 130 if interrupted else code
 
 
@@ -119,57 +134,14 @@ def _plan(run: Run, pythons: Sequence[str]) -> None:
 
 
 def _run_cells(run: Run, board: Board, done: Set[str]) -> bool:
-    """Every lane's cells at once: the first lane (native) in this thread, the others beside it, each
-    in a thread of its own. Timed checks of every lane take turns through the run's timing lock.
-    Returns whether the run was interrupted; then every lane has stopped what it started."""
+    """Every lane's cells through the run's cell pool (`-j` slots shared by the lanes; Wine's start
+    first). Timed checks of every lane take turns through the run's timing lock. Returns whether
+    the run was interrupted; then every cell has stopped what it started."""
     with _services(run.rules) as redis_url:
         context = _context(run, board, {"REDIS_URL": redis_url} if redis_url else {})
-        first, *others = [(lane, [c for c in run.plan.cells if run.owner[c.id] is lane and c.id not in done])
-                          for lane in run.lanes]
-        stop = threading.Event()
-        beside = [_Beside(lane, cells, context, stop) for lane, cells in others if cells]
-        try:
-            first[0].run(first[1], context)
-            for worker in beside:
-                worker.join()
-        except BaseException as exc:  # Ctrl-C, SIGTERM or a fault: this lane has stopped; stop the others
-            stop.set()
-            for worker in beside:
-                worker.join()
-            if isinstance(exc, KeyboardInterrupt):
-                return True
-            raise
-        for worker in beside:
-            worker.raise_failure()
-        return any(worker.interrupted for worker in beside)
-
-
-class _Beside(threading.Thread):
-    """A lane run in a thread of its own, stopped through `process.cancellable` when asked."""
-
-    def __init__(self, lane: Lane, cells: List[PlannedCell], context: RunContext, stop: threading.Event) -> None:
-        super().__init__(name=f"lane-{lane.name}", daemon=True)
-        self.lane, self.cells, self.context, self.stop = lane, cells, context, stop
-        self.interrupted = False
-        self.failure: Optional[BaseException] = None
-        self.start()
-
-    def run(self) -> None:
-        try:
-            with process.cancellable(self.stop):
-                self.lane.run(self.cells, self.context)
-        except KeyboardInterrupt:
-            self.interrupted = True
-        except BaseException as exc:  # handed to the main thread: never lost with the thread
-            self.failure = exc
-
-    def join(self, timeout: Optional[float] = None) -> None:
-        while self.is_alive():  # in short steps, so Ctrl-C still reaches the main thread
-            super().join(0.2)
-
-    def raise_failure(self) -> None:
-        if self.failure is not None:
-            raise self.failure
+        tasks = [(run.owner[c.id], c) for c in run.plan.cells if c.id not in done and not c.skip_reason]
+        jobs = run.options.jobs or 2 * (os.cpu_count() or 1)  # cells mostly wait: two per core
+        return CellPool(ordered(tasks), context, jobs).run()
 
 
 def _context(run: Run, board: Board, services: Dict[str, str]) -> RunContext:
@@ -185,7 +157,7 @@ def _context(run: Run, board: Board, services: Dict[str, str]) -> RunContext:
     return RunContext(run.project, run.folder, InstallRequest.from_policy(run.project, run.rules),
                       suite_args(run.rules), run.options.pytest_args, environ, board,
                       timeout=run.options.cell_timeout, jobs=run.options.jobs,
-                      coverage_source=tuple(run.rules.coverage.source), reuse=reuse)
+                      coverage_source=tuple(run.rules.coverage.source), reuse=reuse, baseline=run.base)
 
 
 def _record_missing(run: Run, interrupted: bool) -> None:

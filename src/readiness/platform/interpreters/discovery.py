@@ -14,10 +14,11 @@ import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Dict, Iterable, List, Mapping, Sequence, Tuple
+from typing import Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 from readiness.model.ids import normalise_arch, os_family
 from readiness.platform import process
+from readiness.platform.interpreters.cache import CachedRunner, cache_home
 from readiness.platform.interpreters.records import (
     MINIMUM,
     PROBE_TIMEOUT_S,
@@ -34,6 +35,7 @@ from readiness.platform.probe import PROBE_SCRIPT
 # Precedence within one cell: lower wins (README, "The Windows lane under Wine": `readiness interpreters`).
 SOURCES = ("pyenv", "uv", "py-launcher", "path", "wine")
 _RANK = {name: rank for rank, name in enumerate(SOURCES)}
+CACHE_FILE = "interpreters.json"
 
 
 def run_command(argv: Sequence[str], timeout: float) -> CommandResult:
@@ -171,13 +173,21 @@ def wine_interpreters(environ: Mapping[str, str]) -> Tuple[List[Interpreter], Li
 def discover(
     environ: Mapping[str, str] = os.environ,
     *,
-    runner: CommandRunner = run_command,
+    runner: Optional[CommandRunner] = None,
     platform_name: str = sys.platform,
     timeout: float = PROBE_TIMEOUT_S,
     include_wine: bool = True,
 ) -> Discovery:
-    """Every CPython 3.9+ on this machine, one per cell, plus the Wine lane's when provisioned."""
-    interpreters, rejected = probe_all(candidates(environ, runner, platform_name), runner, timeout)
+    """Every CPython 3.9+ on this machine, one per cell, plus the Wine lane's when provisioned.
+
+    With the default runner, what each program answered is cached by its file (see `cache`).
+    """
+    cached = None if runner is not None else CachedRunner(run_command, cache_home(environ) / CACHE_FILE, environ)
+    ask = runner or cached
+    assert ask is not None
+    interpreters, rejected = probe_all(candidates(environ, ask, platform_name), ask, timeout)
+    if cached is not None:
+        cached.save()
     if include_wine and platform_name != "win32":
         wine_found, wine_rejected = wine_interpreters(environ)
         interpreters += wine_found

@@ -1,18 +1,20 @@
 """The lane protocol: a lane plans its cells, provisions an interpreter, installs the target and runs
 the suite, and always leaves one env document per cell (README, "The Windows lane under Wine").
 
-Native (uv environments under nox) and Wine are the two lanes; a new one (a container, a remote
-runner) is a new module beside them implementing `Lane`.
+Native (uv environments, those of the `checks-X.Y` nox sessions) and Wine are the two lanes; a
+new one (a container, a remote runner) is a new module beside them implementing `Lane`. validate's
+cell pool (`run/pool.py`) runs every lane's cells through one set of `-j` slots.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Optional, Protocol, Sequence, Tuple
+from typing import Dict, List, Optional, Protocol, Tuple
 
 from readiness.judge.policy import Policy
 from readiness.model.plan import PlannedCell
+from readiness.run.baseref import BaselineInstall
 from readiness.run.board import Board
 from readiness.run.fallback import Missing
 from readiness.run.folder import RunFolder
@@ -52,22 +54,25 @@ class RunContext:
     environ: Dict[str, str]  # the cells' environment: the caller's, the run's, the services'
     board: Board
     timeout: Optional[float] = None
-    jobs: Optional[int] = None
+    jobs: Optional[int] = None  # cells at once, every lane's together
     coverage_source: Tuple[str, ...] = ()
     reuse: bool = False  # nox -R: reuse environments without installing
+    baseline: Optional[BaselineInstall] = None  # --baseline-ref: installed beside the target in every cell
 
 
 class Lane(Protocol):
     """One way of running cells."""
 
     name: str
+    heavy: bool  # its cells take longest: the pool starts them first
 
     def plan(self, request: PlanRequest) -> LanePlan:
         """The cells this lane would run for `request` on this machine."""
 
-    def run(self, cells: Sequence[PlannedCell], context: RunContext) -> None:
-        """Run `cells` (never those with a skip_reason); KeyboardInterrupt propagates after the
-        lane has stopped everything it started."""
+    def run_cell(self, cell: PlannedCell, context: RunContext) -> None:
+        """Build `cell`'s environment and run its suite (never a cell with a skip_reason); called from a
+        worker thread of the run's cell pool, several cells at once. KeyboardInterrupt (the run is
+        stopping) propagates once the cell has stopped everything it started."""
 
     def why_missing(self, cell: PlannedCell, folder: RunFolder) -> Missing:
         """Why `cell` has no document after `run` (crashed build, never started, ...)."""

@@ -1,8 +1,8 @@
-"""The native lane: one uv environment per Python on this machine, each a `checks-X.Y` nox session.
+"""The native lane: one uv environment per Python on this machine, that of its `checks-X.Y` nox session.
 
-validate runs the cells through one child `nox -j N -s checks-X.Y ...` (README, "Options of
-`nox -s validate`"); inside it, `run_session` installs the request into the session's
-environment and runs the suite under `readiness.run.cellrun`, which guarantees a document.
+validate builds each cell's environment and runs its suite itself, under `readiness.run.cellrun`
+(which guarantees a document), a thread per cell within `-j` (README, "Options of `nox -s
+validate`"); `nox -s checks-3.12` alone does the same through `run_session`.
 """
 
 from __future__ import annotations
@@ -18,16 +18,18 @@ from readiness.cell import target as target_facts
 from readiness.judge.policy import Policy
 from readiness.model.document import CellState
 from readiness.model.ids import CellId, version_key
-from readiness.model.plan import PlannedCell
+from readiness.model.plan import Plan, PlannedCell
 from readiness.platform import process
+from readiness.run import cellrun
+from readiness.run.baseref import BaselineInstall
 from readiness.run.board import Board
-from readiness.run.fallback import Missing, log_tail
-from readiness.run.folder import BUDGETS, CELL_TIMEOUT, RUN_DIR, RunFolder
+from readiness.run.fallback import Missing, log_tail, planned_fingerprint, record
+from readiness.run.folder import BASELINE_TREES, BUDGETS, CELL_TIMEOUT, RunFolder
 from readiness.run.install import InstallRequest, supports
+from readiness.run.lanes import venv
 from readiness.run.lanes.base import LanePlan, PlanRequest, RunContext, suite_args
 
 MIN_PYTHON = (3, 9)
-STAMP = ".readiness-install"
 
 
 def host_cell(python: str) -> str:
@@ -67,106 +69,135 @@ def discovered(pythons: Sequence[str]) -> Dict[str, Optional[str]]:
 
 
 class NativeLane:
-    """Cells in uv environments on this machine, run by a child nox in parallel."""
+    """Cells in uv environments on this machine (those of the `checks-X.Y` sessions), each run
+    straight from validate: no nox process per cell."""
 
     name = "native"
+    heavy = False
 
     def __init__(self, found: Optional[Mapping[str, Optional[str]]] = None) -> None:
         self.found = found
-        self.results: Dict[str, str] = {}
 
     def plan(self, request: PlanRequest) -> LanePlan:
         wanted = list(request.only or request.pythons)
         found = dict(self.found if self.found is not None else discovered(wanted))
         return plan_pythons({p: found.get(p) for p in wanted if p in found}, wanted, request.requires_python)
 
-    def run(self, cells: Sequence[PlannedCell], context: RunContext) -> None:
-        runnable = [cell.python for cell in cells if not cell.skip_reason]
-        if not runnable:
-            return
+    def run_cell(self, cell: PlannedCell, context: RunContext) -> None:
+        folder = context.folder
+        log = folder.log(cell.id)
+        log.unlink(missing_ok=True)
+        folder.mark_building(cell.id)
+        env = venv.location(context.project, cell.python)
         try:
-            run_child(self.argv(runnable, context), context.environ, context.folder.nox_log,
-                                  context.board)
-        finally:
-            self.results = session_results(context.folder.nox_report)
-
-    def argv(self, pythons: Sequence[str], context: RunContext) -> List[str]:
-        """The child nox: every runnable cell's `checks-X.Y` session, N at once."""
-        # Cells mostly wait (interpreter start, I/O-bound checks): two per core keeps both
-        # cores busy without thrashing a small machine.
-        jobs = context.jobs or max(1, min(len(pythons), 2 * (os.cpu_count() or 1)))
-        argv = [sys.executable, "-m", "nox", "-f", str(context.project / "noxfile.py"),
-                "--report", str(context.folder.nox_report), "-s", *[f"checks-{p}" for p in pythons],
-                *(["-j", str(jobs)] if jobs > 1 else []), *(["-R"] if context.reuse else [])]
-        return argv + (["--", *context.pytest_args] if context.pytest_args else [])
+            created = venv.ensure(env, cell.python, cell.interpreter, log, context.environ)
+            if created or not context.reuse:  # nox -R: an environment that exists is used as it is
+                venv.install(env, context.install, log, context.environ)
+        except (venv.BuildFailed, process.ProcessTimeout) as exc:
+            record(folder.document(cell.id), folder.run_id, cell,
+                   Missing(CellState.CRASHED, f"the cell's environment could not be built: {exc}; "
+                           f"last lines of logs/{log.name}:\n{log_tail(log, 30)}"))
+            return
+        base = {**context.environ, **context.folder.cell_environ(cell.id),
+                **baseline_environ(context, cell.python, cell.interpreter, log)}
+        command = cell_command(context, cell.id, venv.interpreter(env), environ=venv.environ(env, base))
+        cellrun.run_cell(command, lambda: planned_fingerprint(cell))
 
     def why_missing(self, cell: PlannedCell, folder: RunFolder) -> Missing:
         if cell.skip_reason:
             return Missing(CellState.NOT_RUN, cell.skip_reason)
-        result = self.results.get(cell.python)
-        if result == "skipped":
-            return Missing(CellState.NOT_RUN,
-                           f"nox skipped the cell: the interpreter for Python {cell.python} was not found")
-        if result is None:
-            return Missing(CellState.NOT_RUN, "the cell never started (the run stopped before it)")
-        return Missing(CellState.CRASHED, f"the cell's environment could not be built (nox: {result}); "
-                       f"last lines of logs/nox.log:\n{log_tail(folder.nox_log, 30)}")
+        return Missing(CellState.NOT_RUN, "the cell never started (the run stopped before it)")
 
 
-# --- the child nox: its output in the run's log, the board shown while it runs ---------------
-
-
-def session_results(report: Path) -> Dict[str, str]:
-    """Python X.Y -> nox's result for its checks session, read conservatively (missing: none)."""
-    try:
-        data = json.loads(report.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+def baseline_environ(context: RunContext, python: str, interpreter: Optional[str], log: Path) -> Dict[str, str]:
+    """--baseline-ref: the target at the ref in an environment of its own beside the cell's
+    (`.nox/checks-X-Y-baseline`), and what the checks are told of it; a baseline that cannot be
+    built is the checks' to report (their budget against it cannot be judged), not the cell's."""
+    if context.baseline is None:
         return {}
-    results = {}
-    for session in data.get("sessions", []):
-        for signature in session.get("signatures") or [session.get("name", "")]:
-            python = str(signature).rpartition("-")[2]  # checks-3.12 -> 3.12
-            results[python] = str(session.get("result", "failed"))
-    return results
+    cell_env = venv.location(context.project, python)
+    env = cell_env.with_name(cell_env.name + "-baseline")
+    cellrun.log_note(log, f"readiness: the baseline, {context.baseline.base.label()}, in {env.name}")
+    try:
+        if venv.ensure(env, python, interpreter, log, context.environ) or not context.reuse:
+            venv.install(env, context.baseline.request, log, context.environ)
+    except (venv.BuildFailed, process.ProcessTimeout) as exc:
+        return context.baseline.failed(f"{exc} (logs/{log.name} has the whole output)")
+    return context.baseline.environ(str(venv.interpreter(env)))
 
 
-def run_child(argv: Sequence[str], env: Mapping[str, str], log: Path, board: Board) -> int:
-    """Run the child nox with its output in `log` (redacted), showing the board until it ends.
+def cell_command(context: RunContext, cell: str, python: Path, environ: Mapping[str, str],
+                 echo: bool = False) -> cellrun.CellCommand:
+    """How a native cell runs its suite: the same for validate's cells and a `checks-X.Y` session."""
+    folder = context.folder
+    coverage = folder.coverage_data(cell) if context.coverage_source else None
+    return cellrun.CellCommand(
+        python=str(python), document=folder.document(cell), log=folder.log(cell),
+        pytest_args=(*context.suite, "-p", "no:cacheprovider", *context.pytest_args), run_id=folder.run_id,
+        timeout=context.timeout, coverage_data=coverage, coverage_source=context.coverage_source,
+        environ=environ, echo=echo,
+    )
 
-    On Ctrl-C the child and its cells are interrupted first, and killed after a grace period.
-    """
-    log.parent.mkdir(parents=True, exist_ok=True)
-    options = process.Options(env=env, interrupt_grace=5.0)
-    with log.open("ab") as sink:
-        code = process.start(argv, options, [process.file_sink(sink)]).wait(tick=board.refresh)
-    board.refresh()
-    return code
 
-
-# --- inside the child nox: one `checks-X.Y` session ---------------------------------------
+# --- a `checks-X.Y` session on its own (`nox -s checks-3.12`) ------------------------------
 
 
 def run_session(session: "object", project: Path, rules: Policy) -> None:
-    """Install the request into this session's environment and run the suite; the cell's document
-    is guaranteed by cellrun."""
+    """Install the request into this session's environment and run the suite, as validate runs a
+    native cell; the cell's document is guaranteed by cellrun."""
     import nox
 
     assert isinstance(session, nox.Session)
     request = InstallRequest.from_policy(project, rules)
-    if RUN_DIR not in os.environ:  # on its own, not as one of validate's cells (validate checked already)
-        _preflight(project, rules, request)
+    _preflight(project, rules, request)
     folder = RunFolder.from_environment(project)
-    os.environ.setdefault("READINESS_RUN_ID", folder.run_id)
     cell = host_cell(str(session.python))
     folder.mark_building(cell)
-    install(session, request, folder.log(cell))
+    env = Path(str(session.virtualenv.location))
+    base = dict(os.environ, **cell_environ(project, rules, folder, cell))
+    try:
+        venv.install(env, request, folder.log(cell), base)
+    except venv.BuildFailed as exc:
+        session.error(f"{exc}; see {folder.log(cell)}")
     timeout = os.environ.get(CELL_TIMEOUT)
-    session.run(
-        "python", "-m", "readiness.run.cellrun", "--out", str(folder.envs), "--log-dir", str(folder.logs),
-        *(["--timeout", timeout] if timeout else []), *coverage_args(rules, folder),
-        "--", *suite_args(rules), "-p", "no:cacheprovider", *session.posargs,
-        env=cell_environ(project, rules, folder, cell), success_codes=[0, 1],
-    )
+    pytest_args, ref = _baseline_option(list(session.posargs))
+    context = RunContext(project, folder, request, suite_args(rules), tuple(pytest_args), base,
+                         Board(folder, Plan(folder.run_id)), timeout=float(timeout) if timeout else None,
+                         coverage_source=tuple(rules.coverage.source) if rules.coverage.enabled else (),
+                         baseline=_prepare_baseline(project, ref, request))
+    base.update(baseline_environ(context, str(session.python), None, folder.log(cell)))
+    code = cellrun.run_cell(cell_command(context, cell, venv.interpreter(env), venv.environ(env, base), echo=True),
+                            fingerprint.fingerprint)
+    if code not in (0, 1):
+        session.error(f"the cell ended with code {code}; its document says why")
+
+
+def _baseline_option(args: List[str]) -> "tuple[List[str], Optional[str]]":
+    """`--baseline-ref REF` (or `--baseline-ref=REF`) taken out of the session's arguments; the rest go to pytest."""
+    rest: List[str] = []
+    ref = None
+    items = iter(args)
+    for arg in items:
+        if arg == "--baseline-ref":
+            ref = next(items, "")
+        elif arg.startswith("--baseline-ref="):
+            ref = arg.partition("=")[2]
+        else:
+            rest.append(arg)
+    return rest, ref
+
+
+def _prepare_baseline(project: Path, ref: Optional[str], request: InstallRequest) -> "Optional[BaselineInstall]":
+    from readiness.model.errors import UsageError
+    from readiness.run import baseref
+
+    if ref is None:
+        return None
+    try:
+        return baseref.prepare(project, ref, request, project / BASELINE_TREES)
+    except UsageError as exc:  # as validate does: the message and 2, before anything is built
+        print(f"readiness: error: {exc}", file=sys.stderr, flush=True)
+        raise SystemExit(2) from None
 
 
 def _preflight(project: Path, rules: Policy, request: InstallRequest) -> None:
@@ -178,44 +209,6 @@ def _preflight(project: Path, rules: Policy, request: InstallRequest) -> None:
     except UsageError as exc:  # as validate does: the message and 2, before anything is built
         print(f"readiness: error: {exc}", file=sys.stderr, flush=True)
         raise SystemExit(2) from None
-
-
-def install(session: "object", request: InstallRequest, log: Path) -> None:
-    """Install the request, unless this reused environment already has exactly this install.
-
-    The target (when editable) and readiness are installed in place, so their sources are live;
-    what needs a reinstall is a change to the install itself: the request, or a file it names.
-    A fresh environment has no stamp and always installs.
-    """
-    import nox
-
-    assert isinstance(session, nox.Session)
-    digest = request.digest(live=True)
-    stamp = Path(str(session.virtualenv.location)) / STAMP
-    if stamp.is_file() and stamp.read_text(encoding="utf-8") == digest:
-        session.log("readiness: the environment already has this install; skipping it")
-        return
-    exact: List[str] = []
-    if stamp.is_file():  # a package the target no longer asks for must not make a check pass
-        why = ("readiness: the install request changed since this environment was built (an extra, group, "
-               "requirement or a file it names); syncing it exactly, removing what is no longer asked for")
-        session.log(why)
-        log.parent.mkdir(parents=True, exist_ok=True)
-        with log.open("a", encoding="utf-8") as sink:  # the cell's own log says why, too
-            sink.write(why + "\n")
-        exact = ["--exact"]
-    session.install(*request.arguments(live=True), *exact)
-    stamp.write_text(digest, encoding="utf-8")
-
-
-def coverage_args(rules: Policy, folder: RunFolder) -> List[str]:
-    """cellrun's options for coverage of the target: one data file per cell in the run folder."""
-    if not rules.coverage.enabled:
-        return []
-    args = ["--coverage-data", str(folder.coverage / "{cell}.coverage")]
-    for package in rules.coverage.source:
-        args += ["--coverage-source", package]
-    return args
 
 
 def cell_environ(project: Path, rules: Policy, folder: RunFolder, cell: str) -> Dict[str, str]:

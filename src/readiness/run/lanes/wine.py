@@ -8,8 +8,9 @@ runs the same suite with that folder on PYTHONPATH, every launch through pipes.
 from __future__ import annotations
 
 import shutil
+import threading
 from pathlib import Path
-from typing import List, Sequence
+from typing import Dict, List
 
 from readiness.model.document import CellState
 from readiness.model.ids import CellId, utc_now
@@ -19,12 +20,13 @@ from readiness.platform import wine
 from readiness.run import cellrun
 from readiness.run.fallback import Missing, log_tail, record
 from readiness.run.folder import RunFolder
-from readiness.run.install import supports
+from readiness.run.install import InstallRequest, supports
 from readiness.run.lanes.base import LanePlan, PlanRequest, RunContext
 
 DEFAULT_PYTHONS = ("3.11", "3.12", "3.13")
 INSTALL_TIMEOUT_S = 900
 STAMP = ".readiness-install"
+_PROVISIONING = threading.Lock()
 
 
 def cell_id(python: str) -> str:
@@ -32,9 +34,10 @@ def cell_id(python: str) -> str:
 
 
 class WineLane:
-    """Cells run by real Windows CPythons under Wine, one after another."""
+    """Cells run by real Windows CPythons under Wine, several at once (one Wine prefix, one wineserver)."""
 
     name = "wine"
+    heavy = True
 
     def plan(self, request: PlanRequest) -> LanePlan:
         """Planned wherever wine is installed (required, then); without wine, recorded not_run with the
@@ -57,25 +60,20 @@ class WineLane:
             plan.cells = cells
         return plan
 
-    def run(self, cells: Sequence[PlannedCell], context: RunContext) -> None:
-        with context.board.ticking():  # the board keeps moving while a Wine cell installs and runs
-            for cell in cells:
-                if not cell.skip_reason:
-                    self._run_cell(cell, context)
-
     def why_missing(self, cell: PlannedCell, folder: RunFolder) -> Missing:
         if cell.skip_reason:
             return Missing(CellState.NOT_RUN, cell.skip_reason)
         return Missing(CellState.NOT_RUN, "the cell never started (the run stopped before it)")
 
-    def _run_cell(self, cell: PlannedCell, context: RunContext) -> None:
+    def run_cell(self, cell: PlannedCell, context: RunContext) -> None:
         try:
-            py = wine.provision(cell.python, context.environ, progress=None)
+            with _PROVISIONING:  # one at a time: they share the Wine prefix and its first start
+                py = wine.provision(cell.python, context.environ, progress=None)
         except wine.WineError as exc:
             cell.skip_reason = str(exc)  # a not_run document, with the reason
             return
         try:
-            run_cell(cell, py, context)
+            run_under_wine(cell, py, context)
         except wine.WineError as exc:
             _record(context, cell, Missing(CellState.CRASHED, f"the Wine cell failed to run: {exc}"))
 
@@ -84,7 +82,7 @@ def site_folder(context: RunContext, cell: PlannedCell) -> Path:
     return context.project / ".nox" / f"wine-{cell.python}" / "site"
 
 
-def run_cell(cell: PlannedCell, py: wine.WinePython, context: RunContext) -> None:
+def run_under_wine(cell: PlannedCell, py: wine.WinePython, context: RunContext) -> None:
     """Install, run the suite under Wine, and make sure the cell ends with a document.
 
     With coverage sources the suite runs under `coverage run` as in a native cell (coverage's
@@ -97,18 +95,21 @@ def run_cell(cell: PlannedCell, py: wine.WinePython, context: RunContext) -> Non
     folder.mark_building(cell.id)
     started = utc_now()
     try:
-        install(py, site_folder(context, cell), context, log)
+        install(py, site_folder(context, cell), context.install, log)
     except wine.WineError as exc:
         _record(context, cell, Missing(CellState.CRASHED, f"the cell's packages could not be installed: {exc}"))
         return
     launch_env = dict(context.environ, **folder.cell_environ(cell.id), READINESS_OUT=wine.to_windows_path(doc))
+    launch_env.update(_baseline(py, cell, context, log))
     launch_env["READINESS_PROGRESS"] = wine.to_windows_path(folder.progress(cell.id))
     # The run's timing lock, as a Windows path: Wine's file locks are POSIX record locks on Linux,
     # so a timed check under Wine and one in a native cell take turns.
     launch_env["READINESS_LOCK"] = wine.to_windows_path(folder.timing_lock)
     measure = _coverage_run(context, cell)
+    argv = ["-m", *measure, "pytest", *context.suite, *context.pytest_args, "-p", "no:cacheprovider"]
+    cellrun.log_note(log, f"readiness: {py.executable} {' '.join(argv)}")  # what ran
     try:
-        code = wine.run(py, ["-m", *measure, "pytest", *context.suite, *context.pytest_args, "-p", "no:cacheprovider"],
+        code = wine.run(py, argv,
                         wine.Launch(env=launch_env, cwd=context.project, timeout=context.timeout,
                                     pythonpath=[site_folder(context, cell)]), log_path=log)
     except wine.WineTimeout:
@@ -126,19 +127,18 @@ def run_cell(cell: PlannedCell, py: wine.WinePython, context: RunContext) -> Non
         _record_coverage(py, cell, context, log)
 
 
-def install(py: wine.WinePython, site: Path, context: RunContext, log: Path) -> None:
-    """Carry out the install request into the cell's target folder.
+def install(py: wine.WinePython, site: Path, request: InstallRequest, log: Path) -> None:
+    """Carry out the install request into a target folder of the cell.
 
     A target folder keeps what it has, so one whose request changed (a requirement or extra
     added or removed, a constraints or requirements file edited) is emptied first; the local
     projects (the target, readiness) are rebuilt on every run so a warm cell never judges
     yesterday's sources.
     """
-    request = context.install
     digest = request.digest(live=False)
-    stamp = site.parent / STAMP
+    stamp = site.parent / f"{site.name}{STAMP}"
     if site.exists() and not (stamp.is_file() and stamp.read_text(encoding="utf-8") == digest):
-        _note(log, f"readiness: the install request changed since {site} was filled; installing afresh")
+        cellrun.log_note(log, f"readiness: the install request changed since {site} was filled; installing afresh")
         shutil.rmtree(site)
     reinstall: List[str] = []
     for name in request.local_projects():
@@ -148,9 +148,18 @@ def install(py: wine.WinePython, site: Path, context: RunContext, log: Path) -> 
     write_text(stamp, digest)
 
 
-def _note(log: Path, text: str) -> None:
-    with log.open("ab") as sink:
-        sink.write(f"{text}\n".encode())
+def _baseline(py: wine.WinePython, cell: PlannedCell, context: RunContext, log: Path) -> Dict[str, str]:
+    """--baseline-ref: the target at the ref in a target folder of its own beside the cell's; the
+    same Windows interpreter runs it with that folder on PYTHONPATH instead."""
+    if context.baseline is None:
+        return {}
+    site = site_folder(context, cell).with_name("site-baseline")
+    cellrun.log_note(log, f"readiness: the baseline, {context.baseline.base.label()}, in {site}")
+    try:
+        install(py, site, context.baseline.request, log)
+    except wine.WineError as exc:
+        return context.baseline.failed(f"{exc} (logs/{log.name} has the whole output)")
+    return context.baseline.environ(wine.to_windows_path(py.executable), pythonpath=wine.to_windows_path(site))
 
 
 def _coverage_data(context: RunContext, cell: PlannedCell) -> "tuple[Path, Path]":

@@ -1,0 +1,123 @@
+"""A native cell's environment: the uv virtual environment of its `checks-X.Y` nox session
+(`.nox/checks-X-Y`), built and filled the same way whether validate or the session does it.
+
+validate builds it itself (no nox process per cell: README, "Performance"); the session lets nox
+create it and then installs through `install` here, so both leave the same environment and stamp.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+from typing import Dict, List, Mapping, Optional
+
+from readiness.model.errors import ReadinessError
+from readiness.model.output import write_text
+from readiness.platform import process, tools
+from readiness.run.cellrun import log_note
+from readiness.run.install import InstallRequest
+
+STAMP = ".readiness-install"  # the digest of the install this environment holds
+INSTALL_TIMEOUT_S = 1800
+
+
+class BuildFailed(ReadinessError):
+    """The environment could not be created or the install request could not be carried out."""
+
+
+def location(project: Path, python: str) -> Path:
+    """Where nox keeps the `checks-X.Y` session's environment (nox turns `.` into `-`)."""
+    return project / ".nox" / f"checks-{python.replace('.', '-')}"
+
+
+def interpreter(env: Path) -> Path:
+    """The environment's own python."""
+    return env / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+
+
+def environ(env: Path, base: Mapping[str, str]) -> Dict[str, str]:
+    """`base` with the environment activated, as nox runs a session's commands."""
+    bin_dir = interpreter(env).parent
+    activated = dict(base, VIRTUAL_ENV=str(env), PATH=os.pathsep.join([str(bin_dir), base.get("PATH", "")]))
+    activated.pop("PYTHONHOME", None)
+    return activated
+
+
+def ensure(env: Path, python: str, base_interpreter: Optional[str], log: Path, base: Mapping[str, str]) -> bool:
+    """Create the environment for Python X.Y unless one made from the same interpreter is there;
+    whether it was (re)created (a new one holds no install yet)."""
+    if _reusable(env, python, base_interpreter):
+        return False
+    log_note(log, f"readiness: creating the environment {env.name} for Python {python}")
+    shutil.rmtree(env, ignore_errors=True)
+    argv = [*tools.uv_command(), "venv", "--quiet", "--python", base_interpreter or python, str(env)]
+    _checked(argv, log, base, f"creating the environment {env.name}")
+    return True
+
+
+def _reusable(env: Path, python: str, base_interpreter: Optional[str]) -> bool:
+    """Made by uv from this X.Y (and from this interpreter's folder, when known), and still runnable."""
+    config = _pyvenv_cfg(env)
+    if not interpreter(env).exists() or "uv" not in config:
+        return False
+    if not config.get("version_info", "").startswith(f"{python.rstrip('t')}."):
+        return False
+    if base_interpreter is None:
+        return True
+    home = Path(config.get("home", ""))
+    return _same(home, Path(base_interpreter).parent)
+
+
+def _same(a: Path, b: Path) -> bool:
+    try:
+        return a.resolve() == b.resolve()
+    except OSError:
+        return False
+
+
+def _pyvenv_cfg(env: Path) -> Dict[str, str]:
+    try:
+        text = (env / "pyvenv.cfg").read_text(encoding="utf-8")
+    except OSError:
+        return {}
+    pairs = (line.partition("=") for line in text.splitlines())
+    return {key.strip(): value.strip() for key, sep, value in pairs if sep}
+
+
+def install(env: Path, request: InstallRequest, log: Path, base: Mapping[str, str]) -> None:
+    """Carry out the install request, unless the environment already holds exactly this install.
+
+    The target (when editable) and readiness are installed in place, so their sources are live;
+    what needs a reinstall is a change to the install itself: the request, or a file it names.
+    An environment whose request changed is synced exactly: a package the target no longer asks
+    for must not make a check pass.
+    """
+    digest = request.digest(live=True)
+    stamp = env / STAMP
+    held = stamp.read_text(encoding="utf-8") if stamp.is_file() else None
+    if held == digest:
+        log_note(log, "readiness: the environment already has this install")
+        return
+    exact: List[str] = []
+    if held is not None:
+        log_note(log, "readiness: the install request changed since this environment was built (an extra, group, "
+              "requirement or a file it names); syncing it exactly, removing what is no longer asked for")
+        exact = ["--exact"]
+    argv = [*tools.uv_command(), "pip", "install", "--python", str(interpreter(env)),
+            *request.arguments(live=True), *exact]
+    stamp.unlink(missing_ok=True)  # an install that stops half way leaves no stamp
+    _checked(argv, log, environ(env, base), "installing the cell's packages")
+    write_text(stamp, digest)
+
+
+def _checked(argv: List[str], log: Path, env: Mapping[str, str], what: str) -> None:
+    """Run a build step, its output in the cell's log; BuildFailed with what it said last on failure."""
+    log_note(log, "readiness: " + " ".join(argv))
+    said = process.Capture(limit=8192)  # redacted, as the log is
+    with log.open("ab") as sink:
+        code = process.run(argv, process.Options(env=env, timeout=INSTALL_TIMEOUT_S, what=what),
+                           [process.file_sink(sink), said])
+    if code != 0:
+        last = [line.strip() for line in said.text().splitlines() if line.strip()][-6:]
+        raise BuildFailed(f"{what} failed (`{' '.join(argv[1:3])}` exited with code {code}): " + " | ".join(last))

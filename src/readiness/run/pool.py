@@ -1,0 +1,99 @@
+"""The run's cell pool: every lane's cells through one set of `-j` slots, a worker thread per slot.
+
+The lanes' cells share the slots (README, "Options of `nox -s validate`": `-j`); each cell's
+programs run in their own process groups, so a worker thread mostly waits. Ctrl-C or SIGTERM
+reaches the main thread, which stops every worker through `process.cancellable`: each cell's
+pytest gets SIGINT and a moment to write what it saw, then its group is killed.
+"""
+
+from __future__ import annotations
+
+import collections
+import threading
+from typing import Deque, List, Optional, Sequence, Tuple
+
+from readiness.model.plan import PlannedCell
+from readiness.platform import process
+from readiness.run.lanes.base import Lane, RunContext
+
+Task = Tuple[Lane, PlannedCell]
+REFRESH_S = 0.5
+
+
+class CellPool:
+    """Runs tasks on `jobs` worker threads; a failure or an interrupt stops the others."""
+
+    def __init__(self, tasks: Sequence[Task], context: RunContext, jobs: int) -> None:
+        self._queue: Deque[Task] = collections.deque(tasks)
+        self._lock = threading.Lock()
+        self._context = context
+        self.stop = threading.Event()
+        self.failures: List[BaseException] = []
+        count = max(1, min(jobs, len(tasks)))
+        self._running = count
+        self._all_done = threading.Event()
+        self._workers = [threading.Thread(target=self._work, name=f"cell-{i}", daemon=True) for i in range(count)]
+
+    def run(self) -> bool:
+        """Run every task; whether the run was interrupted. A worker's failure is raised here, once
+        every worker has stopped."""
+        for worker in self._workers:
+            worker.start()
+        interrupted = False
+        try:
+            self._wait()
+        except KeyboardInterrupt:  # Ctrl-C or SIGTERM: stop every cell, then say so
+            interrupted = True
+            self.stop.set()
+            self._wait(patient=True)
+        if self.failures:
+            raise self.failures[0]
+        return interrupted
+
+    def _next(self) -> Optional[Task]:
+        with self._lock:
+            return None if self.stop.is_set() or not self._queue else self._queue.popleft()
+
+    def _work(self) -> None:
+        try:
+            self._work_through()
+        finally:
+            with self._lock:
+                self._running -= 1
+                if self._running == 0:
+                    self._all_done.set()
+
+    def _work_through(self) -> None:
+        with process.cancellable(self.stop):
+            task = self._next()
+            while task is not None:
+                lane, cell = task
+                try:
+                    lane.run_cell(cell, self._context)
+                except KeyboardInterrupt:  # stopped from the main thread
+                    return
+                except BaseException as exc:  # handed to the main thread: never lost with the thread
+                    self.failures.append(exc)
+                    self.stop.set()
+                    return
+                task = self._next()
+
+    def _wait(self, patient: bool = False) -> None:
+        """Until every worker has ended, refreshing the board; `patient`: a second Ctrl-C does not
+        cut the wait short (the cells are being stopped). Waits on an event, never on
+        Thread.join: a signal arriving during join() can mark a running thread as ended (3.9-3.12)."""
+        while True:
+            try:
+                if self._all_done.wait(REFRESH_S):
+                    break
+                self._context.board.refresh()
+            except KeyboardInterrupt:
+                if not patient:
+                    raise
+        self._context.board.refresh()
+
+
+def ordered(tasks: Sequence[Task]) -> List[Task]:
+    """The heavy lanes' cells first (a Wine cell takes longest), each lane's in plan order: the
+    longest cells start first, so the run ends soonest."""
+    return sorted(tasks, key=lambda task: not task[0].heavy)
