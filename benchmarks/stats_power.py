@@ -9,16 +9,19 @@ Two steps:
         A B / B A, each sample with its timestamp), in blocks of pairs alternating quiet and busy
         (a busy loop in another process on the other core), and writes
         benchmarks/data/startup_pairs.json. Both environments hold the same demo: the true ratio is 1.
-        Each sample is the process's wall time (what sample_command times), and beside it the time
-        the child measured itself from its first line to its last (interpreter start-up excluded).
-    python benchmarks/stats_power.py [--rounds 2000] [--budget 5] [--timing wall|inproc] [--warmup 0]
+        Each sample is timed as sample_paired times it (readiness.cell.measure.time_command: the
+        wall time, and how much of it the process waited for a CPU), and beside that the time the
+        child measured itself (interpreter start-up excluded) and its CPU time.
+    python benchmarks/stats_power.py [--rounds 2000] [--budget 5] [--timing own|wall|inproc|cpu]
+                                     [--warmup 0] [--centre] [--n N]
         resamples whole recorded pairs (current and baseline side together, i.i.d. with
         replacement from one condition), multiplies the current side by a known shift (0, 2, 5
         and 10 %), takes pairs until readiness.cell.paired.paired_settled stops them or n is
         reached (as sample_paired does), judges them with the verdict's own function
         (readiness.judge.paired.paired_change) and prints, for each n and condition, the rates of
         NO-GO at +10 %, PASS at 0 % and NO-GO at 0 % (false NO-GO), the mean pairs and seconds
-        a cell spends, and the smallest n that reaches both targets.
+        a cell spends (wall time), and the smallest n that reaches both targets. `own` (the
+        default) is what sample_paired compares: the wall time less the wait for a CPU.
 
 Targets: NO-GO at +10 % >= 90 %, PASS at 0 % with the +5 % budget >= 80 %, false NO-GO <= 1 %.
 """
@@ -195,6 +198,18 @@ def load_pools(path: Path, timing: str, warmup: int) -> Dict[str, List[Side]]:
     return {name: pool for name, pool in pools.items() if pool}
 
 
+def centred(pools: Dict[str, List[Side]]) -> Dict[str, List[Side]]:
+    """Each pool with its current side divided by the pool's median ratio: both environments hold the
+    same demo, so the recorded median's distance from 1 is taken as chance and the shifts become exact."""
+    import statistics
+
+    result = {}
+    for name, pool in pools.items():
+        median = statistics.median(c / b for c, b, _ in pool)
+        result[name] = [(c / median, b, cost) for c, b, cost in pool]
+    return result
+
+
 def _timed(pair: Dict[str, Any], side: str, timing: str) -> float:
     """One side's sample as `timing` takes it: "own" is the wall time less the wait for a CPU (what
     sample_paired compares), "wall" the wall time alone, "inproc" and "cpu" the child's figures."""
@@ -291,13 +306,17 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("--timing", choices=["own", "wall", "inproc", "cpu"], default="own")
     parser.add_argument("--warmup", type=int, default=0, help="pairs left out at the start of each block")
     parser.add_argument("--n", type=int, default=0, help="also print the rates by shift at this n")
+    parser.add_argument("--centre", action="store_true", help="centre each condition's median ratio on 1 first")
     args = parser.parse_args(argv)
     if args.command == "record":
         record(args.pairs, args.block, args.venvs, args.python, args.data)
         return 0
     pools = load_pools(args.data, args.timing, args.warmup)
+    if args.centre:
+        pools = centred(pools)
     describe(pools)
-    print(f"\ntiming: {args.timing}; budget +{args.budget:g} %; {args.rounds} simulated cells per row\n")
+    centre = ", each condition centred on a median ratio of 1" if args.centre else ""
+    print(f"\ntiming: {args.timing}{centre}; budget +{args.budget:g} %; {args.rounds} simulated cells per row\n")
     table(pools, args.rounds, args.budget)
     if args.n:
         shifts(pools, args.n, args.rounds, args.budget)

@@ -20,7 +20,7 @@ from readiness.measure import machine_load, summarize
 STARTUP_BUDGET_S = 15.0
 # The most pairs (or samples, without a baseline ref): the smallest count at which the power
 # benchmark (benchmarks/stats_power.py, README "Paired measurement") reaches its targets.
-STARTUP_PAIRS = 30
+STARTUP_PAIRS = 120
 PROBE = """
 import sys
 from starlette.testclient import TestClient

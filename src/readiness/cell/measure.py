@@ -117,8 +117,11 @@ def time_command(argv: Sequence[str], env: Optional[Mapping[str, str]] = None, t
         waiter.join(timeout)
         if waiter.is_alive():
             proc.kill()
+            for thread in [waiter] + [drain for drain, _ in drains]:
+                thread.join(_AFTER_KILL_S)
             raise MeasurementError(f"{_show(argv)} did not finish within {timeout} s")
         returncode = proc.wait()
+        ended = ended or [time.perf_counter()]
         for thread, _ in drains:
             thread.join()
     if returncode != 0:
@@ -127,6 +130,7 @@ def time_command(argv: Sequence[str], env: Optional[Mapping[str, str]] = None, t
     return Timed(ended[0] - started, ended[1] if len(ended) > 1 else None)
 
 
+_AFTER_KILL_S = 5.0  # how long a killed run's exit and pipes are waited for
 # Linux keeps each task's run-queue delay in /proc/<pid>/schedstat (its second field, in ns).
 _SCHEDSTAT = sys.platform.startswith("linux") and Path("/proc/self/schedstat").is_file()
 
@@ -136,7 +140,7 @@ def _exit_of(pid: int, ended: List[float]) -> None:
     ended, and its run-queue delay in seconds when readable."""
     try:
         os.waitid(os.P_PID, pid, os.WEXITED | os.WNOWAIT)
-    except ChildProcessError:  # reaped already: killed past its timeout, and the timing is void
+    except ChildProcessError:  # reaped already (elsewhere, or killed past its timeout): no timing here
         return
     ended.append(time.perf_counter())
     with suppress(OSError, ValueError, IndexError):
@@ -146,7 +150,13 @@ def _exit_of(pid: int, ended: List[float]) -> None:
 def _drain(stream: Optional[IO[bytes]]) -> Tuple[threading.Thread, List[bytes]]:
     """Read a child's pipe to its end in a thread, so a chatty child never blocks on a full pipe."""
     chunks: List[bytes] = []
-    thread = threading.Thread(target=lambda: chunks.append(stream.read()) if stream else None, daemon=True)
+
+    def read() -> None:
+        # A grandchild may hold the pipe open past a timeout, when it is closed under the reader.
+        with suppress(OSError, ValueError):
+            chunks.append(stream.read() if stream else b"")
+
+    thread = threading.Thread(target=read, daemon=True)
     thread.start()
     return thread, chunks
 

@@ -18,7 +18,7 @@ from readiness.model.statistics import PAIRED_METHOD, fewest_for_interval, media
 # The most pairs a timed check takes by default: the smallest count at which the power benchmark
 # (benchmarks/stats_power.py, README "Paired measurement") decides a +10 % change against a +5 %
 # budget, and passes an unchanged target, often enough.
-MAX_PAIRS = 30
+MAX_PAIRS = 120
 MIN_PAIRS = fewest_for_interval(CONFIDENCE)  # 6: the fewest pairs with a two-sided 95 % interval
 
 
