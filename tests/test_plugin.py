@@ -360,6 +360,7 @@ def pytest_sessionfinish(session):
 """
 WRITER_ONLY = {f"readiness.cell.{name}" for name in
                ("recorder", "envdoc", "fingerprint", "target", "outcomes", "sessionend", "progress")}
+DOCUMENT = {"readiness.model.document", "readiness.model.reader"}
 EVIDENCE = {"readiness.cell.evidence", "readiness.cell.measure", "readiness.cell.sampling"}
 
 
@@ -367,9 +368,18 @@ def _modules(pytester: pytest.Pytester, process: str) -> Set[str]:
     return set(json.loads((pytester.path / f"modules-{process}.json").read_text(encoding="utf-8")))
 
 
+def test_a_workers_severities_are_the_documents() -> None:
+    """An xdist worker reads `severity=` without importing the document's `Severity`: the same names."""
+    from readiness.cell.checkinfo import SEVERITIES
+    from readiness.model.document import Severity
+
+    assert {severity.value: severity.value for severity in Severity} == SEVERITIES
+
+
 def test_the_plugin_imports_only_what_the_run_needs(pytester: pytest.Pytester) -> None:
     """pytest imports the plugin in every run: passive, it imports nothing of readiness; the evidence
-    machinery comes when a check asks for it, and an xdist worker leaves out what writes the document."""
+    machinery comes when a check asks for it, and an xdist worker leaves out the document and what
+    writes it."""
     pytester.makeconftest(MODULES_CONFTEST)
     pytester.makepyfile(test_suite="def test_one():\n    pass\n")
     pytester.runpytest_subprocess().assert_outcomes(passed=1)
@@ -378,6 +388,9 @@ def test_the_plugin_imports_only_what_the_run_needs(pytester: pytest.Pytester) -
     pytester.runpytest_subprocess("--readiness-out", "out").assert_outcomes(passed=1)
     writer = _modules(pytester, "controller")
     assert writer >= WRITER_ONLY and not EVIDENCE & writer
+
+    pytester.runpytest_subprocess("-n", "1", "--readiness-out", "out").assert_outcomes(passed=1)
+    assert not (WRITER_ONLY | DOCUMENT | EVIDENCE) & _modules(pytester, "gw0")
 
     pytester.makepyfile(test_suite="def test_one(evidence):\n    evidence['n'] = 1\n")
     pytester.runpytest_subprocess("-n", "1", "--readiness-out", "out").assert_outcomes(passed=1)

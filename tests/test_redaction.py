@@ -85,6 +85,17 @@ def test_planted_secrets_reach_no_file_and_no_output(
         ("secret_key_length = 69", "secret_key_length = 69"),
         ("assert password == expected", "assert password == expected"),
         ("the author wrote a token_count of 5", "the author wrote a token_count of 5"),
+        # Each shape in other cases and forms: the cheap test for a pattern's literal part before
+        # running it must let every one through (case folding, and Unicode folding: U+017F is `s`).
+        ("BEARER   abcdef123456 sent", f"{MASK} sent"),
+        ("Password: hunter2222", f"Password: {MASK}"),
+        ("\u017fecret_key = 'hunter22'", f"\u017fecret_key = '{MASK}'"),
+        ("-----BEGIN OPENSSH PRIVATE KEY-----\nabc\n-----END OPENSSH PRIVATE KEY-----", MASK),
+        ("slack xoxb-1234567890-abc", f"slack {MASK}"),
+        ("sk-abcdefghijklmnopqrstuvwx", MASK),
+        ("jwt eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.abc", f"jwt {MASK}"),
+        ("PAT github_pat_ABCDEFGHIJKLMNOPQRSTUV_1", f"PAT {MASK}"),
+        ("test_check[123]", "test_check[123]"),
     ],
 )
 def test_text_redaction(text: str, expected: str) -> None:

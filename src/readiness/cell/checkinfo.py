@@ -3,18 +3,18 @@ title, category, severity, platforms), read and validated once per collected ite
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any, Dict, Iterable, List, Mapping, Optional
 
 import pytest
-
-from readiness.model.document import Severity
 
 PLATFORMS = ("linux", "windows", "macos")
 # sys.platform's names are taken too, and recorded as the names above.
 PLATFORM_ALIASES = {"win32": "windows", "darwin": "macos"}
 _FIELDS = frozenset({"id", "title", "category", "severity", "platforms"})
-_SEVERITIES = frozenset(s.value for s in Severity)
+# The document's severities (`readiness.model.document.Severity`) by name: an xdist worker, which
+# writes no document, reads the markers without importing it.
+SEVERITIES = {"critical": "critical", "major": "major", "minor": "minor", "info": "info"}
 
 
 @dataclass(frozen=True)
@@ -26,19 +26,20 @@ class CheckInfo:
     nodeid: str
     title: str
     category: str = "general"
-    severity: Severity = Severity.MAJOR
+    severity: str = "major"  # one of SEVERITIES
     platforms: Optional[List[str]] = None
     applicable: bool = True
 
     def to_dict(self) -> Dict[str, Any]:
         """Plain JSON data: xdist workers hand their collection to the controller this way."""
-        data = asdict(self)
-        data["severity"] = self.severity.value
-        return data
+        platforms = None if self.platforms is None else list(self.platforms)
+        return {"id": self.id, "nodeid": self.nodeid, "title": self.title, "category": self.category,
+                "severity": self.severity, "platforms": platforms, "applicable": self.applicable}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> CheckInfo:
-        return cls(**{**data, "severity": Severity(data["severity"])})
+        return cls(data["id"], data["nodeid"], data["title"], data["category"], data["severity"],
+                   data["platforms"], data["applicable"])
 
     @classmethod
     def fallback(cls, nodeid: str) -> CheckInfo:
@@ -49,18 +50,21 @@ class CheckInfo:
 def check_info(item: pytest.Item, cell_os: str) -> CheckInfo:
     """The marker's fields for one item, defaults filled, validated; raises UsageError."""
     fields = _marker_fields(item)
-    severity = fields.get("severity", Severity.MAJOR.value)
-    if severity not in _SEVERITIES:
+    nodeid = item.nodeid
+    if not fields:  # most tests: a check with the defaults
+        return CheckInfo(id=nodeid, nodeid=nodeid, title=str(_docstring_title(item) or item.name))
+    severity = fields.get("severity", "major")
+    if severity not in SEVERITIES:
         raise pytest.UsageError(
-            f"{item.nodeid}: severity={severity!r} is not one of critical, major, minor, info"
+            f"{nodeid}: severity={severity!r} is not one of critical, major, minor, info"
         )
     platforms = _platforms(item, fields.get("platforms"))
     return CheckInfo(
         id=_check_id(item, fields.get("id")),
-        nodeid=item.nodeid,
+        nodeid=nodeid,
         title=str(fields.get("title") or _docstring_title(item) or item.name),
         category=str(fields.get("category") or "general"),
-        severity=Severity(severity),
+        severity=SEVERITIES[severity],
         platforms=platforms,
         applicable=platforms is None or cell_os in platforms,
     )
@@ -73,6 +77,8 @@ def _marker_fields(item: pytest.Item) -> Dict[str, Any]:
             raise pytest.UsageError(f"{item.nodeid}: @pytest.mark.check takes keyword arguments only")
         for key, value in marker.kwargs.items():
             fields.setdefault(key, value)
+    if not fields:
+        return fields
     unknown = set(fields) - _FIELDS
     if unknown:
         raise pytest.UsageError(

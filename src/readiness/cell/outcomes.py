@@ -16,6 +16,7 @@ from readiness.model.document import LONGREPR_LIMIT, MESSAGE_LIMIT, CheckRecord,
 
 # pytest-xdist reports a check whose worker died while running it in this phase.
 CRASHED_PHASE = "???"
+_SEVERITY = {severity.value: severity for severity in Severity}  # a check info's severity, as the document's
 
 
 class Tally:
@@ -40,13 +41,19 @@ class Tally:
         if isinstance(attached, dict):
             self.evidence = attached.get("evidence", self.evidence)
             self.measurements = attached.get("measurements", self.measurements)
-        if str(report.outcome) == "rerun":  # pytest-rerunfailures' own outcome
+        result, when = str(report.outcome), report.when
+        if result == "rerun":  # pytest-rerunfailures' own outcome
             self.attempts += 1
             if self.first_failure is None:
                 self.first_failure = bounded(redactor.text(report.longreprtext), LONGREPR_LIMIT)
             return
-        if report.when in ("call", CRASHED_PHASE) or (report.when == "setup" and not report.passed):
+        if result == "passed" and (when == "setup" or when == "teardown"):
+            return  # most reports: a phase around the check that passed says nothing of it
+        if when in ("call", CRASHED_PHASE) or (when == "setup" and not report.passed):
             self.attempts += 1
+        if result == "passed" and when == "call" and self.outcome is None and _plain_pass(report):
+            self.outcome = Outcome.PASSED  # what phase_outcome says, and no message or longrepr
+            return
         outcome = phase_outcome(report, self.info)
         if outcome is not None and (self.outcome is None or outcome.rank < self.outcome.rank):
             self.outcome = outcome
@@ -68,7 +75,7 @@ class Tally:
             nodeid=self.info.nodeid,
             title=redactor.text(self.info.title),
             category=self.info.category,
-            severity=self.info.severity,
+            severity=_SEVERITY[self.info.severity],
             platforms=self.info.platforms,
             attempts=self.attempts,
             duration_s=round(self.duration, 6),
@@ -76,8 +83,14 @@ class Tally:
             longrepr=self.longrepr,
             first_failure=self.first_failure,
             evidence=self.evidence,
-            measurements={name: Measurement.from_dict(m) for name, m in self.measurements.items()},
+            measurements={name: Measurement.from_dict(m) for name, m in self.measurements.items()}
+            if self.measurements else {},
         )
+
+
+def _plain_pass(report: pytest.TestReport) -> bool:
+    """A call that passed with nothing to say: no expected failure, no failure text."""
+    return report.longrepr is None and not hasattr(report, "wasxfail")
 
 
 def phase_outcome(report: pytest.TestReport, info: CheckInfo) -> Optional[Outcome]:
@@ -139,7 +152,7 @@ def deselected_record(info: CheckInfo) -> CheckRecord:
     """A check that `-k`, `-m` or a plugin left out of this run."""
     return CheckRecord(
         id=info.id, outcome=Outcome.DESELECTED, nodeid=info.nodeid, title=info.title,
-        category=info.category, severity=info.severity, platforms=info.platforms, attempts=0,
+        category=info.category, severity=_SEVERITY[info.severity], platforms=info.platforms, attempts=0,
         message="deselected (-k, -m or a plugin)",
     )
 

@@ -54,6 +54,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", MARKER_HELP)
+    _import_without_assertion_rewriting(config)
     out = config.getoption("readiness_out") or os.environ.get("READINESS_OUT")
     if not out:
         return
@@ -91,6 +92,27 @@ def _worker_collector(config: pytest.Config) -> Any:
 
         cell_os = CellRun.start().os
     return Collector(config, cell_os)
+
+
+def _import_without_assertion_rewriting(config: pytest.Config) -> None:
+    """Let readiness' modules import as any library's, not through pytest's assertion rewriting.
+
+    pytest rewrites the asserts of every module of a plugin's distribution, and reads each one
+    back from a cache of its own much more slowly than Python reads bytecode: about a third of
+    what the plugin cost a run. The asserts here guard readiness' own invariants; no check's
+    failure message comes from them. Best effort: where pytest keeps its marks differs between
+    versions, and anything unexpected leaves rewriting as it was.
+    """
+    hook = getattr(config.pluginmanager, "rewrite_hook", None)
+    marked = getattr(hook, "_must_rewrite", None)
+    if not isinstance(marked, set):
+        return
+    ours = {name for name in marked if name == "readiness" or name.startswith("readiness.")}
+    marked.difference_update(ours)
+    decided = getattr(hook, "_marked_for_rewrite_cache", None)
+    if ours and isinstance(decided, dict):
+        for name in [name for name in decided if name == "readiness" or name.startswith("readiness.")]:
+            del decided[name]
 
 
 @pytest.fixture

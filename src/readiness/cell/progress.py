@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import time
 from pathlib import Path
 from typing import Dict, Optional
 
+from readiness.cell.handoff import replace_text
 from readiness.model.document import Outcome
 from readiness.model.output import write_text
 
@@ -42,26 +42,14 @@ class Progress:
     def write(self, final: bool) -> None:
         if self.path is None:
             return
-        first = self.last_write == 0.0
         self.last_write = time.monotonic()
         text = json.dumps({
             "cell": self.cell_id, "total": self.total, "done": self.done,
             "counts": self.counts, "final": final,
         })
-        with contextlib.suppress(OSError):  # the board is a convenience; the document is what counts
-            if final or first:  # write_text makes a missing folder, and waits for the disk
-                write_text(self.path, text)
-            else:
-                _replace_quickly(self.path, text)
-
-
-def _replace_quickly(path: Path, text: str) -> None:
-    """Replace the file in one step, as `write_text` does, without waiting for the disk (no fsync):
-    it is rewritten within a second, and the first and last writes go through `write_text`."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(path)
-    except OSError:
-        tmp.unlink(missing_ok=True)
-        raise
+        try:
+            replace_text(self.path, text)
+        except OSError:  # Windows refuses to replace a file the board has open: once more, waiting
+            with contextlib.suppress(OSError):  # the board is a convenience; the document is what counts
+                if final:
+                    write_text(self.path, text)

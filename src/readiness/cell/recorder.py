@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Set
+from typing import Any, Dict, List, Optional, Set, Tuple
 
 import pytest
 
@@ -32,6 +32,7 @@ class Recorder(Collector):
         self.stop = Stop()
         self.interrupted_workers: Set[str] = set()
         self.collect_folder: Optional[Path] = None
+        self.collections_read: Dict[str, Tuple[int, int]] = {}  # the xdist workers' files, as read
         self.under_xdist = False
         self.written = ""
         self.progress = Progress(os.environ.get("READINESS_PROGRESS"), self.cell.cell_id)
@@ -89,7 +90,7 @@ class Recorder(Collector):
 
     def merge_worker_collection(self, folder: Path) -> None:
         """Take in what the xdist workers wrote they collected, before running any check."""
-        infos, deselected = xdist.read_collections(folder)
+        infos, deselected = xdist.read_collections(folder, self.collections_read)
         self.infos.update(infos)
         self.deselected.update(deselected)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from typing import Any, Dict, Iterable, List, Mapping
+from typing import Any, AnyStr, Dict, Generic, Iterable, List, Mapping, Optional
 
 MASK = "[REDACTED]"
 # Values shorter than this are too common to replace wherever they appear.
@@ -20,13 +20,30 @@ _SECRET_WORDS = (
     r"secret|passw(?:or)?d|passwd|passphrase|token|api[_-]?key|apikey|private[_-]?key|credential"
     r"|auth(?!or)|session[_-]?key|access[_-]?key|signing[_-]?key|cookie|dsn|bearer|salt"
 )
-SECRET_NAME = re.compile(rf"(?i)({_SECRET_WORDS})")
+
+
+class _Lazy(Generic[AnyStr]):
+    """A regular expression compiled when first used: most text never needs the costly ones
+    (see `_may_name_secret` and the like), and a run that never needs one does not compile it."""
+
+    def __init__(self, source: AnyStr) -> None:
+        self.source: AnyStr = source
+        self._compiled: Optional[re.Pattern[AnyStr]] = None
+
+    @property
+    def compiled(self) -> re.Pattern[AnyStr]:
+        if self._compiled is None:
+            self._compiled = re.compile(self.source)
+        return self._compiled
+
+
+_SECRET_NAME = _Lazy(rf"(?i)({_SECRET_WORDS})")
 # Keys that describe a secret without holding it.
-_DESCRIBING_SUFFIX = re.compile(
+_DESCRIBING_SUFFIX = _Lazy(
     r"(?i)[_-]?(length|len|count|size|bits|present|set|configured|enabled|required|type|algorithm|source|name|names|header)$"
 )
-_URL_CREDENTIALS = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)([^\s:/@'\"]*):([^\s@/'\"]+)@")
-_TOKEN_SHAPES = re.compile(
+_URL_CREDENTIALS = _Lazy(r"(?i)\b([a-z][a-z0-9+.-]*://)([^\s:/@'\"]*):([^\s@/'\"]+)@")
+_TOKEN_SHAPES = _Lazy(
     r"-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z ]*PRIVATE KEY-----|\Z)"
     r"|\bgh[pousr]_[A-Za-z0-9]{20,}"
     r"|\bgithub_pat_[A-Za-z0-9_]{20,}"
@@ -38,46 +55,48 @@ _TOKEN_SHAPES = re.compile(
 )
 # `password=hunter2`, `"api_key": "abc"`, `secret_key  = 'a b c'` (as --showlocals prints it).
 # A quoted value runs to its closing quote, spaces and escaped quotes included.
-_ASSIGNMENT = re.compile(
+_ASSIGNMENT = _Lazy(
     rf"(?i)(\b[\w.-]*(?:{_SECRET_WORDS})[\w.-]*)(['\"]?\s*(?:=(?!=)|:)\s*)(b?['\"]?)(?!\[REDACTED\])"
     r"((?<=')(?:[^'\\\n]|\\.)+|(?<=\")(?:[^\"\\\n]|\\.)+|[^'\"\s,;}\])]+)"
 )
 
-
-# For each pattern, literal parts one of which every match contains, lowercase where the pattern
-# ignores case. In ASCII text (?i) is plain ASCII case folding, so text without any of them cannot
-# match; other text takes the pattern itself (Unicode folding: U+017F, the long s, matches `s`).
+# Before a costly pattern runs: literal parts one of which each of its matches contains, lowercase
+# where the pattern ignores case. In ASCII text (?i) is plain ASCII case folding, so text without
+# any of them cannot match; other text takes the pattern itself (Unicode folding: U+017F, the
+# long s, matches `s`). A URL credential always holds `://`.
 _SECRET_WORD_PARTS = re.compile("secret|passw|passphrase|token|api|private|credential|auth|session|access"
                                 "|signing|cookie|dsn|bearer|salt")
 _TOKEN_MARKS = re.compile("-----BEGIN |gh|github_pat_|AKIA|xox|sk-|eyJ")
 
 
-def _may_match(pattern: re.Pattern[str], text: str) -> bool:
-    """False only when `pattern` (_ASSIGNMENT, _URL_CREDENTIALS or _TOKEN_SHAPES) cannot match `text`."""
-    if pattern is _URL_CREDENTIALS:
-        return "://" in text
-    if not text.isascii():
-        return True
-    if pattern is _TOKEN_SHAPES:
-        return _TOKEN_MARKS.search(text) is not None or "bearer" in text.lower()
-    return _SECRET_WORD_PARTS.search(text.lower()) is not None
+def _may_name_secret(text: str) -> bool:
+    """False only when neither `_SECRET_NAME` nor `_ASSIGNMENT` can match `text`."""
+    return not text.isascii() or _SECRET_WORD_PARTS.search(text.lower()) is not None
+
+
+def _may_hold_token(text: str) -> bool:
+    """False only when `_TOKEN_SHAPES` cannot match `text`."""
+    return not text.isascii() or _TOKEN_MARKS.search(text) is not None or "bearer" in text.lower()
 
 
 def looks_secret(name: str) -> bool:
     """True when a key or variable name says it holds a secret."""
-    return bool(SECRET_NAME.search(name)) and not _DESCRIBING_SUFFIX.search(name)
+    if not _may_name_secret(name):
+        return False
+    return bool(_SECRET_NAME.compiled.search(name)) and not _DESCRIBING_SUFFIX.compiled.search(name)
 
 
 def secret_env_values(environ: Mapping[str, str] = os.environ) -> List[str]:
     """The values of environment variables whose names look secret, plus URL passwords."""
     values = [v for k, v in environ.items() if looks_secret(k) and _could_be_secret(v)]
     for value in environ.values():
-        values.extend(m.group(3) for m in _URL_CREDENTIALS.finditer(value))
+        if "://" in value:
+            values.extend(m.group(3) for m in _URL_CREDENTIALS.compiled.finditer(value))
     return values
 
 
 _NOT_SECRET_VALUES = frozenset({"true", "false", "yes", "no", "none", "null", "on", "off"})
-_FILE_PATH = re.compile(r"(?:/|[A-Za-z]:[\\/])[^\s]*")
+_FILE_PATH = _Lazy(r"(?:/|[A-Za-z]:[\\/])[^\s]*")
 
 
 def _could_be_secret(value: str) -> bool:
@@ -86,7 +105,7 @@ def _could_be_secret(value: str) -> bool:
     return (
         len(value) >= MIN_SECRET_LENGTH
         and value.lower() not in _NOT_SECRET_VALUES
-        and not _FILE_PATH.fullmatch(value)
+        and not _FILE_PATH.compiled.fullmatch(value)
     )
 
 
@@ -119,24 +138,24 @@ class Redactor:
         """`text` with every secret replaced by the mask; assigned secrets are learnt first."""
         if not text:
             return text  # nothing to search: the common case of a check that printed nothing
-        # Each pattern runs only where its literal part is in the text (`_may_match`): the same
-        # result, without the costly search through the common text that has none.
-        if _may_match(_ASSIGNMENT, text):
-            self.learn(m.group(4) for m in _ASSIGNMENT.finditer(text) if self._assigned_secret(m))
-        if _may_match(_URL_CREDENTIALS, text):
-            self.learn(m.group(3) for m in _URL_CREDENTIALS.finditer(text))
+        # Each costly pattern runs only where its literal part is in the text: the same result,
+        # without searching the common text that has none.
+        if _may_name_secret(text):
+            self.learn(m.group(4) for m in _ASSIGNMENT.compiled.finditer(text) if self._assigned_secret(m))
+        if "://" in text:
+            self.learn(m.group(3) for m in _URL_CREDENTIALS.compiled.finditer(text))
         if self._known is not None:
             text = self._known.sub(MASK, text)
-        if _may_match(_URL_CREDENTIALS, text):
-            text = _URL_CREDENTIALS.sub(lambda m: f"{m.group(1)}{m.group(2)}:{MASK}@", text)
-        if _may_match(_TOKEN_SHAPES, text):
-            text = _TOKEN_SHAPES.sub(MASK, text)
-        return _ASSIGNMENT.sub(self._assignment, text) if _may_match(_ASSIGNMENT, text) else text
+        if "://" in text:
+            text = _URL_CREDENTIALS.compiled.sub(lambda m: f"{m.group(1)}{m.group(2)}:{MASK}@", text)
+        if _may_hold_token(text):
+            text = _TOKEN_SHAPES.compiled.sub(MASK, text)
+        return _ASSIGNMENT.compiled.sub(self._assignment, text) if _may_name_secret(text) else text
 
     @staticmethod
     def _assigned_secret(match: re.Match[str]) -> bool:
         name, value = match.group(1), match.group(4)
-        return not _DESCRIBING_SUFFIX.search(name) and not (value.isdigit() and len(value) < 4)
+        return not _DESCRIBING_SUFFIX.compiled.search(name) and not (value.isdigit() and len(value) < 4)
 
     def _assignment(self, match: re.Match[str]) -> str:
         if not self._assigned_secret(match):
@@ -165,7 +184,7 @@ class Redactor:
         return result
 
 
-_OPEN_PRIVATE_KEY = re.compile(rb"-----BEGIN [A-Z ]*PRIVATE KEY-----(?![\s\S]*-----END [A-Z ]*PRIVATE KEY-----)")
+_OPEN_PRIVATE_KEY = _Lazy(rb"-----BEGIN [A-Z ]*PRIVATE KEY-----(?![\s\S]*-----END [A-Z ]*PRIVATE KEY-----)")
 
 
 class StreamRedactor:
@@ -187,7 +206,7 @@ class StreamRedactor:
         end = data.rfind(b"\n") + 1
         if len(data) >= self.limit:
             end = len(data)
-        elif end and _OPEN_PRIVATE_KEY.search(data, 0, end):
+        elif end and _OPEN_PRIVATE_KEY.compiled.search(data, 0, end):
             end = 0
         self._pending = data[end:]
         return self._redact(data[:end])

@@ -12,7 +12,7 @@ from typing import Any, Dict, List, Optional, Protocol, Set, Tuple
 import pytest
 
 from readiness.cell.checkinfo import CheckInfo
-from readiness.model.output import write_text
+from readiness.cell.handoff import replace_text
 
 
 class Recorder(Protocol):
@@ -50,14 +50,19 @@ def share_collection(config: pytest.Config, infos: Dict[str, CheckInfo], deselec
         return
     worker = config.workerinput["workerid"]  # type: ignore[attr-defined]
     data = {"infos": {nodeid: info.to_dict() for nodeid, info in infos.items()}, "deselected": sorted(deselected)}
-    write_text(Path(folder) / f"{worker}.json", json.dumps(data))
+    replace_text(Path(folder) / f"{worker}.json", json.dumps(data))
 
 
-def read_collections(folder: Path) -> Tuple[Dict[str, CheckInfo], Set[str]]:
-    """What every worker collected so far: check infos by node id, and the deselected node ids."""
+def read_collections(folder: Path, seen: Dict[str, Tuple[int, int]]) -> Tuple[Dict[str, CheckInfo], Set[str]]:
+    """What the workers collected, from the files not read yet (`seen`: each file read, by name,
+    with its modification time and size, updated here): check infos by node id, deselected ids."""
     infos: Dict[str, CheckInfo] = {}
     deselected: Set[str] = set()
     for path in sorted(folder.glob("*.json")):
+        stat = path.stat()
+        if seen.get(path.name) == (stat.st_mtime_ns, stat.st_size):
+            continue  # a worker writes its collection once; read again it says the same
+        seen[path.name] = (stat.st_mtime_ns, stat.st_size)
         data = json.loads(path.read_text(encoding="utf-8"))
         infos.update((nodeid, CheckInfo.from_dict(info)) for nodeid, info in data["infos"].items())
         deselected.update(data["deselected"])
