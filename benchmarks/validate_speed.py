@@ -160,7 +160,7 @@ def demo_figures(repeat: int) -> None:
     print(f"\n(b) the demo's full matrix (repository root), warm, {os.cpu_count()} cores")
     timed(nox("-s", "validate"), REPO, env)  # warm every cell, the Wine ones included
     for index in range(repeat):
-        wall, cpu, output = timed(nox("-s", "validate"), REPO, env)
+        wall, cpu, _ = timed(nox("-s", "validate"), REPO, env)
         print(f"  run {index + 1}: {wall:6.1f} s wall, {cpu:6.1f} s CPU   {verdict(wall, TARGETS['demo_s'])}")
         run_id = (REPO / "reports" / "latest").read_text(encoding="utf-8").strip()
         for path in sorted((REPO / "reports" / "runs" / run_id / "envs").glob("*.json")):
