@@ -377,13 +377,15 @@ def test_a_workers_severities_are_the_documents() -> None:
 
 
 def test_the_plugin_imports_only_what_the_run_needs(pytester: pytest.Pytester) -> None:
-    """pytest imports the plugin in every run: passive, it imports nothing of readiness; the evidence
+    """pytest imports the plugin in every run: passive, it imports nothing of readiness but its error
+    classes; the evidence
     machinery comes when a check asks for it, and an xdist worker leaves out the document and what
     writes it."""
     pytester.makeconftest(MODULES_CONFTEST)
     pytester.makepyfile(test_suite="def test_one():\n    pass\n")
     pytester.runpytest_subprocess().assert_outcomes(passed=1)
-    assert _modules(pytester, "controller") == {"readiness", "readiness.cell", "readiness.cell.plugin"}
+    assert _modules(pytester, "controller") == {"readiness", "readiness.cell", "readiness.cell.plugin",
+                                                "readiness.model", "readiness.model.errors"}
 
     pytester.runpytest_subprocess("--readiness-out", "out").assert_outcomes(passed=1)
     writer = _modules(pytester, "controller")

@@ -7,7 +7,7 @@ pytest-xdist the workers attach each check's record to its reports and the contr
 writes the document.
 
 pytest imports this module in every run of every suite where readiness is installed, so it
-imports nothing of readiness itself: the recorder when the run records, the evidence when a
+imports nothing of readiness itself but its error classes: the recorder when the run records, the evidence when a
 check asks for it.
 """
 
@@ -18,6 +18,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
+
+# The one module of readiness imported up front (a few lines, no imports of its own): every
+# error class the lazily imported modules raise is this module's, even when a host re-imports
+# them (pytester's in-process runs drop the modules a run imported, and the next run imports
+# them afresh), so `except ReadinessError` below always matches.
+from readiness.model.errors import ReadinessError
 
 if TYPE_CHECKING:
     from readiness.cell.evidence import Evidence
@@ -58,8 +64,6 @@ def pytest_configure(config: pytest.Config) -> None:
     out = config.getoption("readiness_out") or os.environ.get("READINESS_OUT")
     if not out:
         return
-    from readiness.model.errors import ReadinessError
-
     worker = hasattr(config, "workerinput")  # an xdist worker: it runs checks, the controller writes
     try:
         recorder = _worker_collector(config) if worker else _recorder(config, out)
