@@ -16,6 +16,11 @@ venv and pip) with pytest, pytest-xdist and this checkout (editable) alone, as a
 other installed pytest plugin weighs on both sides; `--python PATH` uses that interpreter instead.
 Bytecode is written (PYTHONDONTWRITEBYTECODE is dropped) and one run of each kind warms it first.
 
+On a shared, loaded machine the wall figures swing by tens of percent from pair to pair and the
+CPU figures by several; for a figure the load does not move, count the instructions of the same
+runs (`valgrind --tool=cachegrind --cache-sim=no --trace-children=yes python -m pytest ...`,
+summed over the processes; under -n 2 the controller's count still varies with how long it waits).
+
 `--itsdangerous` also runs the same pairs on itsdangerous 2.2.0's own 297 tests, when its sdist is in
 the test cache (tests/sdists.py; run tests/test_real_projects.py once to fill it); freezegun, which
 its tests need, goes into the fresh environment.

@@ -355,8 +355,11 @@ import json, sys
 def pytest_sessionfinish(session):
     worker = getattr(session.config, "workerinput", {}).get("workerid", "controller")
     loaded = sorted(name for name in sys.modules if name.startswith("readiness"))
+    rewritten = [name for name in loaded if type(sys.modules[name].__loader__).__name__ == "AssertionRewritingHook"]
     with open(f"modules-{worker}.json", "w", encoding="utf-8") as handle:
         json.dump(loaded, handle)
+    with open(f"rewritten-{worker}.json", "w", encoding="utf-8") as handle:
+        json.dump(rewritten, handle)
 """
 WRITER_ONLY = {f"readiness.cell.{name}" for name in
                ("recorder", "envdoc", "fingerprint", "target", "outcomes", "sessionend", "progress")}
@@ -390,6 +393,10 @@ def test_the_plugin_imports_only_what_the_run_needs(pytester: pytest.Pytester) -
     pytester.runpytest_subprocess("--readiness-out", "out").assert_outcomes(passed=1)
     writer = _modules(pytester, "controller")
     assert writer >= WRITER_ONLY and not EVIDENCE & writer
+    # Imported as any library is, not through pytest's assertion rewriting (the entry point
+    # itself excepted: pytest imports it before the plugin can say so).
+    rewritten = json.loads((pytester.path / "rewritten-controller.json").read_text(encoding="utf-8"))
+    assert set(rewritten) <= {"readiness", "readiness.cell", "readiness.cell.plugin"}
 
     pytester.runpytest_subprocess("-n", "1", "--readiness-out", "out").assert_outcomes(passed=1)
     assert not (WRITER_ONLY | DOCUMENT | EVIDENCE) & _modules(pytester, "gw0")

@@ -74,6 +74,11 @@ def _may_name_secret(text: str) -> bool:
     return not text.isascii() or _SECRET_WORD_PARTS.search(text.lower()) is not None
 
 
+def _may_assign(text: str) -> bool:
+    """False only when `_ASSIGNMENT` cannot match `text`: it takes a secret word, then `=` or `:`."""
+    return ("=" in text or ":" in text) and _may_name_secret(text)
+
+
 def _may_hold_token(text: str) -> bool:
     """False only when `_TOKEN_SHAPES` cannot match `text`."""
     return not text.isascii() or _TOKEN_MARKS.search(text) is not None or "bearer" in text.lower()
@@ -140,7 +145,7 @@ class Redactor:
             return text  # nothing to search: the common case of a check that printed nothing
         # Each costly pattern runs only where its literal part is in the text: the same result,
         # without searching the common text that has none.
-        if _may_name_secret(text):
+        if _may_assign(text):
             self.learn(m.group(4) for m in _ASSIGNMENT.compiled.finditer(text) if self._assigned_secret(m))
         if "://" in text:
             self.learn(m.group(3) for m in _URL_CREDENTIALS.compiled.finditer(text))
@@ -150,7 +155,7 @@ class Redactor:
             text = _URL_CREDENTIALS.compiled.sub(lambda m: f"{m.group(1)}{m.group(2)}:{MASK}@", text)
         if _may_hold_token(text):
             text = _TOKEN_SHAPES.compiled.sub(MASK, text)
-        return _ASSIGNMENT.compiled.sub(self._assignment, text) if _may_name_secret(text) else text
+        return _ASSIGNMENT.compiled.sub(self._assignment, text) if _may_assign(text) else text
 
     @staticmethod
     def _assigned_secret(match: re.Match[str]) -> bool:
