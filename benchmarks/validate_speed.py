@@ -44,7 +44,6 @@ def environment() -> Dict[str, str]:
         folders = sorted(str(p / "bin") for p in versions.iterdir() if p.name[:2] == "3.")
         kept = [part for part in env.get("PATH", "").split(os.pathsep) if "shims" not in part]
         env["PATH"] = os.pathsep.join(folders + kept)
-    env.setdefault("REDIS_URL", "redis://127.0.0.1:1/0")
     return env
 
 

@@ -4,7 +4,9 @@ Each check of the project below imports a package that only one key of `[tool.re
 can bring into the cell: `path` (the target), `extras`, `dependency_groups`, `requirements` (a
 file, then a list of requirement strings), `constraints` (a pinned version), and `editable` (a
 source edit seen on the next warm run). Between the two runs the request changes, so the warm
-cell must drop the package it no longer asks for.
+cell must drop the package it no longer asks for; a third run with nothing changed installs
+nothing. A target installed as a copy (`editable = false`, and every local project under Wine) is
+rebuilt when its files change, and only then.
 """
 
 from __future__ import annotations
@@ -150,3 +152,22 @@ def test_every_target_key_reaches_every_lane(tmp_path: Path, lane: str) -> None:
     pyproject.write_text(pyproject.read_text(encoding="utf-8").replace(
         'requirements = "requirements-checks.txt"', f"requirements = [{listed!r}]"), encoding="utf-8")
     assert validate(project, cell, 2, "route_listed", "route_req") == dict.fromkeys(ROUTES, "passed")
+    assert validate(project, cell, 2, "route_listed", "route_req") == dict.fromkeys(ROUTES, "passed")
+    assert "already has this install" in _log(project, cell)
+
+
+@pytest.mark.xdist_group("nox")
+def test_a_target_installed_as_a_copy_is_rebuilt_when_its_files_change(tmp_path: Path) -> None:
+    project = make_project(tmp_path / "project")
+    pyproject = project / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text(encoding="utf-8").replace("editable = true", "editable = false"),
+                         encoding="utf-8")
+    assert validate(project, NATIVE, 1, "route_req", "route_listed") == dict.fromkeys(ROUTES, "passed")
+    (project / "target" / "route_target" / "__init__.py").write_text("VALUE = 3\n", encoding="utf-8")
+    assert validate(project, NATIVE, 3, "route_req", "route_listed") == dict.fromkeys(ROUTES, "passed")
+    assert "readiness: rebuilding route-target: its files changed since the last install" in _log(project, NATIVE)
+
+
+def _log(project: Path, cell: str) -> str:
+    run_id = (project / "reports" / "latest").read_text(encoding="utf-8").strip()
+    return (project / "reports" / "runs" / run_id / "logs" / f"{cell}.log").read_text(encoding="utf-8")

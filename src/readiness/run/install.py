@@ -3,17 +3,19 @@ by every lane (README, "Policy" and "Validate your own project").
 
 A lane turns the request into its installer's arguments: a native cell into a uv environment
 (the target editable when asked, so its sources are live), a Wine cell into a target folder of
-Windows wheels (a copy, rebuilt from the sources on every run).
+Windows wheels (copies). A warm cell installs nothing unless the request or a copied project's
+files changed (`check_install`).
 """
 
 from __future__ import annotations
 
+import enum
 import hashlib
 import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import List, Optional, Tuple
+from typing import List, Optional, Sequence, Tuple
 
 from readiness.cell import target as target_facts
 from readiness.judge.policy import Policy
@@ -104,14 +106,16 @@ class InstallRequest:
             args += ["-e", requirement] if live and self.editable else [requirement]
         return args + self.readiness.requirement(editable=live) + list(self.tools)
 
-    def local_projects(self) -> List[str]:
-        """The distribution names of the local projects installed (a copy must be rebuilt each run)."""
-        names = ["readiness"] if self.readiness.folder is not None else []
-        if self.target is not None:
+    def copies(self, *, live: bool) -> List[Tuple[str, Path]]:
+        """(distribution name, folder) of each local project installed as a copy, not in place:
+        a copy is rebuilt when its files change (run/sources.py)."""
+        found: List[Tuple[str, Path]] = []
+        if self.target is not None and not (live and self.editable):
             name = target_facts.project_table(self.target / "pyproject.toml").get("name")
-            if name:
-                names.append(str(name))
-        return names
+            found.append((str(name or self.target.name), self.target))
+        if self.readiness.folder is not None and not live:
+            found.append(("readiness", self.readiness.folder))
+        return found
 
     def digest(self, *, live: bool) -> str:
         """Changes when the install would: the arguments, or a file they name (constraints,
@@ -128,6 +132,49 @@ class InstallRequest:
             if folder is not None:
                 files.append(folder / "pyproject.toml")
         return [path for path in files if path is not None]
+
+
+class Warmth(enum.Enum):
+    """What a warm environment needs before its cell runs."""
+
+    NEW = "new"  # nothing installed yet (or an install that stopped half way)
+    REQUEST = "request"  # the request changed: install it again, exactly
+    SOURCES = "sources"  # the same request, but a local project installed as a copy changed: rebuild it
+    CURRENT = "current"  # exactly this install, from these sources: nothing to do
+
+
+@dataclass(frozen=True)
+class InstallCheck:
+    """A warm environment's stamp read against the request: what to do, and the stamp to write after."""
+
+    warmth: Warmth
+    stamp: str
+    rebuild: Tuple[str, ...]  # the copies to reinstall (uv's --reinstall-package)
+
+    def rebuild_note(self) -> str:
+        return f"readiness: rebuilding {', '.join(self.rebuild)}: its files changed since the last install"
+
+    def reinstall_arguments(self) -> List[str]:
+        return [arg for name in self.rebuild for arg in ("--reinstall-package", name)]
+
+
+def check_install(stamp: Path, request: InstallRequest, *, live: bool, ignore: Sequence[Path] = ()) -> InstallCheck:
+    """Read `stamp` (the request's digest, then the copies' fingerprint) against what `request`
+    would install now. `ignore`: folders under a project that are no source (the run's reports)."""
+    from readiness.run import sources
+
+    copies = request.copies(live=live)
+    wanted = f"{request.digest(live=live)}\n{sources.fingerprint([folder for _, folder in copies], ignore)}\n"
+    try:
+        held = stamp.read_text(encoding="utf-8")
+    except OSError:
+        return InstallCheck(Warmth.NEW, wanted, ())
+    if held == wanted:
+        return InstallCheck(Warmth.CURRENT, wanted, ())
+    names = tuple(name for name, _ in copies)
+    if held.split("\n", 1)[0] == wanted.split("\n", 1)[0]:
+        return InstallCheck(Warmth.SOURCES, wanted, names)
+    return InstallCheck(Warmth.REQUEST, wanted, names)
 
 
 def _installed_from() -> Optional[Path]:

@@ -92,7 +92,7 @@ class NativeLane:
         try:
             created = venv.ensure(env, cell.python, cell.interpreter, log, context.environ)
             if created or not context.reuse:  # nox -R: an environment that exists is used as it is
-                venv.install(env, context.install, log, context.environ)
+                venv.install(env, context.install, log, context.environ, ignore=(folder.reports,))
         except (venv.BuildFailed, process.ProcessTimeout) as exc:
             record(folder.document(cell.id), folder.run_id, cell,
                    Missing(CellState.CRASHED, f"the cell's environment could not be built: {exc}; "
@@ -120,7 +120,8 @@ def baseline_environ(context: RunContext, python: str, interpreter: Optional[str
     cellrun.log_note(log, f"readiness: the baseline, {context.baseline.base.label()}, in {env.name}")
     try:
         if venv.ensure(env, python, interpreter, log, context.environ) or not context.reuse:
-            venv.install(env, context.baseline.request, log, context.environ)
+            venv.install(env, context.baseline.request, log, context.environ,
+                         ignore=(context.folder.reports,))
     except (venv.BuildFailed, process.ProcessTimeout) as exc:
         return context.baseline.failed(f"{exc} (logs/{log.name} has the whole output)")
     return context.baseline.environ(str(venv.interpreter(env)))
@@ -156,7 +157,7 @@ def run_session(session: "object", project: Path, rules: Policy) -> None:
     env = Path(str(session.virtualenv.location))
     base = dict(os.environ, **cell_environ(project, rules, folder, cell))
     try:
-        venv.install(env, request, folder.log(cell), base)
+        venv.install(env, request, folder.log(cell), base, ignore=(folder.reports,))
     except venv.BuildFailed as exc:
         session.error(f"{exc}; see {folder.log(cell)}")
     timeout = os.environ.get(CELL_TIMEOUT)

@@ -10,15 +10,15 @@ from __future__ import annotations
 import os
 import shutil
 from pathlib import Path
-from typing import Dict, List, Mapping, Optional
+from typing import Dict, List, Mapping, Optional, Sequence
 
 from readiness.model.errors import ReadinessError
 from readiness.model.output import write_text
 from readiness.platform import process, tools
 from readiness.run.cellrun import log_note
-from readiness.run.install import InstallRequest
+from readiness.run.install import InstallRequest, Warmth, check_install
 
-STAMP = ".readiness-install"  # the digest of the install this environment holds
+STAMP = ".readiness-install"  # the digests of the install this environment holds (run/install.py)
 INSTALL_TIMEOUT_S = 1800
 
 
@@ -85,30 +85,31 @@ def _pyvenv_cfg(env: Path) -> Dict[str, str]:
     return {key.strip(): value.strip() for key, sep, value in pairs if sep}
 
 
-def install(env: Path, request: InstallRequest, log: Path, base: Mapping[str, str]) -> None:
+def install(env: Path, request: InstallRequest, log: Path, base: Mapping[str, str],
+            ignore: Sequence[Path] = ()) -> None:
     """Carry out the install request, unless the environment already holds exactly this install.
 
     The target (when editable) and readiness are installed in place, so their sources are live;
-    what needs a reinstall is a change to the install itself: the request, or a file it names.
-    An environment whose request changed is synced exactly: a package the target no longer asks
-    for must not make a check pass.
+    what needs a reinstall is a change to the install itself (the request, or a file it names),
+    or to the files of a local project installed as a copy. An environment whose request changed
+    is synced exactly: a package the target no longer asks for must not make a check pass.
     """
-    digest = request.digest(live=True)
-    stamp = env / STAMP
-    held = stamp.read_text(encoding="utf-8") if stamp.is_file() else None
-    if held == digest:
+    state = check_install(env / STAMP, request, live=True, ignore=ignore)
+    if state.warmth is Warmth.CURRENT:
         log_note(log, "readiness: the environment already has this install")
         return
-    exact: List[str] = []
-    if held is not None:
+    extra = state.reinstall_arguments()
+    if state.warmth is Warmth.REQUEST:
         log_note(log, "readiness: the install request changed since this environment was built (an extra, group, "
               "requirement or a file it names); syncing it exactly, removing what is no longer asked for")
-        exact = ["--exact"]
+        extra.append("--exact")
+    elif state.warmth is Warmth.SOURCES:
+        log_note(log, state.rebuild_note())
     argv = [*tools.uv_command(), "pip", "install", "--python", str(interpreter(env)),
-            *request.arguments(live=True), *exact]
-    stamp.unlink(missing_ok=True)  # an install that stops half way leaves no stamp
+            *request.arguments(live=True), *extra]
+    (env / STAMP).unlink(missing_ok=True)  # an install that stops half way leaves no stamp
     _checked(argv, log, environ(env, base), "installing the cell's packages")
-    write_text(stamp, digest)
+    write_text(env / STAMP, state.stamp)
 
 
 def _checked(argv: List[str], log: Path, env: Mapping[str, str], what: str) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import shutil
 import threading
 from pathlib import Path
-from typing import Dict, List
+from typing import Dict, List, Sequence
 
 from readiness.model.document import CellState
 from readiness.model.ids import CellId, utc_now
@@ -20,7 +20,7 @@ from readiness.platform import wine
 from readiness.run import cellrun
 from readiness.run.fallback import Missing, log_tail, record
 from readiness.run.folder import RunFolder
-from readiness.run.install import InstallRequest, supports
+from readiness.run.install import InstallRequest, Warmth, check_install, supports
 from readiness.run.lanes.base import LanePlan, PlanRequest, RunContext
 
 DEFAULT_PYTHONS = ("3.11", "3.12", "3.13")
@@ -95,7 +95,7 @@ def run_under_wine(cell: PlannedCell, py: wine.WinePython, context: RunContext) 
     folder.mark_building(cell.id)
     started = utc_now()
     try:
-        install(py, site_folder(context, cell), context.install, log)
+        install(py, site_folder(context, cell), context.install, log, ignore=(folder.reports,))
     except wine.WineError as exc:
         _record(context, cell, Missing(CellState.CRASHED, f"the cell's packages could not be installed: {exc}"))
         return
@@ -127,25 +127,29 @@ def run_under_wine(cell: PlannedCell, py: wine.WinePython, context: RunContext) 
         _record_coverage(py, cell, context, log)
 
 
-def install(py: wine.WinePython, site: Path, request: InstallRequest, log: Path) -> None:
-    """Carry out the install request into a target folder of the cell.
+def install(py: wine.WinePython, site: Path, request: InstallRequest, log: Path,
+            ignore: Sequence[Path] = ()) -> None:
+    """Carry out the install request into a target folder of the cell, unless it holds it already.
 
     A target folder keeps what it has, so one whose request changed (a requirement or extra
-    added or removed, a constraints or requirements file edited) is emptied first; the local
-    projects (the target, readiness) are rebuilt on every run so a warm cell never judges
-    yesterday's sources.
+    added or removed, a constraints or requirements file edited) is emptied first. The local
+    projects (the target, readiness) are copies here, rebuilt when their files changed, so a warm
+    cell never judges yesterday's sources and an unchanged one installs nothing.
     """
-    digest = request.digest(live=False)
     stamp = site.parent / f"{site.name}{STAMP}"
-    if site.exists() and not (stamp.is_file() and stamp.read_text(encoding="utf-8") == digest):
+    state = check_install(stamp, request, live=False, ignore=ignore)
+    if state.warmth is Warmth.CURRENT:
+        cellrun.log_note(log, f"readiness: {site} already has this install")
+        return
+    if state.warmth is Warmth.REQUEST and site.exists():
         cellrun.log_note(log, f"readiness: the install request changed since {site} was filled; installing afresh")
         shutil.rmtree(site)
-    reinstall: List[str] = []
-    for name in request.local_projects():
-        reinstall += ["--reinstall-package", name]
-    wine.install_packages(py, site, [*request.arguments(live=False), *reinstall], None,
+    elif state.warmth is Warmth.SOURCES:
+        cellrun.log_note(log, state.rebuild_note())
+    stamp.unlink(missing_ok=True)  # an install that stops half way leaves no stamp
+    wine.install_packages(py, site, [*request.arguments(live=False), *state.reinstall_arguments()], None,
                           log_path=log, timeout=INSTALL_TIMEOUT_S)
-    write_text(stamp, digest)
+    write_text(stamp, state.stamp)
 
 
 def _baseline(py: wine.WinePython, cell: PlannedCell, context: RunContext, log: Path) -> Dict[str, str]:
@@ -156,7 +160,7 @@ def _baseline(py: wine.WinePython, cell: PlannedCell, context: RunContext, log: 
     site = site_folder(context, cell).with_name("site-baseline")
     cellrun.log_note(log, f"readiness: the baseline, {context.baseline.base.label()}, in {site}")
     try:
-        install(py, site, context.baseline.request, log)
+        install(py, site, context.baseline.request, log, ignore=(context.folder.reports,))
     except wine.WineError as exc:
         return context.baseline.failed(f"{exc} (logs/{log.name} has the whole output)")
     return context.baseline.environ(wine.to_windows_path(py.executable), pythonpath=wine.to_windows_path(site))
