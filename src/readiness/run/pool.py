@@ -4,27 +4,65 @@ The lanes' cells share the slots (README, "Options of `nox -s validate`": `-j`);
 programs run in their own process groups, so a worker thread mostly waits. Ctrl-C or SIGTERM
 reaches the main thread, which stops every worker through `process.cancellable`: each cell's
 pytest gets SIGINT and a moment to write what it saw, then its group is killed.
+
+Without `-j`, up to one cell per core starts at once, and more (up to two per core) only while
+about a core's worth of CPU time sits idle: cells that wait (on services, the timing lock, the
+network) leave room for another, CPU-bound ones do not, since running more of them than there are
+cores costs CPU time (caches, switches) and ends no sooner.
 """
 
 from __future__ import annotations
 
 import collections
 import threading
+import time
 from typing import Deque, List, Optional, Sequence, Tuple
 
 from readiness.model.plan import PlannedCell
-from readiness.platform import process
+from readiness.platform import cpu, process
 from readiness.run.lanes.base import Lane, RunContext
 
 Task = Tuple[Lane, PlannedCell]
 REFRESH_S = 0.5
+ADMIT_POLL_S = 0.25
+SETTLE_S = 1.0  # a cell just started is still starting up: the CPUs are judged after that
+IDLE_FOR_ANOTHER = 0.75  # the idle cores that let one more cell start past one per core
+
+
+class Admission:
+    """Whether another cell may start now, given how many run: always below `cores` (or with no
+    meter: a fixed -j); past that, only while the meter saw about a core idle since the last start."""
+
+    def __init__(self, cores: int, meter: Optional[cpu.IdleMeter] = None) -> None:
+        self.cores = cores
+        self._meter = meter
+        self._last_start = float("-inf")
+
+    @classmethod
+    def by_load(cls) -> "Admission":
+        meter = cpu.IdleMeter()
+        return cls(meter.cores, meter if cpu.counters() is not None else None)
+
+    def may_start(self, running: int) -> bool:
+        if self._meter is None or running < self.cores:
+            return True
+        if time.monotonic() - self._last_start < SETTLE_S:
+            return False
+        idle = self._meter.idle_cores()
+        return idle is not None and idle >= IDLE_FOR_ANOTHER
+
+    def started(self) -> None:
+        self._last_start = time.monotonic()
 
 
 class CellPool:
     """Runs tasks on `jobs` worker threads; a failure or an interrupt stops the others."""
 
-    def __init__(self, tasks: Sequence[Task], context: RunContext, jobs: int) -> None:
+    def __init__(self, tasks: Sequence[Task], context: RunContext, jobs: int,
+                 admission: Optional[Admission] = None) -> None:
         self._queue: Deque[Task] = collections.deque(tasks)
+        self._admission = admission or Admission(jobs)
+        self._active = 0  # cells running now
         self._lock = threading.Lock()
         self._context = context
         self.stop = threading.Event()
@@ -51,8 +89,20 @@ class CellPool:
         return interrupted
 
     def _next(self) -> Optional[Task]:
+        """The next cell once it may start; None when none is left or the run stops."""
+        while True:
+            with self._lock:
+                if self.stop.is_set() or not self._queue:
+                    return None
+                if self._admission.may_start(self._active):
+                    self._admission.started()
+                    self._active += 1
+                    return self._queue.popleft()
+            self.stop.wait(ADMIT_POLL_S)
+
+    def _ended(self) -> None:
         with self._lock:
-            return None if self.stop.is_set() or not self._queue else self._queue.popleft()
+            self._active -= 1
 
     def _work(self) -> None:
         try:
@@ -76,6 +126,8 @@ class CellPool:
                     self.failures.append(exc)
                     self.stop.set()
                     return
+                finally:
+                    self._ended()
                 task = self._next()
 
     def _wait(self, patient: bool = False) -> None:

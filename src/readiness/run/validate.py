@@ -35,7 +35,7 @@ from readiness.run.lanes.base import Lane, PlanRequest, RunContext, suite_args
 from readiness.run.lanes.native import NativeLane
 from readiness.run.lanes.wine import WineLane
 from readiness.run.options import ValidateOptions
-from readiness.run.pool import CellPool, ordered
+from readiness.run.pool import Admission, CellPool, ordered
 
 
 @dataclass
@@ -140,8 +140,10 @@ def _run_cells(run: Run, board: Board, done: Set[str]) -> bool:
     with _services(run.rules) as redis_url:
         context = _context(run, board, {"REDIS_URL": redis_url} if redis_url else {})
         tasks = [(run.owner[c.id], c) for c in run.plan.cells if c.id not in done and not c.skip_reason]
-        jobs = run.options.jobs or 2 * (os.cpu_count() or 1)  # cells mostly wait: two per core
-        return CellPool(ordered(tasks), context, jobs).run()
+        if run.options.jobs:
+            return CellPool(ordered(tasks), context, run.options.jobs).run()
+        admission = Admission.by_load()  # one cell per core, two while cells wait
+        return CellPool(ordered(tasks), context, 2 * admission.cores, admission).run()
 
 
 def _context(run: Run, board: Board, services: Dict[str, str]) -> RunContext:
