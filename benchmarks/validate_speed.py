@@ -6,6 +6,10 @@ the same install and pytest) and against `tox p` (tox-uv, the same Pythons); the
 (`.nox` and `.tox` removed, uv's cache warm); readiness's own time around the cells, which validate
 prints. The commands of a round run one after another in rotated order, so drift hits all alike;
 the ratio is taken per round and the median printed. CPU time is the whole process tree's.
+The floor, for reference: the same four pytest runs in the plain nox environments, one per core
+at once, with no nox and no readiness ("bare"): no orchestrator that runs the cells in parallel on
+this machine can do better than that, and its ratios to plain nox say how far parallel cells
+can go here (CPU time grows when every core is busy: caches, frequency, the hypervisor).
 (b) With --demo: the demo's full matrix (native and Wine cells) warm, each Wine cell's share of the
 run and the samples each measurement took.
 
@@ -73,6 +77,7 @@ COMMANDS: Dict[str, Callable[[], List[str]]] = {
     "validate": lambda: nox("-s", "validate"),
     "nox": lambda: nox("-R", "-s", "plain"),
     "tox": lambda: tox("p", "-q"),
+    "bare": lambda: [sys.executable, __file__, "--bare"],
 }
 COLD: Dict[str, Callable[[], List[str]]] = {
     "validate": lambda: nox("-s", "validate"),
@@ -121,7 +126,7 @@ def project_figures(warm_rounds: int, cold_rounds: int) -> None:
     print(f"(a) {PROJECT.relative_to(REPO)}: 300 CPU-bound checks x {len(pythons())} Pythons "
           f"({', '.join(pythons())}), {os.cpu_count()} cores, load {os.getloadavg()[0]:.2f}")
     clean(PROJECT)
-    for name in COMMANDS:  # build every environment once
+    for name in COLD:  # build every environment once
         timed(COLD[name](), PROJECT, env)
     warm = rounds(COMMANDS, warm_rounds, env, cold=False)
     cold = rounds(COLD, cold_rounds, env, cold=True) if cold_rounds else []
@@ -134,6 +139,10 @@ def project_figures(warm_rounds: int, cold_rounds: int) -> None:
         ("warm validate / plain nox -R, CPU", ratio(warm, "validate", "nox", 1), TARGETS["warm_nox_cpu"]),
         ("warm validate / tox p, wall", ratio(warm, "validate", "tox", 0), TARGETS["warm_tox_wall"]),
     ]
+    floor = [("floor: bare pytest one per core / plain nox -R, wall", ratio(warm, "bare", "nox", 0)),
+             ("floor: bare pytest one per core / plain nox -R, CPU", ratio(warm, "bare", "nox", 1)),
+             ("warm validate / bare pytest one per core, wall", ratio(warm, "validate", "bare", 0)),
+             ("warm validate / bare pytest one per core, CPU", ratio(warm, "validate", "bare", 1))]
     if cold:
         print(f"cold (.nox, .tox removed; uv cache warm), medians of {cold_rounds} rounds:")
         for name in COLD:
@@ -146,6 +155,23 @@ def project_figures(warm_rounds: int, cold_rounds: int) -> None:
     if own:
         value = statistics.median(own)
         print(f"  {'readiness own time around the cells (s)':<40} {value:5.2f}   {verdict(value, TARGETS['own_s'])}")
+    print("for reference (no target):")
+    for label, value in floor:
+        print(f"  {label:<52} {value:5.2f}")
+
+
+def bare() -> None:
+    """The plain environments' pytest runs, one per core at once, nothing around them (the floor)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def one(python: str) -> int:
+        interpreter = PROJECT / ".nox" / f"plain-{python.replace('.', '-')}" / "bin" / "python"
+        argv = [str(interpreter), "-m", "pytest", "checks", "-q", "-p", "no:cacheprovider"]
+        return subprocess.run(argv, cwd=PROJECT, stdout=subprocess.DEVNULL, check=False).returncode
+
+    with ThreadPoolExecutor(os.cpu_count() or 1) as workers:
+        codes = list(workers.map(one, pythons()))
+    sys.exit(max(codes))
 
 
 def pythons() -> List[str]:
@@ -178,7 +204,10 @@ def main() -> None:
     parser.add_argument("--demo", action="store_true", help="also time the demo's full matrix")
     parser.add_argument("--demo-only", action="store_true", help="only time the demo's full matrix")
     parser.add_argument("--demo-repeat", type=int, default=2)
+    parser.add_argument("--bare", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.bare:
+        bare()
     if not args.demo_only:
         project_figures(args.rounds, args.cold_rounds)
     if args.demo or args.demo_only:
