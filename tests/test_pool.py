@@ -1,11 +1,13 @@
-"""The cell pool's admission: one cell per core at once, more (up to -j) only while CPUs sit idle."""
+"""The cell pool's admission: one cell per core at once, more (up to two per core) only while the
+cells leave about a core unused."""
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from types import SimpleNamespace
-from typing import List, Optional
+from typing import Optional
 
 import pytest
 
@@ -14,14 +16,14 @@ from readiness.run import pool
 
 
 class Meter:
-    """Idle cores as a test sets them."""
+    """The cells' busy cores as a test sets them."""
 
-    def __init__(self, idle: Optional[float]) -> None:
-        self.idle = idle
+    def __init__(self, busy: Optional[float]) -> None:
+        self.busy = busy
         self.cores = 2
 
-    def idle_cores(self) -> Optional[float]:
-        return self.idle
+    def busy_cores(self) -> Optional[float]:
+        return self.busy
 
 
 class Lane:
@@ -59,12 +61,12 @@ def _no_settling(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(pool, "ADMIT_POLL_S", 0.01)
 
 
-def test_busy_cpus_keep_the_cells_to_one_per_core() -> None:
-    assert _run(pool.Admission(2, Meter(idle=0.1)), cells=4, jobs=4) == 2  # type: ignore[arg-type]
+def test_busy_cells_keep_to_one_per_core() -> None:
+    assert _run(pool.Admission(2, Meter(busy=1.9)), cells=4, jobs=4) == 2  # type: ignore[arg-type]
 
 
-def test_idle_cpus_let_more_cells_start_up_to_jobs() -> None:
-    assert _run(pool.Admission(2, Meter(idle=1.5)), cells=6, jobs=4) == 4  # type: ignore[arg-type]
+def test_waiting_cells_let_more_start_up_to_jobs() -> None:
+    assert _run(pool.Admission(2, Meter(busy=0.5)), cells=6, jobs=4) == 4  # type: ignore[arg-type]
 
 
 def test_without_a_meter_jobs_is_what_runs_at_once() -> None:
@@ -74,28 +76,35 @@ def test_without_a_meter_jobs_is_what_runs_at_once() -> None:
 
 def test_a_cell_just_started_is_given_time_to_start_up(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(pool, "SETTLE_S", 60.0)
-    admission = pool.Admission(1, Meter(idle=2.0))  # type: ignore[arg-type]
+    admission = pool.Admission(1, Meter(busy=0.0))  # type: ignore[arg-type]
     assert admission.may_start(0)
     admission.started()
-    assert not admission.may_start(1)  # idle now, but the new cell has not begun its work yet
+    assert not admission.may_start(1)  # unused now, but the new cell has not begun its work yet
 
 
 def test_an_unreadable_meter_admits_nobody_past_one_per_core() -> None:
-    admission = pool.Admission(2, Meter(idle=None))  # type: ignore[arg-type]
+    admission = pool.Admission(2, Meter(busy=None))  # type: ignore[arg-type]
     assert admission.may_start(1) and not admission.may_start(2)
 
 
-def test_the_idle_meter_reads_the_machines_counters(monkeypatch: pytest.MonkeyPatch) -> None:
-    readings: List[cpu.Counters] = [(100.0, 1000.0), (150.0, 1100.0), (150.0, 1100.0)]
-    monkeypatch.setattr(cpu, "counters", lambda: readings.pop(0))
-    meter = cpu.IdleMeter(window_s=0.0)
-    meter.cores = 2
-    assert meter.idle_cores() is None  # one reading is no window yet
-    time.sleep(0.01)
-    assert meter.idle_cores() == pytest.approx(1.0)  # half of all CPU time idle: one core of two
-    assert meter.idle_cores() == pytest.approx(1.0)  # no time counted since: the last figure stands
+def test_the_meter_counts_the_sessions_this_process_started(monkeypatch: pytest.MonkeyPatch) -> None:
+    me = os.getpid()
+    tables = [  # pid -> (parent, session, CPU s): 10 leads a cell's session, 11 is in it, 20 is a stranger's
+        {10: (me, 10, 1.0), 11: (10, 10, 2.0), 20: (1, 20, 5.0)},
+        {10: (me, 10, 1.5), 11: (10, 10, 2.5), 12: (10, 10, 0.25), 20: (1, 20, 9.0)},
+    ]
+    monkeypatch.setattr(cpu, "_processes", lambda: tables.pop(0))
+    clock = iter([100.0, 101.0])
+    monkeypatch.setattr(cpu.time, "monotonic", lambda: next(clock))
+    meter = cpu.OwnUse(window_s=0.5)
+    assert meter.busy_cores() is None  # one look is no window yet
+    assert meter.busy_cores() == pytest.approx(1.25)  # 0.5 + 0.5 + a new process's 0.25, in 1 s
 
 
-def test_this_machine_has_counters() -> None:
-    taken = cpu.counters()
-    assert taken is not None and 0 <= taken[0] <= taken[1]
+def test_this_machine_can_be_measured() -> None:
+    assert cpu.available()
+    meter = cpu.OwnUse(window_s=0.0)
+    meter.busy_cores()
+    time.sleep(0.05)
+    busy = meter.busy_cores()
+    assert busy is not None and busy >= 0.0

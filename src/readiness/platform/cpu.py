@@ -1,69 +1,58 @@
-"""How busy the machine's CPUs are: the idle time of all of them since the last look, from the
-system's own counters (Linux `/proc/stat`, Windows `GetSystemTimes`), for the cell pool's
-decision to start another cell (README, "Options of `nox -s validate`": `-j`).
+"""How much CPU this process's programs use: the cores that the sessions it started (every cell
+runs in a session of its own, with whatever that starts) kept busy over the last window, from
+`/proc`, for the cell pool's decision to start another cell (README, "Options of
+`nox -s validate`": `-j`). Other users of the machine do not count: a cell waiting for a turn at
+the timing lock, for a service or for the network leaves its core to another cell.
 """
 
 from __future__ import annotations
 
 import os
-import sys
 import time
 from pathlib import Path
-from typing import Optional, Tuple
+from typing import Dict, Optional, Tuple
 
-Counters = Tuple[float, float]  # (idle, total) CPU seconds summed over every CPU, since boot
-
-
-def counters() -> Optional[Counters]:
-    """The system's idle and total CPU time, or None where it cannot be read."""
-    try:
-        return _windows() if sys.platform == "win32" else _linux()
-    except (OSError, ValueError, AttributeError):
-        return None
+PROC = Path("/proc")
 
 
-def _linux() -> Optional[Counters]:
-    first = Path("/proc/stat").read_text(encoding="utf-8").split("\n", 1)[0].split()
-    if first[:1] != ["cpu"]:
-        return None
-    ticks = [int(value) for value in first[1:9]]  # user nice system idle iowait irq softirq steal
-    return float(ticks[3] + ticks[4]), float(sum(ticks))
+def available() -> bool:
+    """Whether the processes' CPU times can be read here (Linux)."""
+    return (PROC / "self" / "stat").is_file()
 
 
-def _windows() -> Optional[Counters]:
-    import ctypes
-    from ctypes import wintypes
-
-    idle, kernel, user = wintypes.FILETIME(), wintypes.FILETIME(), wintypes.FILETIME()
-    kernel32 = ctypes.WinDLL("kernel32")  # type: ignore[attr-defined,unused-ignore]  # Windows only
-    if not kernel32.GetSystemTimes(ctypes.byref(idle), ctypes.byref(kernel), ctypes.byref(user)):
-        return None
-
-    def value(t: wintypes.FILETIME) -> float:
-        return float((t.dwHighDateTime << 32) | t.dwLowDateTime)
-
-    return value(idle), value(kernel) + value(user)  # kernel time includes the idle time
+def _processes() -> Dict[int, Tuple[int, int, float]]:
+    """pid -> (parent pid, session id, CPU seconds so far) of every process that can be read."""
+    tick = float(os.sysconf("SC_CLK_TCK"))
+    found = {}
+    for stat in PROC.glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text(encoding="utf-8", errors="replace").rpartition(")")[2].split()
+            found[int(stat.parent.name)] = (int(fields[1]), int(fields[3]), (int(fields[11]) + int(fields[12])) / tick)
+        except (OSError, ValueError, IndexError):
+            continue  # it ended while we looked
+    return found
 
 
-class IdleMeter:
-    """Idle cores (0 to the CPU count) over the last window of at least `window_s`, read on demand."""
+class OwnUse:
+    """Busy cores (0 to the CPU count) of the sessions this process started, over the last window of
+    at least `window_s`; None until a whole window has been seen."""
 
     def __init__(self, window_s: float = 0.5) -> None:
         self.cores = os.cpu_count() or 1
         self._window_s = window_s
-        self._last: Optional[Tuple[float, Counters]] = None
-        self._idle: Optional[float] = None
+        self._seen: Dict[int, float] = {}
+        self._since: Optional[float] = None
+        self._busy: Optional[float] = None
 
-    def idle_cores(self) -> Optional[float]:
-        """None until a whole window has been seen, or where the counters cannot be read."""
-        now, taken = time.monotonic(), counters()
-        if taken is None:
-            return None
-        if self._last is None:
-            self._last = (now, taken)
-            return None
-        since, (idle_then, total_then) = self._last
-        if now - since >= self._window_s and taken[1] > total_then:
-            self._idle = self.cores * (taken[0] - idle_then) / (taken[1] - total_then)
-            self._last = (now, taken)
-        return self._idle
+    def busy_cores(self) -> Optional[float]:
+        now = time.monotonic()
+        if self._since is not None and now - self._since < self._window_s:
+            return self._busy
+        table, me = _processes(), os.getpid()
+        ours = {pid for pid, (parent, _, _) in table.items() if parent == me}  # each a session's leader
+        seen = {pid: used for pid, (_, session, used) in table.items() if session in ours}
+        if self._since is not None:
+            spent = sum(used - self._seen.get(pid, 0.0) for pid, used in seen.items())
+            self._busy = max(0.0, spent) / (now - self._since)
+        self._seen, self._since = seen, now
+        return self._busy

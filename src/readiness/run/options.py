@@ -45,7 +45,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--cells", action="append", default=[], help="run only these cell ids")
     parser.add_argument("--cell-timeout", type=_seconds, default=None,
                         help="seconds before a cell is killed (default: the policy's cell_timeout, else none)")
-    parser.add_argument("-j", "--jobs", type=_jobs, default=None, help="cells at once (default: one per core, up to two per core while CPUs sit idle)")
+    parser.add_argument("-j", "--jobs", type=_jobs, default=None,
+                        help="cells at once (default: one per core, two while cells wait)")
     parser.add_argument("--from", dest="mixed_from", action="append", default=[],
                         help="also merge documents from this folder (e.g. CI artifacts)")
     parser.add_argument("--profile", default=None, help="policy profile")

@@ -5,10 +5,11 @@ programs run in their own process groups, so a worker thread mostly waits. Ctrl-
 reaches the main thread, which stops every worker through `process.cancellable`: each cell's
 pytest gets SIGINT and a moment to write what it saw, then its group is killed.
 
-Without `-j`, up to one cell per core starts at once, and more (up to two per core) only while
-about a core's worth of CPU time sits idle: cells that wait (on services, the timing lock, the
-network) leave room for another, CPU-bound ones do not, since running more of them than there are
-cores costs CPU time (caches, switches) and ends no sooner.
+Without `-j`, one cell per core starts at once, and more (up to two per core) only while the
+cells leave about a core unused (platform/cpu.py measures what the cells' own processes use, so
+other users of the machine do not count): a cell waiting on services, the timing lock or the
+network leaves room for another, CPU-bound ones do not, since more of them than there are cores
+costs CPU time (caches, switches) and ends no sooner.
 """
 
 from __future__ import annotations
@@ -26,30 +27,30 @@ Task = Tuple[Lane, PlannedCell]
 REFRESH_S = 0.5
 ADMIT_POLL_S = 0.25
 SETTLE_S = 1.0  # a cell just started is still starting up: the CPUs are judged after that
-IDLE_FOR_ANOTHER = 0.75  # the idle cores that let one more cell start past one per core
+UNUSED_FOR_ANOTHER = 0.75  # the cores the cells leave unused that let one more start past one per core
 
 
 class Admission:
     """Whether another cell may start now, given how many run: always below `cores` (or with no
-    meter: a fixed -j); past that, only while the meter saw about a core idle since the last start."""
+    meter: a fixed -j); past that, only while the cells left about a core unused since the last start."""
 
-    def __init__(self, cores: int, meter: Optional[cpu.IdleMeter] = None) -> None:
+    def __init__(self, cores: int, meter: Optional[cpu.OwnUse] = None) -> None:
         self.cores = cores
         self._meter = meter
         self._last_start = float("-inf")
 
     @classmethod
-    def by_load(cls) -> "Admission":
-        meter = cpu.IdleMeter()
-        return cls(meter.cores, meter if cpu.counters() is not None else None)
+    def by_use(cls) -> "Admission":
+        meter = cpu.OwnUse()
+        return cls(meter.cores, meter if cpu.available() else None)
 
     def may_start(self, running: int) -> bool:
         if self._meter is None or running < self.cores:
             return True
         if time.monotonic() - self._last_start < SETTLE_S:
             return False
-        idle = self._meter.idle_cores()
-        return idle is not None and idle >= IDLE_FOR_ANOTHER
+        busy = self._meter.busy_cores()
+        return busy is not None and busy <= self.cores - UNUSED_FOR_ANOTHER
 
     def started(self) -> None:
         self._last_start = time.monotonic()

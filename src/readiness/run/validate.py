@@ -142,7 +142,7 @@ def _run_cells(run: Run, board: Board, done: Set[str]) -> bool:
         tasks = [(run.owner[c.id], c) for c in run.plan.cells if c.id not in done and not c.skip_reason]
         if run.options.jobs:
             return CellPool(ordered(tasks), context, run.options.jobs).run()
-        admission = Admission.by_load()  # one cell per core, two while cells wait
+        admission = Admission.by_use()  # one cell per core, two while cells wait
         return CellPool(ordered(tasks), context, 2 * admission.cores, admission).run()
 
 
