@@ -18,6 +18,7 @@ from readiness.judge.settings import Budget
 from readiness.judge.statistics import MAX_SAMPLES_ESTIMATE, MeasuredChange, measured_change
 from readiness.model.document import CheckRecord, EnvDocument
 from readiness.model.ids import cell_sort_key
+from readiness.model.jsontext import dumps, number, text, value_text
 from readiness.model.statistics import percentile
 
 
@@ -55,6 +56,21 @@ class MeasurementResult:
         if self.paired is not None:
             data["paired"] = self.paired.to_dict()
         return data
+
+    def to_json(self) -> str:
+        """`to_dict()` as JSON text (model/jsontext.py): a verdict lists every measurement."""
+        limit, change = self.limit, self.change
+        written = (f'{{"check":{text(self.check)},"cell":{text(self.cell)},"name":{text(self.name)},'
+                   f'"unit":{text(self.unit)},"samples":{number(self.samples)},"median":{number(self.median)},'
+                   f'"status":{text(self.status)},"limit":{"null" if limit is None else number(limit)},'
+                   f'"change":{"null" if change is None else dumps(change.to_dict())}')
+        if self.statistic != "median":
+            written += f',"statistic":{text(self.statistic)},"value":{value_text(self.value)}'
+        if self.lane != "native":
+            written += ',"lane":' + text(self.lane)
+        if self.paired is not None:
+            written += ',"paired":' + dumps(self.paired.to_dict())
+        return written + "}"
 
 
 def emulated(lane: str) -> str:

@@ -7,6 +7,8 @@ import enum
 from dataclasses import dataclass
 from typing import Any, Dict, Optional, Sequence, Tuple
 
+from readiness.model.jsontext import string, strings, text
+
 
 class Effect(str, enum.Enum):
     """What a finding does to the verdict, declared strongest first."""
@@ -22,6 +24,7 @@ class Effect(str, enum.Enum):
 _EFFECT_RANK = {effect: index for index, effect in enumerate(Effect)}
 # Each effect's value, by effect: `.value` is a property written in Python, and a verdict has many findings.
 EFFECT_VALUES = {effect: effect.value for effect in Effect}
+_EFFECT_TEXT = {effect: string(value) for effect, value in EFFECT_VALUES.items()}
 
 
 @dataclass(frozen=True)
@@ -41,6 +44,11 @@ class Finding:
     def to_dict(self) -> Dict[str, Any]:
         return {"effect": EFFECT_VALUES[self.effect], "kind": self.kind, "message": self.message,
                 "checks": list(self.checks), "cells": list(self.cells)}
+
+    def to_json(self) -> str:
+        """`to_dict()` as JSON text (model/jsontext.py): a verdict lists tens of thousands of findings."""
+        return (f'{{"effect":{_EFFECT_TEXT[self.effect]},"kind":{text(self.kind)},"message":{text(self.message)},'
+                f'"checks":{strings(self.checks)},"cells":{strings(self.cells)}}}')
 
     def sort_key(self) -> Tuple[int, str, Tuple[str, ...], Tuple[str, ...], str]:
         return _EFFECT_RANK[self.effect], self.kind, self.checks, self.cells, self.message

@@ -1,0 +1,98 @@
+"""The JSON text of env documents and their parts, as json.dumps writes it compactly
+(model/jsontext.py): the matrix embeds every cell's document, and the reports embed each check's
+evidence and measurements; a memo shared by them writes each measurement's samples once."""
+
+from __future__ import annotations
+
+from typing import Any, Dict, Mapping
+
+from readiness.model.document import Measurement
+from readiness.model.jsontext import Memo, dumps, number, string, text, value_text
+
+# A check record's keys in the order readiness writes them (CheckRecord.to_dict).
+_CHECK_KEYS = ("id", "nodeid", "title", "category", "severity", "platforms", "outcome", "attempts", "duration_s",
+               "message", "longrepr", "first_failure", "evidence", "measurements")
+
+
+def document(data: Mapping[str, Any], memo: Memo) -> str:
+    """An env document's text (as read, or `EnvDocument.to_dict()`)."""
+    try:
+        return "{" + ",".join(string(key) + ":" + (_checks(value, memo) if key == "checks" else value_text(value))
+                              for key, value in data.items()) + "}"
+    except TypeError:  # a key that is no string, or a value json cannot write: json's text or error
+        return dumps(data)
+
+
+def _checks(checks: Any, memo: Memo) -> str:
+    if type(checks) is not list:
+        return dumps(checks)
+    return "[" + ",".join([_check(check, memo) if type(check) is dict else dumps(check) for check in checks]) + "]"
+
+
+def _check(check: Dict[str, Any], memo: Memo) -> str:
+    if tuple(check) != _CHECK_KEYS:  # written by something else: member by member
+        return "{" + ",".join(string(key) + ":" + _member(key, value, memo) for key, value in check.items()) + "}"
+    get = check.__getitem__
+    message, longrepr, first_failure, platforms = get("message"), get("longrepr"), get("first_failure"), get("platforms")
+    attempts, duration = get("attempts"), get("duration_s")
+    return (f'{{"id":{string(get("id"))},"nodeid":{string(get("nodeid"))},"title":{string(get("title"))},'
+            f'"category":{string(get("category"))},"severity":{string(get("severity"))},'
+            f'"platforms":{"null" if platforms is None else dumps(platforms)},"outcome":{string(get("outcome"))},'
+            f'"attempts":{int.__repr__(attempts) if type(attempts) is int else dumps(attempts)},'
+            f'"duration_s":{number(duration)},'
+            f'"message":{"null" if message is None else string(message)},'
+            f'"longrepr":{"null" if longrepr is None else string(longrepr)},'
+            f'"first_failure":{"null" if first_failure is None else string(first_failure)},'
+            f'"evidence":{memo.value(get("evidence"))},"measurements":{_raw_measurements(get("measurements"), memo)}}}')
+
+
+def _member(key: str, value: Any, memo: Memo) -> str:
+    if key == "measurements":
+        return _raw_measurements(value, memo)
+    return memo.value(value) if key == "evidence" else value_text(value)
+
+
+def _raw_measurements(values: Any, memo: Memo) -> str:
+    if type(values) is not dict:
+        return dumps(values)
+    if len(values) == 1:  # most checks measure one thing, or nothing
+        for name, m in values.items():
+            return "{" + string(name) + ":" + _raw_measurement(m, memo) + "}"
+    return "{" + ",".join([string(name) + ":" + _raw_measurement(m, memo) for name, m in values.items()]) + "}"
+
+
+def _raw_measurement(data: Any, memo: Memo) -> str:
+    if type(data) is dict and tuple(data) == _PLAIN_MEASUREMENT:
+        return '{"unit":' + value_text(data["unit"]) + ',"samples":' + memo.floats(data["samples"]) + "}"
+    if type(data) is not dict:
+        return dumps(data)
+    return "{" + ",".join([string(key) + ":" + (memo.floats(value) if key == "samples" and type(value) is list
+                                                else value_text(value)) for key, value in data.items()]) + "}"
+
+
+_PLAIN_MEASUREMENT = ("unit", "samples")
+
+
+def measurement(m: Measurement, memo: Memo) -> str:
+    """`Measurement.to_dict()`'s text."""
+    written = '{"unit":' + text(m.unit) + ',"samples":' + memo.floats(m.samples)
+    if m.load is not None:
+        written += ',"load":' + number(m.load)
+    if m.sampling is not None:
+        written += ',"sampling":' + dumps(m.sampling.to_dict())
+    if m.paired is not None:
+        written += ',"paired":' + dumps(m.paired.to_dict())
+    return written + "}"
+
+
+def measurements(values: Dict[str, Measurement], memo: Memo) -> str:
+    """A check's measurements by name, sorted (`CheckRecord.to_dict()["measurements"]`); the text is
+    kept in the memo, for every report that shows them."""
+    if not values:
+        return "{}"
+    found = memo.find(values)
+    if found is None:
+        items = sorted(values.items()) if len(values) > 1 else values.items()
+        found = memo.keep(values, "{" + ",".join(string(k) + ":" + measurement(m, memo) for k, m in items) + "}")
+    return found
+

@@ -1,0 +1,123 @@
+"""JSON text written from parts, byte for byte as `json.dumps(value, ensure_ascii=False, allow_nan=False,
+separators=(",", ":"))` writes it: reports of tens of thousands of records write each one with a few
+string operations, and the text of a value that several reports hold is written once (`Memo`).
+
+Each part falls back to the json module for anything but the plain case, so the text (and any
+error, such as a NaN) is always the json module's own.
+"""
+
+from __future__ import annotations
+
+import json
+from json import encoder as _json_encoder
+from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
+
+# The string escape json uses for ensure_ascii=False (its C version where there is one): '"...".
+string: Callable[[str], str] = _json_encoder.encode_basestring
+
+
+def _default(value: Any) -> Any:
+    raise TypeError(f"Object of type {value.__class__.__name__} is not JSON serializable")
+
+
+_MARKERS: Dict[int, Any] = {}  # json's guard against circular values, kept by one reused encoder
+_MAKE = getattr(_json_encoder, "c_make_encoder", None)
+_C_ENCODE = None if _MAKE is None else _MAKE(_MARKERS, _default, string, None, ":", ",", False, False, False)
+_PY_ENCODE = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode
+
+
+def dumps(value: Any) -> str:
+    """Any JSON value's text (json's encoder, made once rather than at every call)."""
+    if _C_ENCODE is None:
+        return _PY_ENCODE(value)
+    try:
+        return "".join(_C_ENCODE(value, 0))
+    except BaseException:
+        _MARKERS.clear()  # an error leaves the values it was inside marked as being written
+        raise
+
+
+def text(value: Optional[str]) -> str:
+    """A string or null (the fields that are optional text)."""
+    if value is None:
+        return "null"
+    return string(value) if type(value) is str else dumps(value)
+
+
+def number(value: Any) -> str:
+    """A float or an int, as json writes it (NaN and infinities refused by json itself)."""
+    kind = type(value)
+    if kind is float:
+        written = float.__repr__(value)
+        return written if "n" not in written else dumps(value)  # "nan", "inf": json's own error
+    return int.__repr__(value) if kind is int else dumps(value)
+
+
+def value_text(value: Any) -> str:
+    """Any JSON value; strings, numbers and null without the encoder."""
+    kind = type(value)
+    if kind is str:
+        return string(value)
+    if value is None:
+        return "null"
+    return number(value) if kind is float or kind is int else dumps(value)
+
+
+def floats(values: List[float]) -> str:
+    """A list of floats (a measurement's samples); any other list as json writes it."""
+    try:
+        written = ",".join(map(float.__repr__, values))
+    except TypeError:  # an int, a bool, a string among them
+        return dumps(values)
+    return f"[{written}]" if "n" not in written else dumps(values)
+
+
+def strings(values: Iterable[str]) -> str:
+    """A list of strings (check ids, cells)."""
+    try:
+        return "[" + ",".join(map(string, values)) + "]"
+    except TypeError:
+        return dumps(list(values))
+
+
+def obj(pairs: Iterable[Tuple[str, str]]) -> str:
+    """An object from its keys and the text of each value."""
+    return "{" + ",".join(string(key) + ":" + written for key, written in pairs) + "}"
+
+
+def with_tail(head: Dict[str, Any], tail: str) -> str:
+    """The object `head` with more members, already written (`,"key":value...`), after its own."""
+    if not head:
+        return "{" + tail[1:] + "}"
+    return dumps(head)[:-1] + tail + "}"
+
+
+class Memo:
+    """The text of values already written, by identity: what several reports hold is written once.
+
+    Documents are evidence and are not changed once read, so an entry stays right for as long as
+    the value lives (the entry keeps it alive, so its id is not reused).
+    """
+
+    def __init__(self) -> None:
+        self._texts: Dict[int, Tuple[Any, str]] = {}
+
+    def find(self, value: Any) -> Optional[str]:
+        found = self._texts.get(id(value))
+        return found[1] if found is not None and found[0] is value else None
+
+    def keep(self, value: Any, written: str) -> str:
+        self._texts[id(value)] = (value, written)
+        return written
+
+    def floats(self, values: List[float]) -> str:
+        """A list of floats (a measurement's samples), written once."""
+        found = self.find(values)
+        return found if found is not None else self.keep(values, floats(values))
+
+    def value(self, value: Any) -> str:
+        """Any JSON value (a check's evidence), written once; the empty object without a look-up."""
+        if not value and type(value) is dict:
+            return "{}"
+        found = self.find(value)
+        return found if found is not None else self.keep(value, dumps(value))
