@@ -178,11 +178,11 @@ def dumps(matrix: Matrix) -> str:
     model/jsontext.py writes it part by part."""
     # Compact: a matrix holds every cell's documents, and indented JSON is written far slower.
     data = matrix.to_dict()
-    cells = ",".join(_cell_text(cell, matrix.memo) for cell in data.pop("cells"))
-    tail = f',"cells":[{cells}],"checks":{jsontext.dumps(data.pop("checks"))}'
+    members = [("cells", jsontext.array_parts([_cell_text(cell, matrix.memo) for cell in data.pop("cells")])),
+               ("checks", [jsontext.dumps(data.pop("checks"))])]
     if "coverage" in data:
-        tail += ',"coverage":' + jsontext.dumps(data.pop("coverage"))
-    return jsontext.with_tail(data, tail) + "\n"
+        members.append(("coverage", [jsontext.dumps(data.pop("coverage"))]))
+    return "".join(jsontext.object_parts(data, *members) + ["\n"])
 
 
 def _cell_text(cell: Dict[str, Any], memo: jsontext.Memo) -> str:

@@ -140,12 +140,12 @@ class Verdict:
 def dumps(verdict: Verdict) -> str:
     """The verdict as JSON text (stable key order; compact, as it lists every measurement):
     `json.dumps(verdict.to_dict())`, as model/jsontext.py writes it part by part."""
-    reasons = ",".join([f.to_json() for f in verdict.reasons])
-    findings = ",".join([f.to_json() for f in verdict.findings])
-    waivers = jsontext.dumps([w.to_dict() for w in verdict.waivers])
-    measurements = ",".join([m.to_json() for m in verdict.measurements])
-    tail = f',"reasons":[{reasons}],"findings":[{findings}],"waivers":{waivers},"measurements":[{measurements}]'
-    return jsontext.with_tail(verdict._head(), tail) + "\n"
+    parts = jsontext.object_parts(
+        verdict._head(), ("reasons", jsontext.array_parts([f.to_json() for f in verdict.reasons])),
+        ("findings", jsontext.array_parts([f.to_json() for f in verdict.findings])),
+        ("waivers", [jsontext.dumps([w.to_dict() for w in verdict.waivers])]),
+        ("measurements", jsontext.array_parts([m.to_json() for m in verdict.measurements])))
+    return "".join(parts + ["\n"])
 
 
 def today_from_environment() -> dt.date:

@@ -32,18 +32,16 @@ def _checks(checks: Any, memo: Memo) -> str:
 def _check(check: Dict[str, Any], memo: Memo) -> str:
     if tuple(check) != _CHECK_KEYS:  # written by something else: member by member
         return "{" + ",".join(string(key) + ":" + _member(key, value, memo) for key, value in check.items()) + "}"
-    get = check.__getitem__
-    message, longrepr, first_failure, platforms = get("message"), get("longrepr"), get("first_failure"), get("platforms")
-    attempts, duration = get("attempts"), get("duration_s")
-    return (f'{{"id":{string(get("id"))},"nodeid":{string(get("nodeid"))},"title":{string(get("title"))},'
-            f'"category":{string(get("category"))},"severity":{string(get("severity"))},'
-            f'"platforms":{"null" if platforms is None else dumps(platforms)},"outcome":{string(get("outcome"))},'
+    (check_id, nodeid, title, category, severity, platforms, outcome, attempts, duration, message, longrepr,
+     first_failure, evidence, measurements) = check.values()
+    return (f'{{"id":{string(check_id)},"nodeid":{string(nodeid)},"title":{string(title)},'
+            f'"category":{string(category)},"severity":{string(severity)},'
+            f'"platforms":{"null" if platforms is None else dumps(platforms)},"outcome":{string(outcome)},'
             f'"attempts":{int.__repr__(attempts) if type(attempts) is int else dumps(attempts)},'
-            f'"duration_s":{number(duration)},'
-            f'"message":{"null" if message is None else string(message)},'
+            f'"duration_s":{number(duration)},"message":{"null" if message is None else string(message)},'
             f'"longrepr":{"null" if longrepr is None else string(longrepr)},'
             f'"first_failure":{"null" if first_failure is None else string(first_failure)},'
-            f'"evidence":{memo.value(get("evidence"))},"measurements":{_raw_measurements(get("measurements"), memo)}}}')
+            f'"evidence":{memo.value(evidence)},"measurements":{_raw_measurements(measurements, memo)}}}')
 
 
 def _member(key: str, value: Any, memo: Memo) -> str:
@@ -75,7 +73,11 @@ _PLAIN_MEASUREMENT = ("unit", "samples")
 
 def measurement(m: Measurement, memo: Memo) -> str:
     """`Measurement.to_dict()`'s text."""
-    written = '{"unit":' + text(m.unit) + ',"samples":' + memo.floats(m.samples)
+    samples = m.samples
+    written = memo.texts.get(id(samples)) or memo.floats(samples)
+    written = '{"unit":' + text(m.unit) + ',"samples":' + written
+    if m.load is None and m.sampling is None and m.paired is None:
+        return written + "}"
     if m.load is not None:
         written += ',"load":' + number(m.load)
     if m.sampling is not None:
@@ -90,9 +92,11 @@ def measurements(values: Dict[str, Measurement], memo: Memo) -> str:
     kept in the memo, for every report that shows them."""
     if not values:
         return "{}"
-    found = memo.find(values)
-    if found is None:
-        items = sorted(values.items()) if len(values) > 1 else values.items()
-        found = memo.keep(values, "{" + ",".join(string(k) + ":" + measurement(m, memo) for k, m in items) + "}")
-    return found
-
+    found = memo.texts.get(id(values))
+    if found is not None:
+        return found
+    if len(values) == 1:
+        for name, m in values.items():
+            return memo.keep(values, "{" + string(name) + ":" + measurement(m, memo) + "}")
+    items = sorted(values.items())
+    return memo.keep(values, "{" + ",".join([string(k) + ":" + measurement(m, memo) for k, m in items]) + "}")

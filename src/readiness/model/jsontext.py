@@ -80,44 +80,53 @@ def strings(values: Iterable[str]) -> str:
         return dumps(list(values))
 
 
-def obj(pairs: Iterable[Tuple[str, str]]) -> str:
-    """An object from its keys and the text of each value."""
-    return "{" + ",".join(string(key) + ":" + written for key, written in pairs) + "}"
+# Large texts are returned in parts, joined once by the caller: each `a + b` of a text of tens of
+# megabytes is a copy, into memory the process has to be given first.
 
 
-def with_tail(head: Dict[str, Any], tail: str) -> str:
-    """The object `head` with more members, already written (`,"key":value...`), after its own."""
-    if not head:
-        return "{" + tail[1:] + "}"
-    return dumps(head)[:-1] + tail + "}"
+def object_parts(head: Dict[str, Any], *members: Tuple[str, List[str]]) -> List[str]:
+    """The parts of the object `head` with more members after its own, each a key and the parts of
+    its value, already written."""
+    parts = [dumps(head)[:-1] if head else "{"]
+    for key, value in members:
+        parts.append(("," if len(parts) > 1 or head else "") + string(key) + ":")
+        parts += value
+    parts.append("}")
+    return parts
+
+
+def array_parts(items: List[str]) -> List[str]:
+    """The parts of an array of values already written."""
+    parts = [","] * (2 * len(items) + 1)
+    parts[1::2] = items
+    parts[0], parts[-1] = "[", "]"
+    return parts if items else ["[]"]
 
 
 class Memo:
     """The text of values already written, by identity: what several reports hold is written once.
 
     Documents are evidence and are not changed once read, so an entry stays right for as long as
-    the value lives (the entry keeps it alive, so its id is not reused).
+    the memo lives; the memo keeps each value alive, so no other value can take its id meanwhile.
     """
 
     def __init__(self) -> None:
-        self._texts: Dict[int, Tuple[Any, str]] = {}
-
-    def find(self, value: Any) -> Optional[str]:
-        found = self._texts.get(id(value))
-        return found[1] if found is not None and found[0] is value else None
+        self.texts: Dict[int, str] = {}  # id(value) -> its text: callers look up `texts.get(id(value))`
+        self._kept: List[Any] = []
 
     def keep(self, value: Any, written: str) -> str:
-        self._texts[id(value)] = (value, written)
+        self.texts[id(value)] = written
+        self._kept.append(value)
         return written
 
     def floats(self, values: List[float]) -> str:
         """A list of floats (a measurement's samples), written once."""
-        found = self.find(values)
+        found = self.texts.get(id(values))
         return found if found is not None else self.keep(values, floats(values))
 
     def value(self, value: Any) -> str:
         """Any JSON value (a check's evidence), written once; the empty object without a look-up."""
         if not value and type(value) is dict:
             return "{}"
-        found = self.find(value)
+        found = self.texts.get(id(value))
         return found if found is not None else self.keep(value, dumps(value))

@@ -29,7 +29,7 @@ _NAMESPACE = uuid.UUID("6f1b3c2e-58a4-4d4e-9d35-2a41f6f0c001")
 def render(matrix: Matrix, verdict: Verdict, context: Context) -> List[Output]:
     run_id = matrix.run_id or "unknown"
     return [Output(ids.cell_file("ctrf", doc.cell_id, ".json").as_posix(),
-                   _report(doc, run_id, verdict, context, matrix.memo) + "\n")
+                   _report(doc, run_id, verdict, context, matrix.memo))
             for doc in matrix.documents.values()]
 
 
@@ -38,24 +38,22 @@ def _report(doc: EnvDocument, run_id: str, verdict: Verdict, context: Context, m
     evidence and samples as the matrix file wrote them."""
     paired = paired_outcomes(m for m in verdict.measurements if m.cell == doc.cell_id)
     cell = string(doc.cell_id)
-    tests = ",".join([_test(record, cell, paired.get((record.id, doc.cell_id)), memo) for record in doc.checks])
+    tests = [_test(record, cell, paired.get((record.id, doc.cell_id)), memo) for record in doc.checks]
     environment = _environment(doc)
     if "appName" not in environment and verdict.target.name:  # named by the policy, not the cell
         environment["appName"] = verdict.target.name
         if verdict.target.version:
             environment["appVersion"] = verdict.target.version
-    results = jsontext.obj([
-        ("tool", '{"name":"readiness","version":' + string(__version__) + "}"),
-        ("summary", jsontext.dumps(_summary(doc))), ("tests", f"[{tests}]"),
-        ("environment", jsontext.dumps(environment)),
-        ("extra", jsontext.dumps({"cell": doc.cell_id, "state": doc.state.value, "reason": doc.reason,
-                                  "verdict": verdict.state.value})),
-    ])
-    return jsontext.with_tail({
+    results = jsontext.object_parts(
+        {"tool": {"name": "readiness", "version": __version__}, "summary": _summary(doc)},
+        ("tests", jsontext.array_parts(tests)), ("environment", [jsontext.dumps(environment)]),
+        ("extra", [jsontext.dumps({"cell": doc.cell_id, "state": doc.state.value, "reason": doc.reason,
+                                   "verdict": verdict.state.value})]))
+    return "".join(jsontext.object_parts({
         "reportFormat": "CTRF", "specVersion": SPEC_VERSION,
         "reportId": str(uuid.uuid5(_NAMESPACE, f"{run_id}/{doc.cell_id}/{doc.finished_at}")),
         "runId": run_id, "timestamp": context.generated_at, "generatedBy": f"readiness {__version__}",
-    }, ',"results":' + results)
+    }, ("results", results)) + ["\n"])
 
 
 def _summary(doc: EnvDocument) -> Dict[str, Any]:

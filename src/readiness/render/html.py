@@ -40,19 +40,20 @@ _SCRIPT_ESCAPES = (("&", "\\u0026"), ("<", "\\u003c"), (">", "\\u003e"), ("\u202
 
 
 def render(matrix: Matrix, verdict: Verdict, context: Context) -> List[Output]:
-    page = _TEMPLATE.replace("@CSP@", _CSP).replace("@DATA@", script_safe(page_text(matrix, verdict, context)))
-    return [Output("report.html", page)]
+    data = [script_safe(part) for part in page_parts(matrix, verdict, context)]
+    return [Output("report.html", "".join([_PAGE_HEAD, *data, _PAGE_TAIL]))]
 
 
-def page_text(matrix: Matrix, verdict: Verdict, context: Context) -> str:
-    """The page's data as JSON text: the head, then every check row with its result in each cell,
-    written part by part (model/jsontext.py); the evidence and samples as the matrix file wrote them."""
+def page_parts(matrix: Matrix, verdict: Verdict, context: Context) -> List[str]:
+    """The page's data as JSON text, in parts: the head, then every check row with its result in
+    each cell, written part by part (model/jsontext.py); the evidence and samples as the matrix
+    file wrote them."""
     divergent = set(divergent_checks(verdict))
     lanes = {cell: document_lane(doc) for cell, doc in matrix.documents.items()}
     severities, memo = verdict.severities, matrix.memo
-    rows = ",".join([_row(row, row.id in divergent, severities.get(row.id, row.severity).value, lanes, memo)
-                     for row in rows_in_order(matrix)])
-    return jsontext.with_tail(_page_head(matrix, verdict, context), f',"checks":[{rows}]')
+    rows = [_row(row, row.id in divergent, severities.get(row.id, row.severity).value, lanes, memo)
+            for row in rows_in_order(matrix)]
+    return jsontext.object_parts(_page_head(matrix, verdict, context), ("checks", jsontext.array_parts(rows)))
 
 
 def _page_head(matrix: Matrix, verdict: Verdict, context: Context) -> Dict[str, Any]:
@@ -76,12 +77,13 @@ def _row(row: Row, divergent: bool, severity: str, lanes: Dict[str, str], memo: 
 
 
 def _result(record: CheckRecord, lane: str, memo: jsontext.Memo) -> str:
-    measurements = (envtext.measurements(record.measurements, memo) if lane == "native"
-                    else _emulated(record.measurements, lane, memo))
+    evidence, measurements = record.evidence, record.measurements
+    shown = (envtext.measurements(measurements, memo) if lane == "native"
+             else _emulated(measurements, lane, memo))
     return (f'{{"outcome":{_OUTCOME_TEXT[record.outcome]},"message":{text(record.message)},'
             f'"longrepr":{text(record.longrepr)},"duration_s":{number(record.duration_s)},'
-            f'"attempts":{number(record.attempts)},"evidence":{memo.value(record.evidence)},'
-            f'"measurements":{measurements}}}')
+            f'"attempts":{number(record.attempts)},"evidence":{memo.texts.get(id(evidence)) or memo.value(evidence)},'
+            f'"measurements":{shown}}}')
 
 
 def _emulated(measurements: Dict[str, Measurement], lane: str, memo: jsontext.Memo) -> str:
@@ -260,3 +262,4 @@ tr.divergent td.id::after { content: " divergent"; color: #e8710a; font-size: 11
 </body>
 </html>
 """
+_PAGE_HEAD, _PAGE_TAIL = _TEMPLATE.replace("@CSP@", _CSP).split("@DATA@")
