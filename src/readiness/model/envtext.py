@@ -4,9 +4,9 @@ evidence and measurements; a memo shared by them writes each measurement's sampl
 
 from __future__ import annotations
 
-from typing import Any, Dict, Mapping
+from typing import Any, Dict, Iterable, Mapping
 
-from readiness.model.document import Measurement
+from readiness.model.document import EnvDocument, Measurement
 from readiness.model.jsontext import Memo, dumps, number, string, text, value_text
 
 # A check record's keys in the order readiness writes them (CheckRecord.to_dict).
@@ -100,3 +100,12 @@ def measurements(values: Dict[str, Measurement], memo: Memo) -> str:
             return memo.keep(values, "{" + string(name) + ":" + measurement(m, memo) + "}")
     items = sorted(values.items())
     return memo.keep(values, "{" + ",".join([string(k) + ":" + measurement(m, memo) for k, m in items]) + "}")
+
+
+def fill(memo: Memo, documents: Iterable[EnvDocument]) -> None:
+    """Write the samples and evidence of every check of these documents at once (`Memo.keep_all`),
+    before the matrix or a report writes the checks one by one."""
+    records = [record for doc in documents if id(doc) not in memo.filled for record in doc.checks]
+    memo.keep_all([m.samples for record in records for m in record.measurements.values()]
+                  + [record.evidence for record in records if record.evidence])
+    memo.filled.update(id(doc) for doc in documents)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from json import encoder as _json_encoder
-from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
+from typing import Any, Callable, Dict, Iterable, List, Optional, Set, Tuple
 
 # The string escape json uses for ensure_ascii=False (its C version where there is one): '"...".
 string: Callable[[str], str] = _json_encoder.encode_basestring
@@ -113,6 +113,7 @@ class Memo:
     def __init__(self) -> None:
         self.texts: Dict[int, str] = {}  # id(value) -> its text: callers look up `texts.get(id(value))`
         self._kept: List[Any] = []
+        self.filled: Set[int] = set()  # ids of the things whose values were all written at once (keep_all)
 
     def keep(self, value: Any, written: str) -> str:
         self.texts[id(value)] = written
@@ -130,3 +131,28 @@ class Memo:
             return "{}"
         found = self.texts.get(id(value))
         return found if found is not None else self.keep(value, dumps(value))
+
+    def keep_all(self, values: List[Any]) -> None:
+        """Write many values (each check's evidence, each measurement's samples) at once: one call of
+        json's encoder for all of them, its text then cut at a mark put between them. Where a value's
+        own text holds the mark too, or json refuses one of them, nothing is kept: each is written
+        on its own when asked for, and json's error comes then."""
+        values = [value for value in values if id(value) not in self.texts]
+        if not values:
+            return
+        marked: List[Any] = [_MARK] * (2 * len(values))
+        marked[1::2] = values
+        try:
+            whole = dumps(marked)
+        except ValueError:
+            return
+        parts = whole[1:-1].split(_MARK_TEXT)
+        if len(parts) != len(values) + 1:
+            return
+        parts[-1] += ","  # each part but the last ends with the comma before the next mark
+        for value, written in zip(values, parts[1:]):
+            self.keep(value, written[:-1])
+
+
+_MARK = "\x00"
+_MARK_TEXT = dumps(_MARK) + ","  # '"\u0000",': in a value's own text only where it holds this very string

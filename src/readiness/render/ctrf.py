@@ -28,6 +28,7 @@ _NAMESPACE = uuid.UUID("6f1b3c2e-58a4-4d4e-9d35-2a41f6f0c001")
 
 def render(matrix: Matrix, verdict: Verdict, context: Context) -> List[Output]:
     run_id = matrix.run_id or "unknown"
+    envtext.fill(matrix.memo, matrix.documents.values())
     return [Output(ids.cell_file("ctrf", doc.cell_id, ".json").as_posix(),
                    _report(doc, run_id, verdict, context, matrix.memo))
             for doc in matrix.documents.values()]

@@ -51,6 +51,7 @@ def page_parts(matrix: Matrix, verdict: Verdict, context: Context) -> List[str]:
     divergent = set(divergent_checks(verdict))
     lanes = {cell: document_lane(doc) for cell, doc in matrix.documents.items()}
     severities, memo = verdict.severities, matrix.memo
+    envtext.fill(memo, matrix.documents.values())
     rows = [_row(row, row.id in divergent, severities.get(row.id, row.severity).value, lanes, memo)
             for row in rows_in_order(matrix)]
     return jsontext.object_parts(_page_head(matrix, verdict, context), ("checks", jsontext.array_parts(rows)))
