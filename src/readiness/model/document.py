@@ -226,6 +226,8 @@ class Measurement:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Measurement:
+        if len(data) == 2:  # the unit and the samples alone, as most are: nothing else to look for
+            return cls(data["unit"], _floats(data["samples"]))
         sampling = data.get("sampling")
         return cls(data["unit"], _floats(data["samples"]), data.get("load"),
                    None if sampling is None else Sampling.from_dict(sampling), Paired.from_dict(data.get("paired")))

@@ -38,7 +38,8 @@ def _check(check: Dict[str, Any], memo: Memo) -> str:
             f'"category":{string(category)},"severity":{string(severity)},'
             f'"platforms":{"null" if platforms is None else dumps(platforms)},"outcome":{string(outcome)},'
             f'"attempts":{int.__repr__(attempts) if type(attempts) is int else dumps(attempts)},'
-            f'"duration_s":{number(duration)},"message":{"null" if message is None else string(message)},'
+            f'"duration_s":{memo.texts.get(id(duration)) or number(duration)},'
+            f'"message":{"null" if message is None else string(message)},'
             f'"longrepr":{"null" if longrepr is None else string(longrepr)},'
             f'"first_failure":{"null" if first_failure is None else string(first_failure)},'
             f'"evidence":{memo.value(evidence)},"measurements":{_raw_measurements(measurements, memo)}}}')
@@ -103,9 +104,10 @@ def measurements(values: Dict[str, Measurement], memo: Memo) -> str:
 
 
 def fill(memo: Memo, documents: Iterable[EnvDocument]) -> None:
-    """Write the samples and evidence of every check of these documents at once (`Memo.keep_all`),
-    before the matrix or a report writes the checks one by one."""
+    """Write the samples, evidence and duration of every check of these documents at once
+    (`Memo.keep_all`), before the matrix or a report writes the checks one by one."""
     records = [record for doc in documents if id(doc) not in memo.filled for record in doc.checks]
     memo.keep_all([m.samples for record in records for m in record.measurements.values()]
-                  + [record.evidence for record in records if record.evidence])
+                  + [record.evidence for record in records if record.evidence]
+                  + [record.duration_s for record in records])
     memo.filled.update(id(doc) for doc in documents)

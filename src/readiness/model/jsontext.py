@@ -143,16 +143,17 @@ class Memo:
         marked: List[Any] = [_MARK] * (2 * len(values))
         marked[1::2] = values
         try:
-            whole = dumps(marked)
+            whole = dumps(marked)  # '["\u0000",v1,"\u0000",v2...]'
         except ValueError:
             return
-        parts = whole[1:-1].split(_MARK_TEXT)
-        if len(parts) != len(values) + 1:
+        parts = whole[len(_MARK_TEXT):-1].split(_SEPARATOR)
+        if len(parts) != len(values):
             return
-        parts[-1] += ","  # each part but the last ends with the comma before the next mark
-        for value, written in zip(values, parts[1:]):
-            self.keep(value, written[:-1])
+        self.texts.update(zip(map(id, values), parts))
+        self._kept += values
 
 
 _MARK = "\x00"
-_MARK_TEXT = dumps(_MARK) + ","  # '"\u0000",': in a value's own text only where it holds this very string
+_MARK_TEXT = "[" + dumps(_MARK) + ","  # the text's start: '["\u0000",'
+# Between two values: in a value's own text only where it holds a list with this very string in it.
+_SEPARATOR = "," + dumps(_MARK) + ","

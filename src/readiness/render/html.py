@@ -12,6 +12,7 @@ from typing import Any, Dict, List, Optional
 
 from readiness import __version__
 from readiness.judge.budgets import document_lane, emulated
+from readiness.judge.findings import EFFECT_VALUES
 from readiness.judge.merge import Matrix, Row
 from readiness.judge.verdict import Verdict
 from readiness.model import envtext, jsontext
@@ -54,19 +55,17 @@ def page_parts(matrix: Matrix, verdict: Verdict, context: Context) -> List[str]:
     envtext.fill(memo, matrix.documents.values())
     rows = [_row(row, row.id in divergent, severities.get(row.id, row.severity).value, lanes, memo)
             for row in rows_in_order(matrix)]
-    return jsontext.object_parts(_page_head(matrix, verdict, context), ("checks", jsontext.array_parts(rows)))
-
-
-def _page_head(matrix: Matrix, verdict: Verdict, context: Context) -> Dict[str, Any]:
-    return {
+    head = {
         "generated_at": context.generated_at, "tool_version": __version__, "run_id": matrix.run_id,
         "state": verdict.state.value, "policy": verdict.policy_label,
         "scope": scope_lines(verdict) + coverage_lines(matrix),
         "target": verdict.target.title(),
-        "causes": [{"effect": c.effect.value, "text": c.text, "why": c.why} for c in verdict.causes],
-        "waivers": [w.to_dict() for w in verdict.waivers],
-        "cells": matrix.cells,
     }
+    causes = [f'{{"effect":{_EFFECT_TEXT[c.effect]},"text":{text(c.text)},"why":{text(c.why)}}}'
+              for c in verdict.causes]  # a cause per measurement, at most
+    return jsontext.object_parts(head, ("causes", jsontext.array_parts(causes)),
+                                 ("waivers", [jsontext.dumps([w.to_dict() for w in verdict.waivers])]),
+                                 ("cells", [jsontext.dumps(matrix.cells)]), ("checks", jsontext.array_parts(rows)))
 
 
 def _row(row: Row, divergent: bool, severity: str, lanes: Dict[str, str], memo: jsontext.Memo) -> str:
@@ -82,7 +81,8 @@ def _result(record: CheckRecord, lane: str, memo: jsontext.Memo) -> str:
     shown = (envtext.measurements(measurements, memo) if lane == "native"
              else _emulated(measurements, lane, memo))
     return (f'{{"outcome":{_OUTCOME_TEXT[record.outcome]},"message":{text(record.message)},'
-            f'"longrepr":{text(record.longrepr)},"duration_s":{number(record.duration_s)},'
+            f'"longrepr":{text(record.longrepr)},'
+            f'"duration_s":{memo.texts.get(id(record.duration_s)) or number(record.duration_s)},'
             f'"attempts":{number(record.attempts)},"evidence":{memo.texts.get(id(evidence)) or memo.value(evidence)},'
             f'"measurements":{shown}}}')
 
@@ -95,6 +95,7 @@ def _emulated(measurements: Dict[str, Measurement], lane: str, memo: jsontext.Me
 
 
 _OUTCOME_TEXT: Dict[Optional[Outcome], str] = {outcome: string(value) for outcome, value in OUTCOME_VALUES.items()}
+_EFFECT_TEXT = {effect: string(value) for effect, value in EFFECT_VALUES.items()}
 
 
 _TEMPLATE = """<!DOCTYPE html>
