@@ -8,6 +8,7 @@ from __future__ import annotations
 import fnmatch
 import statistics
 from dataclasses import replace
+from math import isfinite
 from operator import attrgetter
 from typing import Any, Dict, Iterable, List, NamedTuple, Optional, Sequence, Set, Tuple
 
@@ -21,7 +22,7 @@ from readiness.model.document import CheckRecord, EnvDocument
 from readiness.model.ids import cell_sort_key
 from readiness.model.jsontext import dumps as json_dumps
 from readiness.model.jsontext import number as json_number
-from readiness.model.jsontext import text as json_text
+from readiness.model.jsontext import string
 from readiness.model.jsontext import value_text as json_value
 from readiness.model.statistics import percentile
 
@@ -65,16 +66,21 @@ class MeasurementResult(NamedTuple):
 
     def to_json(self) -> str:
         """`to_dict()` as JSON text (model/jsontext.py): a verdict lists every measurement."""
-        limit, change = self.limit, self.change
-        written = (f'{{"check":{json_text(self.check)},"cell":{json_text(self.cell)},"name":{json_text(self.name)},'
-                   f'"unit":{json_text(self.unit)},"samples":{json_number(self.samples)},'
-                   f'"median":{json_number(self.median)},"status":{json_text(self.status)},'
-                   f'"limit":{"null" if limit is None else json_number(limit)},'
-                   f'"change":{"null" if change is None else json_dumps(change.to_dict())}')
+        median, limit, change = self.median, self.limit, self.change
+        if type(median) is not float or not isfinite(median) or (limit is not None and type(limit) is not float):
+            return json_dumps(self.to_dict())  # as json writes it, or refuses it
+        try:  # every text a string, as it is typed
+            written = (f'{{"check":{string(self.check)},"cell":{string(self.cell)},"name":{string(self.name)},'
+                       f'"unit":{string(self.unit)},"samples":{json_number(self.samples)},'
+                       f'"median":{float.__repr__(median)},"status":{string(self.status)},'
+                       f'"limit":{"null" if limit is None else json_number(limit)},'
+                       f'"change":{"null" if change is None else json_dumps(change.to_dict())}')
+        except TypeError:
+            return json_dumps(self.to_dict())
         if self.statistic != "median":
-            written += f',"statistic":{json_text(self.statistic)},"value":{json_value(self.value)}'
+            written += f',"statistic":{json_value(self.statistic)},"value":{json_value(self.value)}'
         if self.lane != "native":
-            written += ',"lane":' + json_text(self.lane)
+            written += ',"lane":' + json_value(self.lane)
         if self.paired is not None:
             written += ',"paired":' + json_dumps(self.paired.to_dict())
         return written + "}"
@@ -218,13 +224,13 @@ def _paired_measured(r: MeasurementResult) -> Finding:
 
 def _absolute_claims(ctx: Context, budget: Budget, results: List[MeasurementResult]) -> List[Finding]:
     findings = []
-    limit = f"the budget of {budget.max:g}"
-    for r in results:
-        within = r.status == "within"
-        value = r.median if r.value is None else r.value
-        text = (f"{r.check}: {r.name} {r.statistic} {value:g} {r.unit} of {r.samples} sample(s) in {r.where} "
-                f"{'is within' if within else 'exceeds'} {limit} {r.unit}")
-        findings.append(Finding(Effect.INFO if within else Effect.NO_GO, "budget", text, (r.check,), (r.cell,)))
+    verbs = {True: f"is within the budget of {budget.max:g}", False: f"exceeds the budget of {budget.max:g}"}
+    for check, cell, name, unit, samples, median, status, _, _, statistic, value, lane, _ in results:
+        within = status == "within"
+        where = cell if lane == "native" else f"{cell} ({emulated(lane)})"
+        text = (f"{check}: {name} {statistic} {median if value is None else value:g} {unit} of {samples} sample(s) "
+                f"in {where} {verbs[within]} {unit}")
+        findings.append(Finding(Effect.INFO if within else Effect.NO_GO, "budget", text, (check,), (cell,)))
     return findings
 
 
@@ -303,7 +309,10 @@ def _measured_finding(r: MeasurementResult) -> Finding:
 
 def _unbudgeted(ctx: Context, judged: Set[Tuple[str, str, str]]) -> List[MeasurementResult]:
     """The measurements no budget judged (those are skipped before their median is taken)."""
-    results = []
+    results: List[MeasurementResult] = []
+    rows = ctx.matrix.rows.values()
+    if len(judged) == sum(len(record.measurements) for row in rows for record in row.results.values()):
+        return results  # every measurement judged (each is one check, cell and name)
     lanes = lanes_of(ctx)
     for row in ctx.matrix.rows.values():
         for cell, record in row.results.items():

@@ -6,7 +6,7 @@ from __future__ import annotations
 import enum
 from typing import Any, Dict, NamedTuple, Optional, Sequence, Tuple
 
-from readiness.model.jsontext import string, strings, text
+from readiness.model.jsontext import dumps, string
 
 
 class Effect(str, enum.Enum):
@@ -46,8 +46,12 @@ class Finding(NamedTuple):
 
     def to_json(self) -> str:
         """`to_dict()` as JSON text (model/jsontext.py): a verdict lists tens of thousands of findings."""
-        return (f'{{"effect":{_EFFECT_TEXT[self.effect]},"kind":{text(self.kind)},"message":{text(self.message)},'
-                f'"checks":{strings(self.checks)},"cells":{strings(self.cells)}}}')
+        try:  # every field a string, as it is typed
+            return (f'{{"effect":{_EFFECT_TEXT[self.effect]},"kind":{string(self.kind)},'
+                    f'"message":{string(self.message)},"checks":[{",".join(map(string, self.checks))}],'
+                    f'"cells":[{",".join(map(string, self.cells))}]}}')
+        except TypeError:  # one that is not: as json writes it
+            return dumps(self.to_dict())
 
     def sort_key(self) -> Tuple[int, str, Tuple[str, ...], Tuple[str, ...], str]:
         return _EFFECT_RANK[self.effect], self.kind, self.checks, self.cells, self.message
