@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import fnmatch
 import statistics
-from dataclasses import dataclass, replace
-from typing import Any, Dict, Iterable, List, Optional, Sequence, Set, Tuple
+from dataclasses import replace
+from math import isfinite
+from operator import attrgetter
+from typing import Any, Dict, Iterable, List, NamedTuple, Optional, Sequence, Set, Tuple
 
 from readiness.judge.context import Context
 from readiness.judge.findings import Effect, Finding
@@ -18,12 +20,18 @@ from readiness.judge.settings import Budget
 from readiness.judge.statistics import MAX_SAMPLES_ESTIMATE, MeasuredChange, measured_change
 from readiness.model.document import CheckRecord, EnvDocument
 from readiness.model.ids import cell_sort_key
+from readiness.model.jsontext import dumps as json_dumps
+from readiness.model.jsontext import number as json_number
+from readiness.model.jsontext import string
+from readiness.model.jsontext import value_text as json_value
 from readiness.model.statistics import percentile
 
 
-@dataclass(frozen=True)
-class MeasurementResult:
-    """One measurement of one check in one cell, judged against a budget where one applies."""
+class MeasurementResult(NamedTuple):
+    """One measurement of one check in one cell, judged against a budget where one applies.
+
+    A named tuple, not a frozen dataclass: a verdict makes one per measurement (tens of thousands),
+    and a frozen dataclass sets each field through object.__setattr__, four times the cost."""
 
     check: str
     cell: str
@@ -56,15 +64,31 @@ class MeasurementResult:
             data["paired"] = self.paired.to_dict()
         return data
 
+    def to_json(self) -> str:
+        """`to_dict()` as JSON text (model/jsontext.py): a verdict lists every measurement."""
+        median, limit, change = self.median, self.limit, self.change
+        if type(median) is not float or not isfinite(median) or (limit is not None and type(limit) is not float):
+            return json_dumps(self.to_dict())  # as json writes it, or refuses it
+        try:  # every text a string, as it is typed
+            written = (f'{{"check":{string(self.check)},"cell":{string(self.cell)},"name":{string(self.name)},'
+                       f'"unit":{string(self.unit)},"samples":{json_number(self.samples)},'
+                       f'"median":{float.__repr__(median)},"status":{string(self.status)},'
+                       f'"limit":{"null" if limit is None else json_number(limit)},'
+                       f'"change":{"null" if change is None else json_dumps(change.to_dict())}')
+        except TypeError:
+            return json_dumps(self.to_dict())
+        if self.statistic != "median":
+            written += f',"statistic":{json_value(self.statistic)},"value":{json_value(self.value)}'
+        if self.lane != "native":
+            written += ',"lane":' + json_value(self.lane)
+        if self.paired is not None:
+            written += ',"paired":' + json_dumps(self.paired.to_dict())
+        return written + "}"
+
 
 def emulated(lane: str) -> str:
     """How a measurement of an emulated lane is labelled."""
     return f"emulated: {lane.capitalize()} lane"
-
-
-def lane_of(ctx: Context, cell: str) -> str:
-    """The cell's lane in this run, from its fingerprint ("native" where it says none)."""
-    return document_lane(ctx.matrix.documents.get(cell))
 
 
 def document_lane(doc: Optional[EnvDocument]) -> str:
@@ -86,8 +110,16 @@ def budget_findings(ctx: Context) -> Tuple[List[MeasurementResult], List[Finding
     results += unbudgeted
     findings += [_measured_finding(r) for r in unbudgeted if r.change is not None]
     findings += [_paired_measured(r) for r in unbudgeted if r.paired is not None]
-    results.sort(key=lambda r: (r.check, r.name, r.cell))
+    results.sort(key=_ORDER)
     return results, findings
+
+
+_ORDER = attrgetter("check", "name", "cell")
+
+
+def lanes_of(ctx: Context) -> Dict[str, str]:
+    """Each cell's lane in this run."""
+    return {cell: document_lane(doc) for cell, doc in ctx.matrix.documents.items()}
 
 
 def _samples(ctx: Context, name: str, check: str = "*") -> Iterable[Tuple[Row, str, CheckRecord]]:
@@ -104,25 +136,31 @@ def statistic_of(samples: Sequence[float], statistic: str) -> float:
     return percentile(samples, 95.0) if statistic == "p95" else statistics.median(samples)
 
 
+def median(samples: Sequence[float]) -> float:
+    """`statistics.median`, its arithmetic to the bit, without its call overhead (one per measurement)."""
+    ordered = sorted(samples)
+    n = len(ordered)
+    if not n:
+        return statistics.median(ordered)  # its error
+    half = n // 2
+    return ordered[half] if n % 2 else (ordered[half - 1] + ordered[half]) / 2
+
+
 def _judge_budget(ctx: Context, budget: Budget) -> List[MeasurementResult]:
     found = []
-    for row, cell, record in _samples(ctx, budget.measurement, budget.check):
-        m = record.measurements[budget.measurement]
-        value = statistic_of(m.samples, budget.statistic)
-        status = "no-budget" if budget.max is None else ("over" if value > budget.max else "within")
-        change = _change(ctx, row.id, cell, budget.measurement, budget.max_increase_pct, budget.min_effect)
-        lane = lane_of(ctx, cell)
-        found.append(MeasurementResult(row.id, cell, budget.measurement, m.unit, len(m.samples),
-                                       statistics.median(m.samples), status, budget.max, change,
-                                       budget.statistic, value, lane, _paired(record, budget.measurement,
-                                                                              budget.max_increase_pct, lane)))
+    name, statistic, limit, pct = budget.measurement, budget.statistic, budget.max, budget.max_increase_pct
+    lanes = lanes_of(ctx)
+    for row, cell, record in _samples(ctx, name, budget.check):
+        m = record.measurements[name]
+        middle = median(m.samples)
+        value = percentile(m.samples, 95.0) if statistic == "p95" else middle
+        status = "no-budget" if limit is None else ("over" if value > limit else "within")
+        change = None if ctx.baseline is None else _change(ctx, row.id, cell, name, pct, budget.min_effect)
+        lane = lanes[cell]
+        paired = None if m.paired is None else paired_change(m.paired, pct, emulated=lane != "native")
+        found.append(MeasurementResult(row.id, cell, name, m.unit, len(m.samples), middle, status, limit, change,
+                                       statistic, value, lane, paired))
     return found
-
-
-def _paired(record: CheckRecord, name: str, max_increase_pct: Optional[float], lane: str) -> Optional[PairedChange]:
-    """The measurement's pairs against a baseline ref, judged, where the cell took them."""
-    paired = record.measurements[name].paired
-    return None if paired is None else paired_change(paired, max_increase_pct, emulated=lane != "native")
 
 
 def _change(ctx: Context, check: str, cell: str, name: str, max_increase_pct: Optional[float],
@@ -186,13 +224,13 @@ def _paired_measured(r: MeasurementResult) -> Finding:
 
 def _absolute_claims(ctx: Context, budget: Budget, results: List[MeasurementResult]) -> List[Finding]:
     findings = []
-    for r in results:
-        within = r.status == "within"
-        value = r.median if r.value is None else r.value
-        text = (f"{r.check}: {r.name} {r.statistic} {value:g} {r.unit} of {r.samples} sample(s) in {r.where} "
-                f"{'is within' if within else 'exceeds'} the budget of {budget.max:g} {r.unit}")
-        effect = Effect.INFO if within else Effect.NO_GO
-        findings.append(Finding(effect, "budget", text, (r.check,), (r.cell,)))
+    verbs = {True: f"is within the budget of {budget.max:g}", False: f"exceeds the budget of {budget.max:g}"}
+    for check, cell, name, unit, samples, median, status, _, _, statistic, value, lane, _ in results:
+        within = status == "within"
+        where = cell if lane == "native" else f"{cell} ({emulated(lane)})"
+        text = (f"{check}: {name} {statistic} {median if value is None else value:g} {unit} of {samples} sample(s) "
+                f"in {where} {verbs[within]} {unit}")
+        findings.append(Finding(Effect.INFO if within else Effect.NO_GO, "budget", text, (check,), (cell,)))
     return findings
 
 
@@ -271,17 +309,22 @@ def _measured_finding(r: MeasurementResult) -> Finding:
 
 def _unbudgeted(ctx: Context, judged: Set[Tuple[str, str, str]]) -> List[MeasurementResult]:
     """The measurements no budget judged (those are skipped before their median is taken)."""
-    results = []
+    results: List[MeasurementResult] = []
+    rows = ctx.matrix.rows.values()
+    if len(judged) == sum(len(record.measurements) for row in rows for record in row.results.values()):
+        return results  # every measurement judged (each is one check, cell and name)
+    lanes = lanes_of(ctx)
     for row in ctx.matrix.rows.values():
         for cell, record in row.results.items():
-            for name, m in sorted(record.measurements.items()):
+            measurements = record.measurements
+            for name, m in sorted(measurements.items()) if len(measurements) > 1 else measurements.items():
                 if (row.id, cell, name) in judged:
                     continue
-                lane = lane_of(ctx, cell)
-                results.append(MeasurementResult(row.id, cell, name, m.unit, len(m.samples),
-                                                 statistics.median(m.samples), "no-budget",
-                                                 change=_change(ctx, row.id, cell, name, None),
-                                                 lane=lane, paired=_paired(record, name, None, lane)))
+                lane = lanes[cell]
+                change = None if ctx.baseline is None else _change(ctx, row.id, cell, name, None)
+                paired = None if m.paired is None else paired_change(m.paired, None, emulated=lane != "native")
+                results.append(MeasurementResult(row.id, cell, name, m.unit, len(m.samples), median(m.samples),
+                                                 "no-budget", None, change, lane=lane, paired=paired))
     return results
 
 

@@ -8,8 +8,7 @@ is listed twice.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Dict, List, Sequence, Tuple, Union
+from typing import Dict, List, NamedTuple, Sequence, Tuple, Union
 
 from readiness.judge import apart
 from readiness.judge.findings import Effect, Finding, cells_text
@@ -32,9 +31,9 @@ PLURAL = {
 _DIVERGING = ("failed", "error")  # the kinds a divergence joins
 
 
-@dataclass(frozen=True, init=False)
-class Cause:
-    """One line of a report: one finding, or the findings of many checks folded into one."""
+class Cause(NamedTuple):
+    """One line of a report: one finding, or the findings of many checks folded into one. A named
+    tuple: a report folds tens of thousands of findings, most of them into a cause of their own."""
 
     effect: Effect
     kind: str
@@ -42,11 +41,6 @@ class Cause:
     checks: Tuple[str, ...]
     cells: Tuple[str, ...]
     why: str = ""  # for a divergence: where the checks pass, and what sets the failing cells apart
-
-    def __init__(self, effect: Effect, kind: str, text: str, checks: Tuple[str, ...], cells: Tuple[str, ...],
-                 why: str = "") -> None:
-        # One update, not an object.__setattr__ per field (a report folds tens of thousands of findings).
-        self.__dict__.update(effect=effect, kind=kind, text=text, checks=checks, cells=cells, why=why)
 
 
 _Key = Tuple[Effect, str, str, str, Tuple[str, ...], Tuple[str, ...]]

@@ -10,12 +10,11 @@ Schema versions of `readiness/matrix`:
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 from readiness import __version__
-from readiness.model import document, reader
+from readiness.model import document, envtext, jsontext, reader
 from readiness.model.document import OUTCOME_VALUES, CheckRecord, EnvDocument, Outcome, Severity
 from readiness.model.errors import SchemaError, UsageError
 from readiness.model.ids import cell_sort_key
@@ -78,11 +77,15 @@ class Matrix:
     # The target's coverage combined over the cells (coverage_merge.combine_run), when measured.
     coverage: Optional[Dict[str, Any]] = None
     rows: Dict[str, Row] = field(init=False)
+    # The JSON text of the values that the matrix file and several reports hold (each check's
+    # samples and evidence), written once (model/jsontext.py).
+    memo: jsontext.Memo = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         # Cells in version order (3.9 before 3.10), so every report lists them alike.
         self.documents = dict(sorted(self.documents.items(), key=lambda item: cell_sort_key(item[0])))
         self.rows = build_rows(self.documents.values())
+        self.memo = jsontext.Memo()
 
     @property
     def cells(self) -> List[str]:
@@ -171,6 +174,18 @@ def _more_severe(severity: Severity, than: Severity) -> bool:
 
 
 def dumps(matrix: Matrix) -> str:
-    """The matrix as JSON text (stable key order)."""
+    """The matrix as JSON text (stable key order): `json.dumps(matrix.to_dict())`, compact, as
+    model/jsontext.py writes it part by part."""
     # Compact: a matrix holds every cell's documents, and indented JSON is written far slower.
-    return json.dumps(matrix.to_dict(), ensure_ascii=False, allow_nan=False, separators=(",", ":")) + "\n"
+    data = matrix.to_dict()
+    envtext.fill(matrix.memo, matrix.documents.values())
+    members = [("cells", jsontext.array_parts([_cell_text(cell, matrix.memo) for cell in data.pop("cells")])),
+               ("checks", [jsontext.dumps(data.pop("checks"))])]
+    if "coverage" in data:
+        members.append(("coverage", [jsontext.dumps(data.pop("coverage"))]))
+    return "".join(jsontext.object_parts(data, *members) + ["\n"])
+
+
+def _cell_text(cell: Dict[str, Any], memo: jsontext.Memo) -> str:
+    return (f'{{"id":{jsontext.text(cell["id"])},"source":{jsontext.text(cell["source"])},'
+            f'"document":{envtext.document(cell["document"], memo)}}}')

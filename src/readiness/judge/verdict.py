@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-import json
 import os
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Sequence
@@ -39,6 +38,7 @@ from readiness.judge.regressions import baseline_findings
 from readiness.judge.scope import Scope, scope_of
 from readiness.judge.target import TargetName, target_of
 from readiness.judge.waivers import WaiverStatus, waiver_findings, waiver_statuses
+from readiness.model import jsontext
 from readiness.model.document import Severity
 
 # The records a verdict holds live beside their findings; these names stay importable from here.
@@ -118,6 +118,15 @@ class Verdict:
 
     def to_dict(self) -> Dict[str, Any]:
         return {
+            **self._head(),
+            "reasons": [f.to_dict() for f in self.reasons],
+            "findings": [f.to_dict() for f in self.findings],
+            "waivers": [w.to_dict() for w in self.waivers],
+            "measurements": [m.to_dict() for m in self.measurements],
+        }
+
+    def _head(self) -> Dict[str, Any]:
+        return {
             "kind": VERDICT_KIND, "schema": VERDICT_SCHEMA, "tool_version": __version__,
             "state": self.state.value, "exit_code": self.exit_code,
             "run_id": self.run_id, "mixed": self.mixed, "as_of": self.as_of.isoformat(),
@@ -125,16 +134,18 @@ class Verdict:
                        "profile": self.profile},
             "baseline": self.baseline,
             "scope": self.scope.to_dict(),
-            "reasons": [f.to_dict() for f in self.reasons],
-            "findings": [f.to_dict() for f in self.findings],
-            "waivers": [w.to_dict() for w in self.waivers],
-            "measurements": [m.to_dict() for m in self.measurements],
         }
 
 
 def dumps(verdict: Verdict) -> str:
-    """The verdict as JSON text (stable key order; compact, as it lists every measurement)."""
-    return json.dumps(verdict.to_dict(), ensure_ascii=False, allow_nan=False, separators=(",", ":")) + "\n"
+    """The verdict as JSON text (stable key order; compact, as it lists every measurement):
+    `json.dumps(verdict.to_dict())`, as model/jsontext.py writes it part by part."""
+    parts = jsontext.object_parts(
+        verdict._head(), ("reasons", jsontext.array_parts([f.to_json() for f in verdict.reasons])),
+        ("findings", jsontext.array_parts([f.to_json() for f in verdict.findings])),
+        ("waivers", [jsontext.dumps([w.to_dict() for w in verdict.waivers])]),
+        ("measurements", jsontext.array_parts([m.to_json() for m in verdict.measurements])))
+    return "".join(parts + ["\n"])
 
 
 def today_from_environment() -> dt.date:

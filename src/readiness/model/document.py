@@ -191,6 +191,17 @@ class Paired:
                    RatioInterval.from_dict(data["interval"]), str(data["stopped"]), data["error"])
 
 
+def _floats(values: Any) -> List[float]:
+    """Samples as floats: the list read itself when it holds floats only, so that the matrix and
+    every report write its text once (model/jsontext.Memo)."""
+    if type(values) is list and {*map(type, values)} <= _FLOAT_ONLY:
+        return values
+    return list(map(float, values))
+
+
+_FLOAT_ONLY = frozenset({float})
+
+
 def _number(value: Any) -> Optional[float]:
     return None if value is None else float(value)
 
@@ -215,8 +226,10 @@ class Measurement:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Measurement:
+        if len(data) == 2:  # the unit and the samples alone, as most are: nothing else to look for
+            return cls(data["unit"], _floats(data["samples"]))
         sampling = data.get("sampling")
-        return cls(data["unit"], list(map(float, data["samples"])), data.get("load"),
+        return cls(data["unit"], _floats(data["samples"]), data.get("load"),
                    None if sampling is None else Sampling.from_dict(sampling), Paired.from_dict(data.get("paired")))
 
 

@@ -68,8 +68,11 @@ _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
 def printable(text: Any, *, keep_newlines: bool = False) -> str:
     """`text` with every control character shown as an escape (`\\x1b`, `\\u202e`): inert on a terminal."""
+    shown = str(text)
+    if shown.isprintable():  # no control at all (checked in C: the pattern takes far longer)
+        return shown
     pattern = _UNPRINTABLE_BUT_NEWLINE if keep_newlines else _UNPRINTABLE
-    return pattern.sub(_escape, str(text))
+    return pattern.sub(_escape, shown)
 
 
 def _escape(match: "re.Match[str]") -> str:

@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 import uuid
 from collections import Counter
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Optional
 
 from readiness import __version__
 from readiness.judge.budgets import paired_outcomes
 from readiness.judge.merge import Matrix
 from readiness.judge.verdict import Verdict
-from readiness.model import ids
+from readiness.model import envtext, ids, jsontext
 from readiness.model.document import OUTCOME_VALUES, SEVERITY_VALUES, CheckRecord, EnvDocument, Outcome
+from readiness.model.jsontext import number, string, text
 from readiness.render.common import Context, Output
 
 SPEC_VERSION = "1.0.0"
@@ -28,45 +28,39 @@ _NAMESPACE = uuid.UUID("6f1b3c2e-58a4-4d4e-9d35-2a41f6f0c001")
 
 def render(matrix: Matrix, verdict: Verdict, context: Context) -> List[Output]:
     run_id = matrix.run_id or "unknown"
+    envtext.fill(matrix.memo, matrix.documents.values())
     return [Output(ids.cell_file("ctrf", doc.cell_id, ".json").as_posix(),
-                   _dumps(_report(doc, run_id, verdict, context)))
+                   _report(doc, run_id, verdict, context, matrix.memo))
             for doc in matrix.documents.values()]
 
 
-def _dumps(data: Dict[str, Any]) -> str:
-    return json.dumps(data, ensure_ascii=False, allow_nan=False, separators=(",", ":")) + "\n"
-
-
-def _report(doc: EnvDocument, run_id: str, verdict: Verdict, context: Context) -> Dict[str, Any]:
-    tests = [_test(record, doc.cell_id) for record in doc.checks]
+def _report(doc: EnvDocument, run_id: str, verdict: Verdict, context: Context, memo: jsontext.Memo) -> str:
+    """One cell's report as JSON text, written part by part (model/jsontext.py); each check's
+    evidence and samples as the matrix file wrote them."""
     paired = paired_outcomes(m for m in verdict.measurements if m.cell == doc.cell_id)
-    for test in tests:  # a relative budget judged from the cell's own pairs: its outcome text
-        if (test["name"], doc.cell_id) in paired:
-            test["extra"]["paired"] = paired[(test["name"], doc.cell_id)]
+    cell = string(doc.cell_id)
+    tests = [_test(record, cell, paired.get((record.id, doc.cell_id)), memo) for record in doc.checks]
     environment = _environment(doc)
     if "appName" not in environment and verdict.target.name:  # named by the policy, not the cell
         environment["appName"] = verdict.target.name
         if verdict.target.version:
             environment["appVersion"] = verdict.target.version
-    return {
+    results = jsontext.object_parts(
+        {"tool": {"name": "readiness", "version": __version__}, "summary": _summary(doc)},
+        ("tests", jsontext.array_parts(tests)), ("environment", [jsontext.dumps(environment)]),
+        ("extra", [jsontext.dumps({"cell": doc.cell_id, "state": doc.state.value, "reason": doc.reason,
+                                   "verdict": verdict.state.value})]))
+    return "".join(jsontext.object_parts({
         "reportFormat": "CTRF", "specVersion": SPEC_VERSION,
         "reportId": str(uuid.uuid5(_NAMESPACE, f"{run_id}/{doc.cell_id}/{doc.finished_at}")),
         "runId": run_id, "timestamp": context.generated_at, "generatedBy": f"readiness {__version__}",
-        "results": {
-            "tool": {"name": "readiness", "version": __version__},
-            "summary": _summary(tests, doc),
-            "tests": tests,
-            "environment": environment,
-            "extra": {"cell": doc.cell_id, "state": doc.state.value, "reason": doc.reason,
-                      "verdict": verdict.state.value},
-        },
-    }
+    }, ("results", results)) + ["\n"])
 
 
-def _summary(tests: List[Dict[str, Any]], doc: EnvDocument) -> Dict[str, Any]:
-    found = Counter(t["status"] for t in tests)
+def _summary(doc: EnvDocument) -> Dict[str, Any]:
+    found = Counter(_STATUS[record.outcome] for record in doc.checks)
     counts = {status: found[status] for status in ("passed", "failed", "skipped", "pending", "other")}
-    return {"tests": len(tests), **counts, "start": _millis(doc.started_at), "stop": _millis(doc.finished_at)}
+    return {"tests": len(doc.checks), **counts, "start": _millis(doc.started_at), "stop": _millis(doc.finished_at)}
 
 
 def _millis(timestamp: str) -> int:
@@ -74,21 +68,29 @@ def _millis(timestamp: str) -> int:
     return int(parsed.timestamp() * 1000)
 
 
-def _test(record: CheckRecord, cell: str) -> Dict[str, Any]:
-    outcome, measurements = record.outcome, record.measurements
-    items = sorted(measurements.items()) if len(measurements) > 1 else measurements.items()
-    test: Dict[str, Any] = {
-        "name": record.id, "status": _STATUS[outcome], "duration": round(record.duration_s * 1000),
-        "rawStatus": OUTCOME_VALUES[outcome], "suite": record.category, "retries": max(0, record.attempts - 1),
-        "flaky": outcome == Outcome.FLAKY,
-        "extra": {"title": record.title, "severity": SEVERITY_VALUES[record.severity], "cell": cell,
-                  "evidence": record.evidence, "measurements": {k: m.to_dict() for k, m in items}},
-    }
+def _test(record: CheckRecord, cell: str, paired: Optional[List[str]], memo: jsontext.Memo) -> str:
+    """One check's test, `cell` its cell as JSON text; with the outcome text of a relative budget
+    judged from the cell's own pairs."""
+    outcome = record.outcome
+    extra = (f'{{"title":{text(record.title)},"severity":{_SEVERITY_TEXT[record.severity]},"cell":{cell},'
+             f'"evidence":{memo.value(record.evidence)},'
+             f'"measurements":{envtext.measurements(record.measurements, memo)}')
+    if paired is not None:
+        extra += ',"paired":' + jsontext.strings(paired)
+    written = (f'{{"name":{text(record.id)},"status":{_STATUS_TEXT[outcome]},'
+               f'"duration":{number(round(record.duration_s * 1000))},"rawStatus":{_OUTCOME_TEXT[outcome]},'
+               f'"suite":{text(record.category)},"retries":{number(max(0, record.attempts - 1))},'
+               f'"flaky":{"true" if outcome == Outcome.FLAKY else "false"},"extra":{extra}}}')
     if record.message:
-        test["message"] = record.message
+        written += ',"message":' + text(record.message)
     if record.longrepr:
-        test["trace"] = record.longrepr
-    return test
+        written += ',"trace":' + text(record.longrepr)
+    return written + "}"
+
+
+_STATUS_TEXT = {outcome: string(status) for outcome, status in _STATUS.items()}
+_OUTCOME_TEXT = {outcome: string(value) for outcome, value in OUTCOME_VALUES.items()}
+_SEVERITY_TEXT = {severity: string(value) for severity, value in SEVERITY_VALUES.items()}
 
 
 def _environment(doc: EnvDocument) -> Dict[str, Any]:

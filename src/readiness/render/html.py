@@ -8,14 +8,16 @@ builds every element with `textContent`, never `innerHTML`, so no value can beco
 
 from __future__ import annotations
 
-import json
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Optional
 
 from readiness import __version__
 from readiness.judge.budgets import document_lane, emulated
+from readiness.judge.findings import EFFECT_VALUES
 from readiness.judge.merge import Matrix, Row
 from readiness.judge.verdict import Verdict
-from readiness.model.document import OUTCOME_VALUES, CheckRecord
+from readiness.model import envtext, jsontext
+from readiness.model.document import OUTCOME_VALUES, CheckRecord, Measurement, Outcome
+from readiness.model.jsontext import number, string, text
 from readiness.render.common import Context, Output, coverage_lines, divergent_checks, rows_in_order, scope_lines
 
 _CSP = ("default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
@@ -24,57 +26,76 @@ _CSP = ("default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inlin
 
 def script_json(data: Any) -> str:
     """JSON safe inside a <script> element: no `<`, `>` or `&` can end it or open a comment."""
-    text = json.dumps(data, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+    return script_safe(jsontext.dumps(data))
+
+
+def script_safe(written: str) -> str:
+    """JSON text made safe inside a <script> element (see `script_json`)."""
     for char, escaped in _SCRIPT_ESCAPES:
-        if char in text:  # a quick look first: most of these are in no report, and the text is large
-            text = text.replace(char, escaped)
-    return text
+        if char in written:  # a quick look first: most of these are in no report, and the text is large
+            written = written.replace(char, escaped)
+    return written
 
 
 _SCRIPT_ESCAPES = (("&", "\\u0026"), ("<", "\\u003c"), (">", "\\u003e"), ("\u2028", "\\u2028"), ("\u2029", "\\u2029"))
 
 
 def render(matrix: Matrix, verdict: Verdict, context: Context) -> List[Output]:
-    data = page_data(matrix, verdict, context)
-    page = _TEMPLATE.replace("@CSP@", _CSP).replace("@DATA@", script_json(data))
-    return [Output("report.html", page)]
+    data = [script_safe(part) for part in page_parts(matrix, verdict, context)]
+    return [Output("report.html", "".join([_PAGE_HEAD, *data, _PAGE_TAIL]))]
 
 
-def page_data(matrix: Matrix, verdict: Verdict, context: Context) -> Dict[str, Any]:
+def page_parts(matrix: Matrix, verdict: Verdict, context: Context) -> List[str]:
+    """The page's data as JSON text, in parts: the head, then every check row with its result in
+    each cell, written part by part (model/jsontext.py); the evidence and samples as the matrix
+    file wrote them."""
     divergent = set(divergent_checks(verdict))
     lanes = {cell: document_lane(doc) for cell, doc in matrix.documents.items()}
-    return {
+    severities, memo = verdict.severities, matrix.memo
+    envtext.fill(memo, matrix.documents.values())
+    rows = [_row(row, row.id in divergent, severities.get(row.id, row.severity).value, lanes, memo)
+            for row in rows_in_order(matrix)]
+    head = {
         "generated_at": context.generated_at, "tool_version": __version__, "run_id": matrix.run_id,
         "state": verdict.state.value, "policy": verdict.policy_label,
         "scope": scope_lines(verdict) + coverage_lines(matrix),
         "target": verdict.target.title(),
-        "causes": [{"effect": c.effect.value, "text": c.text, "why": c.why} for c in verdict.causes],
-        "waivers": [w.to_dict() for w in verdict.waivers],
-        "cells": matrix.cells,
-        "checks": [_row(row, row.id in divergent, verdict.severities.get(row.id, row.severity).value, lanes)
-                   for row in rows_in_order(matrix)],
     }
+    causes = [f'{{"effect":{_EFFECT_TEXT[c.effect]},"text":{text(c.text)},"why":{text(c.why)}}}'
+              for c in verdict.causes]  # a cause per measurement, at most
+    return jsontext.object_parts(head, ("causes", jsontext.array_parts(causes)),
+                                 ("waivers", [jsontext.dumps([w.to_dict() for w in verdict.waivers])]),
+                                 ("cells", [jsontext.dumps(matrix.cells)]), ("checks", jsontext.array_parts(rows)))
 
 
-def _row(row: Row, divergent: bool, severity: str, lanes: Dict[str, str]) -> Dict[str, Any]:
-    worst = row.worst
-    return {"id": row.id, "title": row.title, "category": row.category, "severity": severity,
-            "worst": None if worst is None else worst.value, "divergent": divergent,
-            "results": {cell: _result(record, lanes.get(cell, "native")) for cell, record in row.results.items()}}
+def _row(row: Row, divergent: bool, severity: str, lanes: Dict[str, str], memo: jsontext.Memo) -> str:
+    results = ",".join([string(cell) + ":" + _result(record, lanes.get(cell, "native"), memo)
+                        for cell, record in row.results.items()])
+    return (f'{{"id":{text(row.id)},"title":{text(row.title)},"category":{text(row.category)},'
+            f'"severity":{text(severity)},"worst":{_OUTCOME_TEXT.get(row.worst, "null")},'
+            f'"divergent":{"true" if divergent else "false"},"results":{{{results}}}}}')
 
 
-def _result(record: CheckRecord, lane: str) -> Dict[str, Any]:
-    measurements = record.measurements
+def _result(record: CheckRecord, lane: str, memo: jsontext.Memo) -> str:
+    evidence, measurements = record.evidence, record.measurements
+    shown = (envtext.measurements(measurements, memo) if lane == "native"
+             else _emulated(measurements, lane, memo))
+    return (f'{{"outcome":{_OUTCOME_TEXT[record.outcome]},"message":{text(record.message)},'
+            f'"longrepr":{text(record.longrepr)},'
+            f'"duration_s":{memo.texts.get(id(record.duration_s)) or number(record.duration_s)},'
+            f'"attempts":{number(record.attempts)},"evidence":{memo.texts.get(id(evidence)) or memo.value(evidence)},'
+            f'"measurements":{shown}}}')
+
+
+def _emulated(measurements: Dict[str, Measurement], lane: str, memo: jsontext.Memo) -> str:
+    """Measurements as shown: each from an emulated lane says so."""
+    label = ',"lane":' + string(emulated(lane)) + "}"
     items = sorted(measurements.items()) if len(measurements) > 1 else measurements.items()
-    return {"outcome": OUTCOME_VALUES[record.outcome], "message": record.message, "longrepr": record.longrepr,
-            "duration_s": record.duration_s, "attempts": record.attempts, "evidence": record.evidence,
-            "measurements": {k: m.to_dict() for k, m in items} if lane == "native"
-            else {k: _measurement(m.to_dict(), lane) for k, m in items}}
+    return "{" + ",".join(string(k) + ":" + envtext.measurement(m, memo)[:-1] + label for k, m in items) + "}"
 
 
-def _measurement(data: Dict[str, Any], lane: str) -> Dict[str, Any]:
-    """A measurement as shown; one from an emulated lane says so."""
-    return data if lane == "native" else dict(data, lane=emulated(lane))
+_OUTCOME_TEXT: Dict[Optional[Outcome], str] = {outcome: string(value) for outcome, value in OUTCOME_VALUES.items()}
+_EFFECT_TEXT = {effect: string(value) for effect, value in EFFECT_VALUES.items()}
 
 
 _TEMPLATE = """<!DOCTYPE html>
@@ -243,3 +264,4 @@ tr.divergent td.id::after { content: " divergent"; color: #e8710a; font-size: 11
 </body>
 </html>
 """
+_PAGE_HEAD, _PAGE_TAIL = _TEMPLATE.replace("@CSP@", _CSP).split("@DATA@")

@@ -49,11 +49,34 @@ def _md_str(text: str) -> str:
     for char, escaped in _REPLACEMENTS:
         if char in text:
             text = text.replace(char, escaped)
-    return _CONTROLS.sub(_control, text) if _CONTROLS.search(text) else text
+    return text if text.isprintable() or not _CONTROLS.search(text) else _CONTROLS.sub(_control, text)
 
 
 def _control(match: "re.Match[str]") -> str:
     return printable(match.group())
+
+
+def md_all(texts: Sequence[str]) -> List[str]:
+    """`md` of each text, its steps taken once over all of them joined by a character that no step
+    changes: a report has a line per measurement, and `md` is a few Python calls per text."""
+    joined = _APART.join(texts)
+    if joined.count(_APART) != len(texts) - 1:  # a text holds it: each on its own
+        return [md(text) for text in texts]
+    # A printable text has no control and no whitespace but the space (str.isprintable, in C: a
+    # regular expression's character class takes far longer over megabytes).
+    plain = joined.isprintable()
+    if not plain or "  " in joined or f" {_APART}" in joined or f"{_APART} " in joined or joined[:1] == " " \
+            or joined[-1:] == " ":  # whitespace as `md` leaves it: runs made one space, none at either end
+        joined = " ".join(joined.split()).replace(" " + _APART, _APART).replace(_APART + " ", _APART)
+    for char, escaped in _REPLACEMENTS:
+        if char in joined:
+            joined = joined.replace(char, escaped)
+    if not plain and _CONTROLS.search(joined):
+        joined = _CONTROLS.sub(_control, joined)
+    return joined.split(_APART)
+
+
+_APART = "\xa4"  # ¤: printable, neither whitespace nor a control, and nothing Markdown or HTML escapes
 
 
 def render(matrix: Matrix, verdict: Verdict, context: Context) -> List[Output]:
@@ -139,14 +162,19 @@ def _cells(cells: Sequence[str], total: int) -> str:
 
 def _evidence(row: Row) -> str:
     """The message of the worst cell, then recorded facts (shortened)."""
-    worst = min(row.results.values(), key=lambda r: (r.outcome.rank, r.id))
+    # The first record of the worst outcome (every record of a row has the row's id).
+    worst_outcome = row.worst
+    worst = next(r for r in row.results.values() if r.outcome is worst_outcome)
     parts = []
     if worst.message and worst.outcome != Outcome.PASSED:
         parts.append(md(one_line(worst.message, 200)))
-    facts = [f"{k}={json.dumps(v, ensure_ascii=False)}" for k, v in sorted(worst.evidence.items())[:5]]
+    facts = [f"{k}={_FACT(v)}" for k, v in sorted(worst.evidence.items())[:5]]
     if facts:
         parts.append(md(one_line("; ".join(facts), 200)))
     return "<br>".join(parts) or "-"
+
+
+_FACT = json.JSONEncoder(ensure_ascii=False).encode  # json.dumps(v, ensure_ascii=False), made once
 
 
 def _performance(verdict: Verdict) -> str:
@@ -155,13 +183,18 @@ def _performance(verdict: Verdict) -> str:
         return "\n".join(lines + ["No measurement was recorded: no performance claim is made.", ""])
     lines += ["| Check | Measurement | Cell | Samples | Median | Budget | Status |", _rule("| | | | | | | |")]
     esc = _md_str  # one row per measurement, every field a str: the cached escape itself, no wrapper
+    limits: Dict[Tuple[int, str], str] = {}  # by the limit's identity: a budget's limit is one float
     for m in verdict.measurements:
         unit = esc(m.unit)
-        limit = "-" if m.limit is None else f"<= {m.limit:g} {unit}"
-        lines.append(f"| {esc(m.check)} | {esc(m.name)} | {esc(m.where)} | {m.samples} | {m.median:g} {unit} "
+        limit = limits.get((id(m.limit), unit))
+        if limit is None:
+            limit = limits[id(m.limit), unit] = "-" if m.limit is None else f"<= {m.limit:g} {unit}"
+        where = m.cell if m.lane == "native" else m.where
+        lines.append(f"| {esc(m.check)} | {esc(m.name)} | {esc(where)} | {m.samples} | {m.median:g} {unit} "
                      f"| {limit} | {m.status} |")
     claims = [f for f in verdict.findings if f.kind in ("budget", "inconclusive")]
-    lines += [""] + [f"- {_EFFECT_TAGS[f.effect]} {md(f.message)}" for f in claims]
+    messages = md_all([f.message for f in claims])
+    lines += [""] + [f"- {_EFFECT_TAGS[f.effect]} {message}" for f, message in zip(claims, messages)]
     return "\n".join(lines) + "\n"
 
 
