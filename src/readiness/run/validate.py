@@ -17,7 +17,7 @@ import sys
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Optional, Sequence, Set, Tuple
+from typing import TYPE_CHECKING, Any, Dict, Iterator, List, Optional, Sequence, Set, Tuple
 
 from readiness.cell import fingerprint
 from readiness.judge import policy
@@ -26,7 +26,6 @@ from readiness.model.errors import UsageError
 from readiness.model.plan import Plan, PlannedCell
 from readiness.model.plan import write as write_plan
 from readiness.run import preflight, runlock
-from readiness.run.baseref import BaselineInstall
 from readiness.run.board import Board, read_json
 from readiness.run.fallback import Missing, fill_missing, record
 from readiness.run.folder import BASELINE_TREES, CELL_TIMEOUT, SCENARIO, RunFolder, latest, relative
@@ -36,6 +35,9 @@ from readiness.run.lanes.native import NativeLane
 from readiness.run.lanes.wine import WineLane
 from readiness.run.options import ValidateOptions
 from readiness.run.pool import Admission, CellPool, ordered
+
+if TYPE_CHECKING:  # --baseline-ref's code is loaded only by a run that asks for it
+    from readiness.run.baseref import BaselineInstall
 
 
 @dataclass
@@ -247,14 +249,17 @@ def judge(folder: RunFolder, project: Path, options: ValidateOptions, interrupte
     """Merge the run's documents, apply the policy (against the baseline, when given), write every
     report and print the terminal one; return the verdict's exit code."""
     from readiness import render
-    from readiness.judge import baseline as baselines
     from readiness.judge import merge, verdict
     from readiness.run import coverage
 
     rules = policy.load_policy(options.config, options.profile, cwd=project)
     matrix = merge.merge_paths([relative(folder.envs)], mixed_from=options.mixed_from)
     matrix.coverage = coverage.read_summary(folder.path)
-    base = None if options.baseline is None else baselines.resolve(options.baseline, root=project)
+    base = None
+    if options.baseline is not None:
+        from readiness.judge import baseline as baselines
+
+        base = baselines.resolve(options.baseline, root=project)
     result = verdict.decide(matrix, rules, today=verdict.today_from_environment(),
                             baseline=None if base is None else base.matrix,
                             baseline_label=None if base is None else base.label)
@@ -270,11 +275,11 @@ def judge(folder: RunFolder, project: Path, options: ValidateOptions, interrupte
 def _services(rules: policy.Policy) -> Iterator[Optional[str]]:
     """The services the policy asks for (`services = ["redis"]`), and only those: a Redis for the run
     is REDIS_URL as given, else a throwaway server; None if none can start."""
-    from readiness.run import services
-
     if "redis" not in rules.services:
         yield None
         return
+    from readiness.run import services
+
     with contextlib.ExitStack() as stack:
         try:
             url: Optional[str] = stack.enter_context(services.redis_service())

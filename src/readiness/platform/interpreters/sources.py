@@ -65,7 +65,8 @@ def path_candidates(
         if not entry or _skipped_path_folder(folder) or not folder.is_dir():
             continue
         try:
-            names = sorted(child.name for child in folder.iterdir())
+            # Names, not a Path per entry (PTH208): /usr/bin alone holds thousands, milliseconds of Paths.
+            names = sorted(os.listdir(folder))  # noqa: PTH208
         except OSError:
             continue
         found.extend(

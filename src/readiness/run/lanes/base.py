@@ -10,15 +10,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Optional, Protocol, Tuple
+from typing import TYPE_CHECKING, Dict, List, Optional, Protocol, Tuple
 
 from readiness.judge.policy import Policy
 from readiness.model.plan import PlannedCell
-from readiness.run.baseref import BaselineInstall
 from readiness.run.board import Board
 from readiness.run.fallback import Missing
 from readiness.run.folder import RunFolder
 from readiness.run.install import InstallRequest
+
+if TYPE_CHECKING:  # --baseline-ref's code is loaded only by a run that asks for it
+    from readiness.run.baseref import BaselineInstall
 
 
 @dataclass(frozen=True)
