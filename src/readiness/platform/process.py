@@ -25,7 +25,7 @@ DRAIN_S = 5.0  # how long output is still copied once the program has ended
 _POLL_S = 0.1
 _READ_SIZE = 65536
 _SMALL_READ = 4096  # a read this short had emptied the pipe: the program writes little at a time
-_GATHER_S = 0.1  # how long such a program's output is left to gather before the next read
+_GATHER_S = 0.25  # how long such a program's output is left to gather before the next read
 
 
 class ProcessTimeout(ReadinessError):

@@ -71,7 +71,7 @@ def path_candidates(
             continue
         found.extend(
             Candidate(str(folder / name), "path") for name in names
-            if _PATH_NAME.fullmatch(name) and _is_program(folder / name, platform_name)
+            if name[:6].lower() == "python" and _PATH_NAME.fullmatch(name) and _is_program(folder / name, platform_name)
         )
     return found
 
