@@ -15,7 +15,7 @@ import os
 import signal
 import sys
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Dict, Iterator, List, Optional, Sequence, Set, Tuple
 
@@ -63,7 +63,7 @@ def validate(project: Path, rules: policy.Policy, pythons: Sequence[str], option
     if options.profile or options.config:
         rules = policy.load_policy(options.config, options.profile, cwd=project)
     if options.cell_timeout is None:
-        options = replace(options, cell_timeout=rules.cell_timeout)
+        options = options._replace(cell_timeout=rules.cell_timeout)
     request = InstallRequest.from_policy(project, rules)
     preflight.check(project, rules, request)  # before anything is built
     base = None
