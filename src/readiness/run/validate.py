@@ -49,6 +49,7 @@ class Run:
     options: ValidateOptions
     folder: RunFolder
     lanes: Tuple[Lane, ...]
+    request: InstallRequest  # what every cell installs, built once from the policy
     plan: Plan = field(init=False)
     unplanned: List[PlannedCell] = field(default_factory=list)
     owner: Dict[str, Lane] = field(default_factory=dict)  # cell id -> its lane
@@ -80,7 +81,7 @@ def validate(project: Path, rules: policy.Policy, pythons: Sequence[str], option
 
     check_run_id(run_id, "reports/latest" if options.rerun else "--run-id" if options.run_id else "the run id")
     folder = RunFolder.of(project, run_id)
-    run = Run(project, rules, options, folder, (NativeLane(), WineLane()), started=started, base=base)
+    run = Run(project, rules, options, folder, (NativeLane(), WineLane()), request, started=started, base=base)
     with runlock.claim_run(folder.path, run_id), sigterm_is_interrupt():  # a second run with this id is refused
         return _validate_run(run, pythons)
 
@@ -117,7 +118,7 @@ def _validate_run(run: Run, pythons: Sequence[str]) -> int:
 def _plan(run: Run, pythons: Sequence[str]) -> None:
     only = run.options.pythons or None
     request = PlanRequest(run.rules, tuple(pythons), tuple(only) if only else None,
-                          InstallRequest.from_policy(run.project, run.rules).requires_python())
+                          run.request.requires_python())
     run.plan = Plan(run.folder.run_id, profile=run.options.profile)
     for lane in run.lanes:
         planned = lane.plan(request)
@@ -158,9 +159,8 @@ def _context(run: Run, board: Board, services: Dict[str, str]) -> RunContext:
 
     environ.update(target_environ(run.project, run.rules), **budgets_environ(run.rules))
     reuse = "-R" in sys.argv or "--reuse-existing-virtualenvs" in sys.argv  # nox does not pass -R on
-    return RunContext(run.project, run.folder, InstallRequest.from_policy(run.project, run.rules),
-                      suite_args(run.rules), run.options.pytest_args, environ, board,
-                      timeout=run.options.cell_timeout, jobs=run.options.jobs,
+    return RunContext(run.project, run.folder, run.request, suite_args(run.rules), run.options.pytest_args,
+                      environ, board, timeout=run.options.cell_timeout, jobs=run.options.jobs,
                       coverage_source=tuple(run.rules.coverage.source), reuse=reuse, baseline=run.base)
 
 
