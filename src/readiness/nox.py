@@ -93,7 +93,7 @@ def _found_pythons() -> List[str]:
     try:
         from readiness.platform import interpreters
 
-        found = interpreters.discover()
+        found = interpreters.discover(include_wine=False)  # the native cells' Pythons alone
     except Exception:
         return []
     return sorted({i.minor for i in found.chosen if i.lane == "native"}, key=version_key)

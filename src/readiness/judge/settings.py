@@ -1,20 +1,23 @@
 """The settings a policy holds, typed: the target's install, the suite, Wine, coverage, flaky checks,
-budgets and waivers (read and checked by judge/policy.py)."""
+budgets and waivers (read and checked by judge/policy.py).
+
+Named tuples, immutable as frozen dataclasses would be: every readiness command (and every noxfile
+that registers readiness's sessions) defines them, and a frozen dataclass costs about four times
+as much to define.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import fnmatch
-from dataclasses import dataclass
-from typing import Optional, Tuple, Union
+from typing import NamedTuple, Optional, Tuple, Union
 
 EXPIRY_WARNING_DAYS = 14  # a waiver this close to its expiry date is reported
 STATISTICS = ("median", "p95")  # what a budget's `max` can limit
 SERVICES = ("redis",)  # what `services` can ask validate to start for a run
 
 
-@dataclass(frozen=True)
-class TargetSettings:
+class TargetSettings(NamedTuple):
     """How the project under check is installed into each cell."""
 
     path: Optional[str] = None
@@ -26,8 +29,7 @@ class TargetSettings:
     editable: bool = True  # installed in place, so a warm cell sees source edits at once
 
 
-@dataclass(frozen=True)
-class ProjectSettings:
+class ProjectSettings(NamedTuple):
     """The `[project]` table of the pyproject.toml the policy came from: it names the target when
     the cells could not."""
 
@@ -35,24 +37,21 @@ class ProjectSettings:
     version: Optional[str] = None
 
 
-@dataclass(frozen=True)
-class SuiteSettings:
+class SuiteSettings(NamedTuple):
     """Where the check suite lives and what pytest is given."""
 
     path: str = "checks"
     pytest_args: Tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
-class WineSettings:
+class WineSettings(NamedTuple):
     """The Windows lane under Wine: planned wherever wine is installed, unless `enabled = false`."""
 
     enabled: Optional[bool] = None  # None: on where wine is installed
     pythons: Tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
-class CoverageSettings:
+class CoverageSettings(NamedTuple):
     """Coverage of the target: the packages (import names) measured in every cell; none: off."""
 
     source: Tuple[str, ...] = ()
@@ -62,16 +61,14 @@ class CoverageSettings:
         return bool(self.source)
 
 
-@dataclass(frozen=True)
-class FlakySettings:
+class FlakySettings(NamedTuple):
     """What a check that passed only on a retry means for the verdict."""
 
     blocks: bool = False
     reruns: int = 0
 
 
-@dataclass(frozen=True)
-class Budget:
+class Budget(NamedTuple):
     """A limit on one measurement: absolute (`max`) and/or relative to a baseline."""
 
     measurement: str
@@ -84,8 +81,7 @@ class Budget:
     statistic: str = "median"  # what `max` limits: the median of the samples, or their p95
 
 
-@dataclass(frozen=True)
-class Waiver:
+class Waiver(NamedTuple):
     """An accepted problem: a check (pattern), optionally only in some cells, until a date."""
 
     check: str

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from functools import cache
 from importlib import resources
-from typing import Any, Callable, Dict, List, Mapping, Optional, Set, Tuple
+from typing import Any, Callable, Dict, List, Mapping, Optional, Set, Tuple, TypeVar
 
 from readiness.model.schemabatch import ANNOTATIONS, Batch, BatchCompiler, ecma_pattern
 
@@ -33,32 +33,42 @@ def shipped(kind: str, version: int) -> Dict[str, Any]:
 
 def first_error(instance: Any, schema: Schema) -> Optional[Tuple[str, str]]:
     """The first place where `instance` breaks `schema`, as (field path, problem), or None."""
-    check, batch = _compiled_schema(id(schema), schema)
-    if batch([instance]):  # every field valid, checked a column at a time (schemabatch.py)
+    if _compiled(_BATCHES, schema, _batch_of)([instance]):  # every field valid, a column at a time (schemabatch.py)
         return None
-    error = check(instance)
+    error = _compiled(_CHECKS, schema, _check_of)(instance)
     if error is None:
         return None
     steps, problem = error
     return _path(steps), problem
 
 
-# A schema is compiled once into nested checking functions. A check returns None for a valid
-# value, or (steps, problem) where steps lead from this value to the bad one; steps are only
-# built on the way out of an error, so valid documents cost no path strings.
+# A schema is compiled into nested checking functions when first needed (the check naming the error
+# only for a document the batch refuses). A check returns None for a valid value, or (steps, problem)
+# with steps to the bad value, built only on the way out of an error: valid documents cost no strings.
 Error = Tuple[List[Any], str]
 Check = Callable[[Any], Optional[Error]]
-_COMPILED: Dict[int, Tuple[Schema, Check, Batch]] = {}
+_CHECKS: Dict[int, Tuple[Schema, Check]] = {}
+_BATCHES: Dict[int, Tuple[Schema, Batch]] = {}
+_T = TypeVar("_T")
 
 
-def _compiled_schema(key: int, schema: Schema) -> Tuple[Check, Batch]:
-    cached = _COMPILED.get(key)
-    if cached is not None and cached[0] is schema:
-        return cached[1], cached[2]
-    check = _Compiler(schema).node(schema)
-    batch = BatchCompiler(schema).node(schema)
-    _COMPILED[key] = (schema, check, batch)  # the schema is kept alive, so its id stays its own
-    return check, batch
+def _compiled(cache: Dict[int, Tuple[Schema, _T]], schema: Schema, compile_: Callable[[Schema], _T]) -> _T:
+    cached = cache.get(id(schema))
+    if cached is None or cached[0] is not schema:  # the schema is kept alive: its id stays its own
+        cached = cache[id(schema)] = (schema, compile_(schema))
+    return cached[1]
+
+
+def _compiled_schema(key: int, schema: Schema) -> Tuple[Check, Batch]:  # both checks; `key`: the schema's id
+    return _compiled(_CHECKS, schema, _check_of), _compiled(_BATCHES, schema, _batch_of)
+
+
+def _check_of(schema: Schema) -> Check:
+    return _Compiler(schema).node(schema)
+
+
+def _batch_of(schema: Schema) -> Batch:
+    return BatchCompiler(schema).node(schema)
 
 
 def _path(steps: List[Any]) -> str:

@@ -11,18 +11,20 @@ import signal
 import subprocess
 import threading
 import time
-from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, Callable, Dict, Iterator, List, Mapping, Optional, Sequence
+from typing import IO, Callable, Iterator, List, Mapping, NamedTuple, Optional, Sequence
 
 from readiness.cell.redact import Redactor, StreamRedactor
 from readiness.model.errors import ReadinessError
+from readiness.platform import groups
 
 Sink = Callable[[bytes], object]
 _WINDOWS = os.name == "nt"
-KILL_WAIT_S = 10.0  # how long a killed group may take to be gone
 DRAIN_S = 5.0  # how long output is still copied once the program has ended
 _POLL_S = 0.1
+_READ_SIZE = 65536
+_SMALL_READ = 4096  # a read this short had emptied the pipe: the program writes little at a time
+_GATHER_S = 0.25  # how long such a program's output is left to gather before the next read
 
 
 class ProcessTimeout(ReadinessError):
@@ -33,8 +35,8 @@ class ProcessTimeout(ReadinessError):
         self.returncode = returncode
 
 
-@dataclass(frozen=True)
-class Options:
+# A named tuple, immutable as a frozen dataclass and a quarter of its cost to define (on every run).
+class Options(NamedTuple):
     """How to start a program, and how to end it."""
 
     env: Optional[Mapping[str, str]] = None  # None: this process's environment
@@ -162,10 +164,15 @@ class _Copier:
                     return
                 if not ready:
                     continue
-            chunk = os.read(fd, 65536)
+            chunk = os.read(fd, _READ_SIZE)
             if not chunk:
                 return
             yield chunk
+            if len(chunk) < _SMALL_READ:
+                # A program writing a little at a time (pytest's progress dots) would wake this thread
+                # at every write: what it writes meanwhile is read in one go. The copy is the same;
+                # a program that ends is not waited for (finish() sets the event).
+                self._ended.wait(_GATHER_S)
 
     def _write(self, data: bytes, raw: bool) -> None:
         if not data:
@@ -180,72 +187,6 @@ class _Copier:
 # --- starting and ending ---------------------------------------------------------------------
 
 
-def _new_group() -> Dict[str, Any]:
-    if _WINDOWS:
-        return {"creationflags": subprocess.CREATE_NEW_PROCESS_GROUP}  # type: ignore[attr-defined]
-    return {"start_new_session": True}
-
-
-def _signal_group(pgid: int, signum: int) -> None:
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(pgid, signum)
-
-
-def _live_members(pgid: int) -> List[int]:
-    """The processes of a group that still run (a zombie waits for its parent: it is dead)."""
-    proc = Path("/proc")
-    if not proc.is_dir():
-        try:
-            os.killpg(pgid, 0)
-        except (ProcessLookupError, PermissionError):
-            return []
-        return [pgid]
-    found = []
-    for stat in proc.glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text(encoding="utf-8", errors="replace").rpartition(")")[2].split()
-        except OSError:
-            continue  # it ended while we looked
-        if len(fields) > 2 and fields[2] == str(pgid) and fields[0] not in ("Z", "X"):
-            found.append(int(stat.parent.name))
-    return found
-
-
-def _wait_group_gone(pgid: int, deadline: float) -> None:
-    # Killed processes that are not our children (Wine double-forks the ones a Windows
-    # program starts) exit on their own time: wait until none of the group still runs.
-    while _live_members(pgid) and time.monotonic() < deadline:
-        _signal_group(pgid, signal.SIGKILL)  # one forked while the first kill was under way
-        time.sleep(0.02)
-
-
-def _kill_group(popen: subprocess.Popen[bytes]) -> None:
-    """Kill a program and every process in its group; return once they are gone."""
-    deadline = time.monotonic() + KILL_WAIT_S
-    if _WINDOWS:
-        subprocess.run(["taskkill", "/T", "/F", "/PID", str(popen.pid)],
-                       stdin=subprocess.DEVNULL, capture_output=True, check=False)
-    else:
-        _signal_group(popen.pid, signal.SIGKILL)
-    try:
-        popen.wait(timeout=KILL_WAIT_S)
-    except subprocess.TimeoutExpired:
-        popen.kill()
-        popen.wait()
-    if not _WINDOWS:
-        _wait_group_gone(popen.pid, deadline)
-
-
-def _signal_program(popen: subprocess.Popen[bytes], signum: int) -> None:
-    """SIGINT or SIGTERM to the whole group (Windows: CTRL_BREAK, or terminate)."""
-    if not _WINDOWS:
-        _signal_group(popen.pid, signum)
-    elif signum == signal.SIGINT:
-        popen.send_signal(signal.CTRL_BREAK_EVENT)  # type: ignore[attr-defined]
-    else:
-        popen.terminate()
-
-
 class Running:
     """A started program whose output is being copied; `wait()` ends it in every case."""
 
@@ -254,7 +195,7 @@ class Running:
         self.options = options
         self._popen = subprocess.Popen(
             self.argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-            env=None if options.env is None else dict(options.env), cwd=options.cwd, **_new_group(),
+            env=None if options.env is None else dict(options.env), cwd=options.cwd, **groups.new_group(),
         )
         assert self._popen.stdout is not None
         self._copier = _Copier(self._popen.stdout, sinks, options)
@@ -277,17 +218,17 @@ class Running:
         try:
             code = self._wait(tick, tick_s)
             if self.options.kill_leftovers:
-                _kill_group(self._popen)
+                groups.kill_group(self._popen)
             return code
         except subprocess.TimeoutExpired:
-            _kill_group(self._popen)
+            groups.kill_group(self._popen)
             raise ProcessTimeout(f"{self._what()} did not finish within {self.options.timeout:g} s; "
                                  "its processes were killed", self._popen.returncode) from None
         except KeyboardInterrupt:
             self._interrupt()
             raise
         except BaseException:
-            _kill_group(self._popen)
+            groups.kill_group(self._popen)
             raise
         finally:
             self._copier.finish()
@@ -295,10 +236,10 @@ class Running:
     def terminate(self, grace: float = 5.0) -> None:
         """SIGTERM to the group, SIGKILL to what is left after `grace` seconds; all waited for."""
         if self._popen.poll() is None:
-            _signal_program(self._popen, signal.SIGTERM)
+            groups.signal_program(self._popen, signal.SIGTERM)
             with contextlib.suppress(subprocess.TimeoutExpired):
                 self._popen.wait(timeout=grace)
-        _kill_group(self._popen)
+        groups.kill_group(self._popen)
         self._copier.finish()
 
     def _wait(self, tick: Optional[Callable[[], object]], tick_s: float) -> int:
@@ -315,7 +256,7 @@ class Running:
                 left = max(0.0, deadline - time.monotonic())
                 step = left if step is None else min(step, left)
             try:
-                return self._popen.wait(timeout=step)
+                return groups.wait_exit(self._popen, step)
             except subprocess.TimeoutExpired:
                 if deadline is not None and time.monotonic() >= deadline:
                     raise
@@ -326,14 +267,14 @@ class Running:
         """Interrupt first when the caller gave a grace period (the program may clean up)."""
         grace = self.options.interrupt_grace
         if grace is not None:
-            _signal_program(self._popen, signal.SIGINT)
+            groups.signal_program(self._popen, signal.SIGINT)
             try:
                 self._popen.wait(timeout=grace)
                 if not self.options.kill_leftovers:
                     return
             except subprocess.TimeoutExpired:
                 pass
-        _kill_group(self._popen)
+        groups.kill_group(self._popen)
 
     def _what(self) -> str:
         return self.options.what or f"`{' '.join(self.argv[:2])}`"

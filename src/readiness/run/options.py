@@ -5,12 +5,11 @@ from __future__ import annotations
 import argparse
 import math
 import re
-from dataclasses import dataclass
-from typing import Optional, Sequence, Tuple
+from typing import NamedTuple, Optional, Sequence, Tuple
 
 
-@dataclass(frozen=True)
-class ValidateOptions:
+# A named tuple, immutable as a frozen dataclass and a quarter of its cost to define (on every run).
+class ValidateOptions(NamedTuple):
     """What the user asked validate for; what it does not know goes to pytest in every cell."""
 
     pythons: Tuple[str, ...] = ()

@@ -15,9 +15,9 @@ import os
 import signal
 import sys
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Optional, Sequence, Set, Tuple
+from typing import TYPE_CHECKING, Any, Dict, Iterator, List, Optional, Sequence, Set, Tuple
 
 from readiness.cell import fingerprint
 from readiness.judge import policy
@@ -26,7 +26,6 @@ from readiness.model.errors import UsageError
 from readiness.model.plan import Plan, PlannedCell
 from readiness.model.plan import write as write_plan
 from readiness.run import preflight, runlock
-from readiness.run.baseref import BaselineInstall
 from readiness.run.board import Board, read_json
 from readiness.run.fallback import Missing, fill_missing, record
 from readiness.run.folder import BASELINE_TREES, CELL_TIMEOUT, SCENARIO, RunFolder, latest, relative
@@ -36,6 +35,9 @@ from readiness.run.lanes.native import NativeLane
 from readiness.run.lanes.wine import WineLane
 from readiness.run.options import ValidateOptions
 from readiness.run.pool import Admission, CellPool, ordered
+
+if TYPE_CHECKING:  # --baseline-ref's code is loaded only by a run that asks for it
+    from readiness.run.baseref import BaselineInstall
 
 
 @dataclass
@@ -47,6 +49,7 @@ class Run:
     options: ValidateOptions
     folder: RunFolder
     lanes: Tuple[Lane, ...]
+    request: InstallRequest  # what every cell installs, built once from the policy
     plan: Plan = field(init=False)
     unplanned: List[PlannedCell] = field(default_factory=list)
     owner: Dict[str, Lane] = field(default_factory=dict)  # cell id -> its lane
@@ -61,7 +64,7 @@ def validate(project: Path, rules: policy.Policy, pythons: Sequence[str], option
     if options.profile or options.config:
         rules = policy.load_policy(options.config, options.profile, cwd=project)
     if options.cell_timeout is None:
-        options = replace(options, cell_timeout=rules.cell_timeout)
+        options = options._replace(cell_timeout=rules.cell_timeout)
     request = InstallRequest.from_policy(project, rules)
     preflight.check(project, rules, request)  # before anything is built
     base = None
@@ -78,7 +81,7 @@ def validate(project: Path, rules: policy.Policy, pythons: Sequence[str], option
 
     check_run_id(run_id, "reports/latest" if options.rerun else "--run-id" if options.run_id else "the run id")
     folder = RunFolder.of(project, run_id)
-    run = Run(project, rules, options, folder, (NativeLane(), WineLane()), started=started, base=base)
+    run = Run(project, rules, options, folder, (NativeLane(), WineLane()), request, started=started, base=base)
     with runlock.claim_run(folder.path, run_id), sigterm_is_interrupt():  # a second run with this id is refused
         return _validate_run(run, pythons)
 
@@ -115,7 +118,7 @@ def _validate_run(run: Run, pythons: Sequence[str]) -> int:
 def _plan(run: Run, pythons: Sequence[str]) -> None:
     only = run.options.pythons or None
     request = PlanRequest(run.rules, tuple(pythons), tuple(only) if only else None,
-                          InstallRequest.from_policy(run.project, run.rules).requires_python())
+                          run.request.requires_python())
     run.plan = Plan(run.folder.run_id, profile=run.options.profile)
     for lane in run.lanes:
         planned = lane.plan(request)
@@ -156,9 +159,8 @@ def _context(run: Run, board: Board, services: Dict[str, str]) -> RunContext:
 
     environ.update(target_environ(run.project, run.rules), **budgets_environ(run.rules))
     reuse = "-R" in sys.argv or "--reuse-existing-virtualenvs" in sys.argv  # nox does not pass -R on
-    return RunContext(run.project, run.folder, InstallRequest.from_policy(run.project, run.rules),
-                      suite_args(run.rules), run.options.pytest_args, environ, board,
-                      timeout=run.options.cell_timeout, jobs=run.options.jobs,
+    return RunContext(run.project, run.folder, run.request, suite_args(run.rules), run.options.pytest_args,
+                      environ, board, timeout=run.options.cell_timeout, jobs=run.options.jobs,
                       coverage_source=tuple(run.rules.coverage.source), reuse=reuse, baseline=run.base)
 
 
@@ -247,14 +249,17 @@ def judge(folder: RunFolder, project: Path, options: ValidateOptions, interrupte
     """Merge the run's documents, apply the policy (against the baseline, when given), write every
     report and print the terminal one; return the verdict's exit code."""
     from readiness import render
-    from readiness.judge import baseline as baselines
     from readiness.judge import merge, verdict
     from readiness.run import coverage
 
     rules = policy.load_policy(options.config, options.profile, cwd=project)
     matrix = merge.merge_paths([relative(folder.envs)], mixed_from=options.mixed_from)
     matrix.coverage = coverage.read_summary(folder.path)
-    base = None if options.baseline is None else baselines.resolve(options.baseline, root=project)
+    base = None
+    if options.baseline is not None:
+        from readiness.judge import baseline as baselines
+
+        base = baselines.resolve(options.baseline, root=project)
     result = verdict.decide(matrix, rules, today=verdict.today_from_environment(),
                             baseline=None if base is None else base.matrix,
                             baseline_label=None if base is None else base.label)
@@ -270,11 +275,11 @@ def judge(folder: RunFolder, project: Path, options: ValidateOptions, interrupte
 def _services(rules: policy.Policy) -> Iterator[Optional[str]]:
     """The services the policy asks for (`services = ["redis"]`), and only those: a Redis for the run
     is REDIS_URL as given, else a throwaway server; None if none can start."""
-    from readiness.run import services
-
     if "redis" not in rules.services:
         yield None
         return
+    from readiness.run import services
+
     with contextlib.ExitStack() as stack:
         try:
             url: Optional[str] = stack.enter_context(services.redis_service())

@@ -13,7 +13,6 @@ import os
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from typing import Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 from readiness.model.ids import normalise_arch, os_family
@@ -110,7 +109,7 @@ def _unique(found: Iterable[Candidate]) -> List[Candidate]:
 
 def _same_file_key(path: str) -> str:
     try:
-        return os.path.normcase(str(Path(path).resolve()))
+        return os.path.normcase(os.path.realpath(path))  # what Path.resolve() gives, without its Path and stat
     except (OSError, RuntimeError):
         return os.path.normcase(path)
 

@@ -1,12 +1,13 @@
 """What interpreter discovery deals in: candidates, verified interpreters, rejections, the result.
 
-A command runner is injected everywhere a program is run, so tests give recorded output.
+A command runner is injected everywhere a program is run, so tests give recorded output. The
+records are named tuples, immutable as frozen dataclasses would be and a quarter of the cost to
+define (validate loads them on every run to plan its cells).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Callable, Optional, Sequence, Tuple
+from typing import Callable, NamedTuple, Optional, Sequence, Tuple
 
 from readiness.model.ids import CellId
 
@@ -14,8 +15,7 @@ MINIMUM = (3, 9)
 PROBE_TIMEOUT_S = 10.0
 
 
-@dataclass(frozen=True)
-class CommandResult:
+class CommandResult(NamedTuple):
     """What a finished command printed, and its exit code.
 
     The default runner gives stdout and stderr together in `stdout`, as they arrived.
@@ -31,16 +31,14 @@ class CommandResult:
 CommandRunner = Callable[[Sequence[str], float], CommandResult]
 
 
-@dataclass(frozen=True)
-class Candidate:
+class Candidate(NamedTuple):
     """A file that may be a Python, and the source that pointed at it."""
 
     path: str
     source: str
 
 
-@dataclass(frozen=True)
-class Interpreter:
+class Interpreter(NamedTuple):
     """A verified interpreter: what it is, where it is, and which cell it stands for."""
 
     executable: str
@@ -65,8 +63,7 @@ class Interpreter:
                           self.free_threaded))
 
 
-@dataclass(frozen=True)
-class Rejected:
+class Rejected(NamedTuple):
     """A candidate that is not used, and why."""
 
     path: str
@@ -74,8 +71,7 @@ class Rejected:
     reason: str
 
 
-@dataclass(frozen=True)
-class Discovery:
+class Discovery(NamedTuple):
     """Every interpreter found: one chosen per cell, the others shadowed, and the rejected."""
 
     chosen: Tuple[Interpreter, ...] = ()

@@ -10,19 +10,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Optional, Protocol, Tuple
+from typing import TYPE_CHECKING, Dict, List, NamedTuple, Optional, Protocol, Tuple
 
 from readiness.judge.policy import Policy
 from readiness.model.plan import PlannedCell
-from readiness.run.baseref import BaselineInstall
 from readiness.run.board import Board
 from readiness.run.fallback import Missing
 from readiness.run.folder import RunFolder
 from readiness.run.install import InstallRequest
 
+if TYPE_CHECKING:  # --baseline-ref's code is loaded only by a run that asks for it
+    from readiness.run.baseref import BaselineInstall
 
-@dataclass(frozen=True)
-class PlanRequest:
+
+# A named tuple, immutable as a frozen dataclass and a quarter of its cost to define (on every run).
+class PlanRequest(NamedTuple):
     """What the cells are planned from: the policy, the Pythons asked for, the target's requires-python."""
 
     rules: Policy
@@ -42,8 +44,8 @@ class LanePlan:
     unplanned: List[PlannedCell] = field(default_factory=list)
 
 
-@dataclass(frozen=True)
-class RunContext:
+# A named tuple, immutable as a frozen dataclass and a quarter of its cost to define (on every run).
+class RunContext(NamedTuple):
     """Everything a lane needs to run its cells of one run."""
 
     project: Path

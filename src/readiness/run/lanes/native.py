@@ -9,19 +9,19 @@ from __future__ import annotations
 
 import json
 import os
+import platform
 import sys
 from pathlib import Path
-from typing import Dict, List, Mapping, Optional, Sequence
+from typing import TYPE_CHECKING, Dict, List, Mapping, Optional, Sequence
 
 from readiness.cell import fingerprint
 from readiness.cell import target as target_facts
 from readiness.judge.policy import Policy
 from readiness.model.document import CellState
-from readiness.model.ids import CellId, version_key
+from readiness.model.ids import CellId, normalise_arch, os_family, version_key
 from readiness.model.plan import Plan, PlannedCell
 from readiness.platform import process
 from readiness.run import cellrun
-from readiness.run.baseref import BaselineInstall
 from readiness.run.board import Board
 from readiness.run.fallback import Missing, log_tail, planned_fingerprint, record
 from readiness.run.folder import BASELINE_TREES, BUDGETS, CELL_TIMEOUT, RunFolder
@@ -29,13 +29,17 @@ from readiness.run.install import InstallRequest, supports
 from readiness.run.lanes import venv
 from readiness.run.lanes.base import LanePlan, PlanRequest, RunContext, suite_args
 
+if TYPE_CHECKING:  # --baseline-ref's code is loaded only by a run that asks for it
+    from readiness.run.baseref import BaselineInstall
+
 MIN_PYTHON = (3, 9)
 
 
 def host_cell(python: str) -> str:
-    """The cell id a native Python X.Y gets on this machine, before its interpreter is asked."""
-    print_ = fingerprint.fingerprint({})
-    return str(CellId(print_["os"], print_["arch"], "cpython", python.rstrip("t"), free_threaded=python.endswith("t")))
+    """The cell id a native Python X.Y gets on this machine, before its interpreter is asked: the
+    fingerprint's os and arch, without the rest of it (`platform.platform()` runs `uname -p`)."""
+    return str(CellId(os_family(), normalise_arch(platform.machine()), "cpython", python.rstrip("t"),
+                      free_threaded=python.endswith("t")))
 
 
 def plan_pythons(found: Mapping[str, Optional[str]], wanted: Sequence[str], requires_python: Optional[str],
@@ -60,7 +64,7 @@ def discovered(pythons: Sequence[str]) -> Dict[str, Optional[str]]:
     try:
         from readiness.platform import interpreters
 
-        found = interpreters.discover()
+        found = interpreters.discover(include_wine=False)  # the Wine lane's are not native cells
         return {i.minor: i.executable for i in found.chosen if i.lane == "native"}
     except Exception:  # discovery must never stop a run: fall back on PATH
         import shutil
