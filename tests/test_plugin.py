@@ -393,10 +393,11 @@ def test_the_plugin_imports_only_what_the_run_needs(pytester: pytest.Pytester) -
     pytester.runpytest_subprocess("--readiness-out", "out").assert_outcomes(passed=1)
     writer = _modules(pytester, "controller")
     assert writer >= WRITER_ONLY and not EVIDENCE & writer
-    # Imported as any library is, not through pytest's assertion rewriting (the entry point
-    # itself excepted: pytest imports it before the plugin can say so).
+    # Imported as any library is, not through pytest's assertion rewriting (the entry point and
+    # the error classes it imports up front excepted: pytest imports them before the plugin can say so).
     rewritten = json.loads((pytester.path / "rewritten-controller.json").read_text(encoding="utf-8"))
-    assert set(rewritten) <= {"readiness", "readiness.cell", "readiness.cell.plugin"}
+    assert set(rewritten) <= {"readiness", "readiness.cell", "readiness.cell.plugin", "readiness.model",
+                              "readiness.model.errors"}
 
     pytester.runpytest_subprocess("-n", "1", "--readiness-out", "out").assert_outcomes(passed=1)
     assert not (WRITER_ONLY | DOCUMENT | EVIDENCE) & _modules(pytester, "gw0")

@@ -20,7 +20,7 @@ def _project(root: Path) -> Path:
 @pytest.mark.parametrize("written", [
     ".nox/checks-3-12/lib/x.py", ".git/index", "src/pkg/__pycache__/m.pyc", "reports/runs/r/matrix.json",
     "build/lib/pkg/__init__.py", "dist/pkg-1.0.tar.gz", "pkg.egg-info/PKG-INFO", "venv/lib/site.py",
-    "node_modules/a/index.js",
+    "node_modules/a/index.js", ".coverage.host.123.456",
 ])
 def test_what_tools_write_beside_the_sources_does_not_count(tmp_path: Path, written: str) -> None:
     project = _project(tmp_path / "p")

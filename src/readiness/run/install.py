@@ -113,8 +113,9 @@ class InstallRequest:
         if self.target is not None and not (live and self.editable):
             name = target_facts.project_table(self.target / "pyproject.toml").get("name")
             found.append((str(name or self.target.name), self.target))
-        if self.readiness.folder is not None and not live:
-            found.append(("readiness", self.readiness.folder))
+        if self.readiness.folder is not None and not live:  # its package is all of it that builds
+            package = self.readiness.folder / "src" / "readiness"
+            found.append(("readiness", package if package.is_dir() else self.readiness.folder))
         return found
 
     def digest(self, *, live: bool) -> str:

@@ -2,7 +2,7 @@
 rebuilds them when their files changed, and only then.
 
 Every file under a project counts (path, size, modification time), except what tools write
-beside the sources: hidden folders (.git, .nox, .tox, .venv, caches), `__pycache__`,
+beside the sources: coverage's `.coverage*` data files, hidden folders (.git, .nox, .tox, .venv, caches), `__pycache__`,
 `node_modules`, `*.egg-info`, a virtual environment (a folder holding `pyvenv.cfg`), the project's
 top-level `build/` and `dist/`, and the folders the caller names (the run's reports).
 """
@@ -42,7 +42,7 @@ def _entries(top: str, folder: str, skip: Set[str]) -> Iterator[str]:
             if entry.is_dir(follow_symlinks=False):
                 if not _ignored(entry, top, folder, skip):
                     yield from _entries(top, entry.path, skip)
-            elif entry.is_file():
+            elif entry.is_file() and not entry.name.startswith(".coverage"):  # coverage's data files
                 info = entry.stat()
                 yield f"{os.path.relpath(entry.path, top)}\0{info.st_size}\0{info.st_mtime_ns}\n"
         except OSError:
