@@ -28,6 +28,7 @@ EXACT_TYPES: Dict[str, FrozenSet[type]] = {
 # What json.loads makes; a column holding anything else (a subclass) is judged value by value.
 _PLAIN = frozenset(t for types in EXACT_TYPES.values() for t in types)
 _SCALARS = (str, int, float, bool, type(None))
+_KEYS_KEYWORDS = ("required", "additionalProperties")  # judged together where both close an object
 
 
 def ecma_pattern(arg: str) -> re.Pattern[str]:
@@ -76,7 +77,11 @@ class BatchCompiler:
         self.building: Set[str] = set()
 
     def node(self, node: Schema) -> Batch:
-        keywords = [self._keyword(keyword, node) for keyword in node if keyword not in ANNOTATIONS]
+        names = [keyword for keyword in node if keyword not in ANNOTATIONS]
+        exact = node.get("additionalProperties") is False and "required" in node
+        keywords = [self._keyword(keyword, node) for keyword in names if not (exact and keyword in _KEYS_KEYWORDS)]
+        if exact:
+            keywords.insert(0, self._exact_keys(node))
 
         def batch_node(values: Sequence[Any]) -> bool:
             if not values:
@@ -88,6 +93,18 @@ class BatchCompiler:
             return all(keyword(column) for keyword in keywords)
 
         return batch_node
+
+    def _exact_keys(self, node: Schema) -> Keyword:
+        """`required` with `additionalProperties: false`: objects whose keys are the required ones in
+        the schema's order, as readiness writes them, are judged by one comparison each; a column
+        holding any other is judged by both keywords."""
+        required = self.k_required(node["required"], node)
+        closed = self.k_additionalProperties(False, node)
+        order = tuple(node["required"])
+        if not set(order) <= set(node.get("properties", {})):
+            return lambda column: required(column) and closed(column)
+        return lambda column: (all(map(operator.eq, map(tuple, column.of(dict)), repeat(order)))
+                               or (required(column) and closed(column)))
 
     def _keyword(self, keyword: str, node: Schema) -> Keyword:
         build = getattr(self, "k_" + keyword.replace("$", ""), None)
@@ -138,6 +155,8 @@ class BatchCompiler:
         if arg is False:
             return lambda column: all(map(operator.le, map(dict.keys, column.of(dict)), repeat(known)))
         sub = self.node(arg)
+        if not known:  # every value of every object
+            return lambda column: sub(list(chain.from_iterable(map(dict.values, column.of(dict)))))
         return lambda column: sub([v for item in column.of(dict) for k, v in item.items() if k not in known])
 
     def k_propertyNames(self, arg: Any, node: Schema) -> Keyword:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections import Counter
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 from readiness import __version__
 from readiness.judge.budgets import paired_outcomes
@@ -29,17 +29,19 @@ _NAMESPACE = uuid.UUID("6f1b3c2e-58a4-4d4e-9d35-2a41f6f0c001")
 def render(matrix: Matrix, verdict: Verdict, context: Context) -> List[Output]:
     run_id = matrix.run_id or "unknown"
     envtext.fill(matrix.memo, matrix.documents.values())
+    paired = paired_outcomes(verdict.measurements)  # once for every cell: each key names its cell
     return [Output(ids.cell_file("ctrf", doc.cell_id, ".json").as_posix(),
-                   _report(doc, run_id, verdict, context, matrix.memo))
+                   _report(doc, run_id, verdict, context, matrix.memo, paired))
             for doc in matrix.documents.values()]
 
 
-def _report(doc: EnvDocument, run_id: str, verdict: Verdict, context: Context, memo: jsontext.Memo) -> str:
+def _report(doc: EnvDocument, run_id: str, verdict: Verdict, context: Context, memo: jsontext.Memo,
+            paired: Dict[Tuple[str, str], List[str]]) -> str:
     """One cell's report as JSON text, written part by part (model/jsontext.py); each check's
     evidence and samples as the matrix file wrote them."""
-    paired = paired_outcomes(m for m in verdict.measurements if m.cell == doc.cell_id)
-    cell = string(doc.cell_id)
-    tests = [_test(record, cell, paired.get((record.id, doc.cell_id)), memo) for record in doc.checks]
+    cell, cell_id = string(doc.cell_id), doc.cell_id
+    tests = [_test(record, cell, paired.get((record.id, cell_id)) if paired else None, memo)
+             for record in doc.checks]
     environment = _environment(doc)
     if "appName" not in environment and verdict.target.name:  # named by the policy, not the cell
         environment["appName"] = verdict.target.name
@@ -71,15 +73,18 @@ def _millis(timestamp: str) -> int:
 def _test(record: CheckRecord, cell: str, paired: Optional[List[str]], memo: jsontext.Memo) -> str:
     """One check's test, `cell` its cell as JSON text; with the outcome text of a relative budget
     judged from the cell's own pairs."""
-    outcome = record.outcome
+    texts = memo.texts  # what the memo holds looked up here, a call only for what it lacks
+    outcome, evidence, measurements, attempts = record.outcome, record.evidence, record.measurements, record.attempts
     extra = (f'{{"title":{text(record.title)},"severity":{_SEVERITY_TEXT[record.severity]},"cell":{cell},'
-             f'"evidence":{memo.value(record.evidence)},'
-             f'"measurements":{envtext.measurements(record.measurements, memo)}')
+             f'"evidence":{texts.get(id(evidence)) or memo.value(evidence)},'
+             f'"measurements":{texts.get(id(measurements)) or envtext.measurements(measurements, memo)}')
     if paired is not None:
         extra += ',"paired":' + jsontext.strings(paired)
+    retries = max(0, attempts - 1)
     written = (f'{{"name":{text(record.id)},"status":{_STATUS_TEXT[outcome]},'
                f'"duration":{number(round(record.duration_s * 1000))},"rawStatus":{_OUTCOME_TEXT[outcome]},'
-               f'"suite":{text(record.category)},"retries":{number(max(0, record.attempts - 1))},'
+               f'"suite":{text(record.category)},'
+               f'"retries":{int.__repr__(retries) if type(retries) is int else number(retries)},'
                f'"flaky":{"true" if outcome == Outcome.FLAKY else "false"},"extra":{extra}}}')
     if record.message:
         written += ',"message":' + text(record.message)

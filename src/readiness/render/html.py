@@ -8,7 +8,7 @@ builds every element with `textContent`, never `innerHTML`, so no value can beco
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 from readiness import __version__
 from readiness.judge.budgets import document_lane, emulated
@@ -50,10 +50,10 @@ def page_parts(matrix: Matrix, verdict: Verdict, context: Context) -> List[str]:
     each cell, written part by part (model/jsontext.py); the evidence and samples as the matrix
     file wrote them."""
     divergent = set(divergent_checks(verdict))
-    lanes = {cell: document_lane(doc) for cell, doc in matrix.documents.items()}
+    cells = {cell: (string(cell) + ":", document_lane(doc)) for cell, doc in matrix.documents.items()}
     severities, memo = verdict.severities, matrix.memo
     envtext.fill(memo, matrix.documents.values())
-    rows = [_row(row, row.id in divergent, severities.get(row.id, row.severity).value, lanes, memo)
+    rows = [_row(row, row.id in divergent, severities.get(row.id, row.severity).value, cells, memo)
             for row in rows_in_order(matrix)]
     head = {
         "generated_at": context.generated_at, "tool_version": __version__, "run_id": matrix.run_id,
@@ -68,23 +68,31 @@ def page_parts(matrix: Matrix, verdict: Verdict, context: Context) -> List[str]:
                                  ("cells", [jsontext.dumps(matrix.cells)]), ("checks", jsontext.array_parts(rows)))
 
 
-def _row(row: Row, divergent: bool, severity: str, lanes: Dict[str, str], memo: jsontext.Memo) -> str:
-    results = ",".join([string(cell) + ":" + _result(record, lanes.get(cell, "native"), memo)
-                        for cell, record in row.results.items()])
+def _row(row: Row, divergent: bool, severity: str, cells: Dict[str, Tuple[str, str]], memo: jsontext.Memo) -> str:
+    """A check's row; `cells` gives each cell's key, already written, and its lane."""
+    results = []
+    for cell, record in row.results.items():  # the rows were built from the cells' documents
+        key, lane = cells[cell]
+        results.append(key + _result(record, lane, memo))
     return (f'{{"id":{text(row.id)},"title":{text(row.title)},"category":{text(row.category)},'
             f'"severity":{text(severity)},"worst":{_OUTCOME_TEXT.get(row.worst, "null")},'
-            f'"divergent":{"true" if divergent else "false"},"results":{{{results}}}}}')
+            f'"divergent":{"true" if divergent else "false"},"results":{{{",".join(results)}}}}}')
 
 
 def _result(record: CheckRecord, lane: str, memo: jsontext.Memo) -> str:
-    evidence, measurements = record.evidence, record.measurements
-    shown = (envtext.measurements(measurements, memo) if lane == "native"
-             else _emulated(measurements, lane, memo))
-    return (f'{{"outcome":{_OUTCOME_TEXT[record.outcome]},"message":{text(record.message)},'
-            f'"longrepr":{text(record.longrepr)},'
-            f'"duration_s":{memo.texts.get(id(record.duration_s)) or number(record.duration_s)},'
-            f'"attempts":{number(record.attempts)},"evidence":{memo.texts.get(id(evidence)) or memo.value(evidence)},'
-            f'"measurements":{shown}}}')
+    # One per check and cell: the texts the memo holds looked up here, a call only for what it lacks.
+    texts = memo.texts
+    evidence, measurements, duration = record.evidence, record.measurements, record.duration_s
+    message, longrepr, attempts = record.message, record.longrepr, record.attempts
+    if lane != "native":
+        shown = _emulated(measurements, lane, memo)
+    else:
+        shown = texts.get(id(measurements)) or envtext.measurements(measurements, memo)
+    return (f'{{"outcome":{_OUTCOME_TEXT[record.outcome]},"message":{"null" if message is None else text(message)},'
+            f'"longrepr":{"null" if longrepr is None else text(longrepr)},'
+            f'"duration_s":{texts.get(id(duration)) or number(duration)},'
+            f'"attempts":{int.__repr__(attempts) if type(attempts) is int else number(attempts)},'
+            f'"evidence":{texts.get(id(evidence)) or memo.value(evidence)},"measurements":{shown}}}')
 
 
 def _emulated(measurements: Dict[str, Measurement], lane: str, memo: jsontext.Memo) -> str:

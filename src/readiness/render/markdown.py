@@ -15,6 +15,7 @@ import re
 from typing import Any, Dict, List, Sequence, Tuple, Union
 
 from readiness import __version__
+from readiness.judge.budgets import emulated
 from readiness.judge.merge import Matrix, Row
 from readiness.judge.verdict import Cause, Effect, Finding, Verdict
 from readiness.model.document import Outcome
@@ -184,14 +185,14 @@ def _performance(verdict: Verdict) -> str:
     lines += ["| Check | Measurement | Cell | Samples | Median | Budget | Status |", _rule("| | | | | | | |")]
     esc = _md_str  # one row per measurement, every field a str: the cached escape itself, no wrapper
     limits: Dict[Tuple[int, str], str] = {}  # by the limit's identity: a budget's limit is one float
-    for m in verdict.measurements:
-        unit = esc(m.unit)
-        limit = limits.get((id(m.limit), unit))
-        if limit is None:
-            limit = limits[id(m.limit), unit] = "-" if m.limit is None else f"<= {m.limit:g} {unit}"
-        where = m.cell if m.lane == "native" else m.where
-        lines.append(f"| {esc(m.check)} | {esc(m.name)} | {esc(where)} | {m.samples} | {m.median:g} {unit} "
-                     f"| {limit} | {m.status} |")
+    for check, cell, name, unit, samples, median, status, limit, _, _, _, lane, _ in verdict.measurements:
+        unit = esc(unit)
+        shown = limits.get((id(limit), unit))
+        if shown is None:
+            shown = limits[id(limit), unit] = "-" if limit is None else f"<= {limit:g} {unit}"
+        where = cell if lane == "native" else f"{cell} ({emulated(lane)})"
+        lines.append(f"| {esc(check)} | {esc(name)} | {esc(where)} | {samples} | {median:g} {unit} "
+                     f"| {shown} | {status} |")
     claims = [f for f in verdict.findings if f.kind in ("budget", "inconclusive")]
     messages = md_all([f.message for f in claims])
     lines += [""] + [f"- {_EFFECT_TAGS[f.effect]} {message}" for f, message in zip(claims, messages)]
