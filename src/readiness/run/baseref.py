@@ -20,6 +20,7 @@ from readiness.cell.baseline_env import (
 )
 from readiness.model.errors import ReadinessError, UsageError
 from readiness.platform import process
+from readiness.run import runlock
 from readiness.run.install import InstallRequest
 
 OPTION = "--baseline-ref"
@@ -104,11 +105,20 @@ def checkout(base: BaselineRef, cache: Path) -> Path:
     final = cache / base.sha
     if _complete(final, base):
         return final
-    if final.exists():  # not at that commit (edited by hand, or broken): build it again
-        _discard(base, final)
     cache.mkdir(parents=True, exist_ok=True)
-    _build(base, cache, final)
+    # One checkout at a time per repository: concurrent `git worktree add`s race on the
+    # repository's own records (`.git/worktrees`), and a loser's removal can break a winner's add.
+    with runlock.hold(cache.with_name(cache.name + ".lock"), "baseline-checkout", _quiet, _quiet):
+        if _complete(final, base):  # built while this one waited
+            return final
+        if final.exists():  # not at that commit (edited by hand, or broken): build it again
+            _discard(base, final)
+        _build(base, cache, final)
     return final
+
+
+def _quiet(*_: object) -> None:
+    """Waiting for another checkout of the same repository needs no message: it takes seconds."""
 
 
 def target_at(base: BaselineRef, tree: Path, target: Path) -> Path:
