@@ -289,10 +289,24 @@ def test_values_written_at_once_are_what_json_dumps_wrote(values: List[Any]) -> 
         assert memo.value(value) == _compact(value)
 
 
+@settings(suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.lists(st.floats(allow_nan=False) | st.integers() | st.just("],[") | st.just([1])) | JSON,
+                max_size=6), st.lists(st.floats() | st.integers() | JSON, max_size=6))
+def test_lists_and_numbers_written_at_once_are_what_json_dumps_wrote(lists: List[Any], numbers: List[Any]) -> None:
+    memo = jsontext.Memo()
+    memo.keep_lists(lists)
+    memo.keep_numbers(numbers)
+    for value in lists + numbers:
+        written = memo.texts.get(id(value))
+        assert written is None or written == _compact(value)
+
+
 def test_values_json_refuses_are_not_written_at_once() -> None:
     memo = jsontext.Memo()
     values = [[1.0], [float("nan")]]
     memo.keep_all(values)
+    memo.keep_lists(values)
+    memo.keep_numbers([1.0, float("inf")])
     assert memo.texts == {}
     assert memo.floats(values[0]) == "[1.0]"
     with pytest.raises(ValueError, match="Out of range float"):
