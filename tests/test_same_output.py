@@ -147,6 +147,16 @@ def test_printable_text_is_what_the_pattern_left(text: str) -> None:
     assert printable(text, keep_newlines=True) == output._UNPRINTABLE_BUT_NEWLINE.sub(output._escape, text)
 
 
+def test_what_the_escape_patterns_find_is_unprintable() -> None:
+    """The fast paths skip a pattern on text that str.isprintable passes: every character the pattern
+    finds must fail it (in JUnit attributes, the four characters XML escapes are looked for as well)."""
+    patterns = [markdown._CONTROLS, output._UNPRINTABLE, output._UNPRINTABLE_BUT_NEWLINE, junit._NOT_XML]
+    found = {chr(code) for code in range(0x110000) for pattern in patterns if pattern.match(chr(code))}
+    assert not {char for char in found if char.isprintable()}
+    attribute = {chr(code) for code in range(0x110000) if junit._CLEAN_OR_ESCAPE.match(chr(code))}
+    assert {char for char in attribute if char.isprintable()} == set('&<>"')
+
+
 def test_markdown_escapes_every_control_character() -> None:
     for code in [*range(0x20), *range(0x7F, 0xA0), 0x61C, 0x200E, 0x200F, *range(0x2028, 0x202F),
                  *range(0x2066, 0x206A), 0xD800, 0xDBFF, 0xDC00, 0xDFFF]:
@@ -289,10 +299,24 @@ def test_values_written_at_once_are_what_json_dumps_wrote(values: List[Any]) -> 
         assert memo.value(value) == _compact(value)
 
 
+@settings(suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.lists(st.floats(allow_nan=False) | st.integers() | st.just("],[") | st.just([1])) | JSON,
+                max_size=6), st.lists(st.floats() | st.integers() | JSON, max_size=6))
+def test_lists_and_numbers_written_at_once_are_what_json_dumps_wrote(lists: List[Any], numbers: List[Any]) -> None:
+    memo = jsontext.Memo()
+    memo.keep_lists(lists)
+    memo.keep_numbers(numbers)
+    for value in lists + numbers:
+        written = memo.texts.get(id(value))
+        assert written is None or written == _compact(value)
+
+
 def test_values_json_refuses_are_not_written_at_once() -> None:
     memo = jsontext.Memo()
     values = [[1.0], [float("nan")]]
     memo.keep_all(values)
+    memo.keep_lists(values)
+    memo.keep_numbers([1.0, float("inf")])
     assert memo.texts == {}
     assert memo.floats(values[0]) == "[1.0]"
     with pytest.raises(ValueError, match="Out of range float"):

@@ -107,7 +107,7 @@ def fill(memo: Memo, documents: Iterable[EnvDocument]) -> None:
     """Write the samples, evidence and duration of every check of these documents at once
     (`Memo.keep_all`), before the matrix or a report writes the checks one by one."""
     records = [record for doc in documents if id(doc) not in memo.filled for record in doc.checks]
-    memo.keep_all([m.samples for record in records for m in record.measurements.values()]
-                  + [record.evidence for record in records if record.evidence]
-                  + [record.duration_s for record in records])
+    memo.keep_lists([m.samples for record in records for m in record.measurements.values()])
+    memo.keep_all([record.evidence for record in records if record.evidence])
+    memo.keep_numbers([record.duration_s for record in records])
     memo.filled.update(id(doc) for doc in documents)

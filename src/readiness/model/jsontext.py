@@ -133,24 +133,42 @@ class Memo:
         return found if found is not None else self.keep(value, dumps(value))
 
     def keep_all(self, values: List[Any]) -> None:
-        """Write many values (each check's evidence, each measurement's samples) at once: one call of
-        json's encoder for all of them, its text then cut at a mark put between them. Where a value's
-        own text holds the mark too, or json refuses one of them, nothing is kept: each is written
-        on its own when asked for, and json's error comes then."""
+        """Write many values (each check's evidence) at once: one call of json's encoder for all of
+        them, its text then cut at a mark put between them. Where a value's own text holds the mark
+        too, or json refuses one of them, nothing is kept: each is written on its own when asked for,
+        and json's error comes then."""
         values = [value for value in values if id(value) not in self.texts]
-        if not values:
-            return
         marked: List[Any] = [_MARK] * (2 * len(values))
         marked[1::2] = values
-        try:
-            whole = dumps(marked)  # '["\u0000",v1,"\u0000",v2...]'
-        except ValueError:
-            return
-        parts = whole[len(_MARK_TEXT):-1].split(_SEPARATOR)
-        if len(parts) != len(values):
-            return
-        self.texts.update(zip(map(id, values), parts))
-        self._kept += values
+        self._keep(values, _cut(marked, len(_MARK_TEXT), 1, _SEPARATOR))
+
+    def keep_lists(self, values: List[List[float]]) -> None:
+        """`keep_all` for lists of numbers (each measurement's samples), cut where one list ends and
+        the next begins: no number's text holds that."""
+        values = [value for value in values if id(value) not in self.texts]
+        parts = _cut(values, 2, 2, "],[") if {*map(type, values)} == {list} else None
+        self._keep(values, None if parts is None else ["[" + part + "]" for part in parts])
+
+    def keep_numbers(self, values: List[float]) -> None:
+        """`keep_all` for numbers (each check's duration), cut at the commas: no number's text holds one."""
+        values = [value for value in values if id(value) not in self.texts]
+        self._keep(values, _cut(values, 1, 1, ","))
+
+    def _keep(self, values: List[Any], parts: Optional[List[str]]) -> None:
+        if parts is not None and len(parts) == len(values):  # else a value's own text held a cut
+            self.texts.update(zip(map(id, values), parts))
+            self._kept += values
+
+
+def _cut(values: List[Any], head: int, tail: int, separator: str) -> Optional[List[str]]:
+    """The text of `values` (none, or one json refuses: None), `head` and `tail` characters off, cut
+    at `separator`."""
+    if not values:
+        return None
+    try:
+        return dumps(values)[head:-tail].split(separator)
+    except ValueError:
+        return None
 
 
 _MARK = "\x00"

@@ -8,7 +8,7 @@ import re
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any, Union
+from typing import Any, Iterable, Iterator, Union
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -23,17 +23,36 @@ def write_text(target: PathLike, text: str) -> None:
         sys.stdout.write(text)
         sys.stdout.flush()
         return
-    write_bytes(target, text.encode("utf-8"))
+    _write(target, _utf8(text))
 
 
 def write_bytes(target: PathLike, data: bytes) -> None:
     """Write `data` to `target` atomically, creating missing parent folders."""
+    _write(target, (data,))
+
+
+_PART = 1 << 20  # characters encoded at a time
+
+
+def _utf8(text: str) -> Iterator[bytes]:
+    """The text's UTF-8 bytes a part at a time: a report of tens of megabytes is not copied whole
+    once more, into memory the process would have to be given first."""
+    try:
+        for start in range(0, len(text), _PART):
+            yield text[start:start + _PART].encode("utf-8")
+    except UnicodeEncodeError:
+        text.encode("utf-8")  # the error of the whole text (a lone surrogate), as it was written before
+        raise
+
+
+def _write(target: PathLike, parts: Iterable[bytes]) -> None:
     path = Path(target)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+            for part in parts:
+                handle.write(part)
             handle.flush()
             os.fsync(handle.fileno())
         _replace(tmp, path)

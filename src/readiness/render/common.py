@@ -6,10 +6,11 @@ import datetime as dt
 import os
 import time
 from dataclasses import dataclass
-from typing import Dict, List, Optional, Protocol, Sequence, Tuple
+from operator import attrgetter
+from typing import Dict, FrozenSet, List, Optional, Protocol, Tuple
 
 from readiness.judge.merge import Matrix, Row
-from readiness.judge.verdict import Verdict
+from readiness.judge.verdict import Cause, Effect, Verdict
 from readiness.model.document import Outcome
 
 
@@ -54,7 +55,7 @@ PROBLEM_OUTCOMES = frozenset({Outcome.ERROR, Outcome.FAILED, Outcome.FLAKY, Outc
 
 def problem_rows(matrix: Matrix) -> List[Row]:
     """Rows that are not plainly passing everywhere, worst first, then by id."""
-    cells = matrix.cells
+    cells = frozenset(matrix.cells)
     rows = [row for row in matrix.rows.values() if _has_problem(row, cells)]
     return sorted(rows, key=_worst_first)
 
@@ -71,13 +72,26 @@ def rows_in_order(matrix: Matrix) -> List[Row]:
     return problems + [row for row in matrix.rows.values() if row.id not in shown]
 
 
-def _has_problem(row: Row, cells: Sequence[str]) -> bool:
+def _has_problem(row: Row, cells: FrozenSet[str]) -> bool:
+    """A cell without a result, or a result that is a problem."""
     results = row.results
-    for cell in cells:
-        record = results.get(cell)
-        if record is None or record.outcome in PROBLEM_OUTCOMES:
-            return True
-    return False
+    if not results.keys() >= cells:
+        return True
+    if len(results) == len(cells):  # a result in every cell and nowhere else, as a merge builds rows
+        return any(map(PROBLEM_OUTCOMES.__contains__, map(_OUTCOME, results.values())))
+    return any(results[cell].outcome in PROBLEM_OUTCOMES for cell in cells)
+
+
+_OUTCOME = attrgetter("outcome")
+
+
+def causes_by_effect(verdict: Verdict) -> Dict[Effect, List[Cause]]:
+    """The causes of each effect, in order: `verdict.causes_by(effect)` for every effect at once
+    (a report goes through its sections, and a verdict can hold a cause per measurement)."""
+    groups: Dict[Effect, List[Cause]] = {}
+    for cause in verdict.causes:
+        groups.setdefault(cause.effect, []).append(cause)
+    return groups
 
 
 def divergent_checks(verdict: Verdict) -> List[str]:

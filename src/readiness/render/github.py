@@ -12,7 +12,7 @@ from typing import List
 
 from readiness.judge.merge import Matrix
 from readiness.judge.verdict import Cause, Effect, Verdict
-from readiness.render.common import Context, Output, scope_lines
+from readiness.render.common import Context, Output, causes_by_effect, scope_lines
 from readiness.render.markdown import md
 
 LIMIT_BYTES = 1024 * 1024
@@ -24,8 +24,9 @@ _NOTE = "\n\n_Summary cut to fit GitHub's 1 MiB limit: the full report is in rep
 def render(matrix: Matrix, verdict: Verdict, context: Context) -> List[Output]:
     lines = [f"## readiness: {verdict.state.value}", "", f"**{md(verdict.target.title())}**: "
              f"run `{md(matrix.run_id or 'none')}`, {md(verdict.policy_label)}, exit code {verdict.exit_code}.", ""]
+    groups = causes_by_effect(verdict)
     for effect, title in _SECTIONS:
-        causes = verdict.causes_by(effect)
+        causes = groups.get(effect)
         if causes:
             lines += [f"### {title}", ""] + [line for cause in causes for line in _items(cause)] + [""]
     lines += ["### Scope", ""] + [f"- {md(line)}" for line in scope_lines(verdict)]

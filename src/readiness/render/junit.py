@@ -27,7 +27,8 @@ Node = Tuple[str, Attributes, str, List[Any]]
 
 
 def clean(text: Any) -> str:
-    return _NOT_XML.sub("\ufffd", str(text))
+    shown = str(text)
+    return shown if shown.isprintable() else _NOT_XML.sub("\ufffd", shown)  # what it replaces is unprintable
 
 
 def render(matrix: Matrix, verdict: Verdict, context: Context) -> List[Output]:
@@ -166,8 +167,11 @@ _ATTRIBUTE_SPECIAL = re.compile('[&<>"\r\n\t]')
 
 
 def _clean_attribute(value: Any) -> str:
-    """`clean`, then `_attribute`: one look at the text when it needs neither, as most do."""
+    """`clean`, then `_attribute`: a few looks at the text, in C, when it needs neither, as most do
+    (every character the pattern finds is either unprintable or one of these four)."""
     text = str(value)
+    if text.isprintable() and "&" not in text and "<" not in text and ">" not in text and '"' not in text:
+        return text
     return text if not _CLEAN_OR_ESCAPE.search(text) else _attribute(clean(text))
 
 

@@ -18,6 +18,7 @@ from readiness.render.common import (
     SYMBOLS,
     Context,
     Output,
+    causes_by_effect,
     coverage_lines,
     one_line,
     problem_rows,
@@ -89,8 +90,9 @@ def verdict_lines(verdict: Verdict, color: bool, coverage: Sequence[str] = ()) -
     """Findings by effect, folded by cause; waivers, scope (and the target's coverage), then the
     state on the last line."""
     lines: List[str] = []
+    groups = causes_by_effect(verdict)
     for effect, title in _SECTIONS:
-        causes = verdict.causes_by(effect)
+        causes = groups.get(effect)
         if causes:
             lines += [_paint(f"{title}:", _BOLD, color)]
             lines += [line for cause in causes for line in _cause_lines(cause)] + [""]
