@@ -178,7 +178,7 @@ def dumps(matrix: Matrix) -> str:
     model/jsontext.py writes it part by part."""
     # Compact: a matrix holds every cell's documents, and indented JSON is written far slower.
     data = matrix.to_dict()
-    envtext.fill(matrix.memo, matrix.documents.values())
+    envtext.fill(matrix.memo, matrix.documents, matrix.raw)
     members = [("cells", jsontext.array_parts([_cell_text(cell, matrix.memo) for cell in data.pop("cells")])),
                ("checks", [jsontext.dumps(data.pop("checks"))])]
     if "coverage" in data:

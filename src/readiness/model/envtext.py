@@ -4,14 +4,13 @@ evidence and measurements; a memo shared by them writes each measurement's sampl
 
 from __future__ import annotations
 
-from typing import Any, Dict, Iterable, Mapping
+from typing import Any, Dict, Mapping
 
+from readiness.model import readtext
 from readiness.model.document import EnvDocument, Measurement
 from readiness.model.jsontext import Memo, dumps, number, string, text, value_text
 
-# A check record's keys in the order readiness writes them (CheckRecord.to_dict).
-_CHECK_KEYS = ("id", "nodeid", "title", "category", "severity", "platforms", "outcome", "attempts", "duration_s",
-               "message", "longrepr", "first_failure", "evidence", "measurements")
+_CHECK_KEYS = readtext.CHECK_KEYS
 
 
 def document(data: Mapping[str, Any], memo: Memo) -> str:
@@ -24,6 +23,9 @@ def document(data: Mapping[str, Any], memo: Memo) -> str:
 
 
 def _checks(checks: Any, memo: Memo) -> str:
+    found = memo.texts.get(id(checks))  # written at once (`fill`)
+    if found is not None:
+        return found
     if type(checks) is not list:
         return dumps(checks)
     return "[" + ",".join([_check(check, memo) if type(check) is dict else dumps(check) for check in checks]) + "]"
@@ -103,11 +105,15 @@ def measurements(values: Dict[str, Measurement], memo: Memo) -> str:
     return memo.keep(values, "{" + ",".join([string(k) + ":" + measurement(m, memo) for k, m in items]) + "}")
 
 
-def fill(memo: Memo, documents: Iterable[EnvDocument]) -> None:
-    """Write the samples, evidence and duration of every check of these documents at once
-    (`Memo.keep_all`), before the matrix or a report writes the checks one by one."""
-    records = [record for doc in documents if id(doc) not in memo.filled for record in doc.checks]
+def fill(memo: Memo, documents: Mapping[str, EnvDocument], raw: Mapping[str, Mapping[str, Any]]) -> None:
+    """Write what the matrix file and the reports share of every check of these documents (by cell),
+    before they write the checks one by one: of a document as read (`raw`), the text of all its checks at
+    once and of each check the parts reports show (model/readtext.py); of any other, every check's samples,
+    evidence and duration at once (`Memo.keep_all`)."""
+    others = [doc for cell, doc in documents.items() if id(doc) not in memo.filled
+              and not (cell in raw and readtext.keep(memo, doc.checks, raw[cell].get("checks")))]
+    records = [record for doc in others for record in doc.checks]
     memo.keep_lists([m.samples for record in records for m in record.measurements.values()])
     memo.keep_all([record.evidence for record in records if record.evidence])
     memo.keep_numbers([record.duration_s for record in records])
-    memo.filled.update(id(doc) for doc in documents)
+    memo.filled.update(map(id, documents.values()))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from json import encoder as _json_encoder
-from typing import Any, Callable, Dict, Iterable, List, Optional, Set, Tuple
+from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
 # The string escape json uses for ensure_ascii=False (its C version where there is one): '"...".
 string: Callable[[str], str] = _json_encoder.encode_basestring
@@ -138,9 +138,16 @@ class Memo:
         too, or json refuses one of them, nothing is kept: each is written on its own when asked for,
         and json's error comes then."""
         values = [value for value in values if id(value) not in self.texts]
+        self._keep(values, self.apart(values))
+
+    @staticmethod
+    def apart(values: List[Any]) -> Optional[List[str]]:
+        """The text of each of `values`, written in one call of json's encoder (see `keep_all`); None where
+        a value's own text holds the mark, or json refuses one of them."""
         marked: List[Any] = [_MARK] * (2 * len(values))
         marked[1::2] = values
-        self._keep(values, _cut(marked, len(_MARK_TEXT), 1, _SEPARATOR))
+        parts = _cut(marked, len(_MARK_TEXT), 1, _SEPARATOR)
+        return parts if parts is not None and len(parts) == len(values) else None
 
     def keep_lists(self, values: List[List[float]]) -> None:
         """`keep_all` for lists of numbers (each measurement's samples), cut where one list ends and
@@ -154,7 +161,11 @@ class Memo:
         values = [value for value in values if id(value) not in self.texts]
         self._keep(values, _cut(values, 1, 1, ","))
 
-    def _keep(self, values: List[Any], parts: Optional[List[str]]) -> None:
+    def keep_texts(self, values: Sequence[Any], texts: List[str]) -> None:
+        """Keep the text of each of `values`, written elsewhere."""
+        self._keep(values, texts)
+
+    def _keep(self, values: Sequence[Any], parts: Optional[List[str]]) -> None:
         if parts is not None and len(parts) == len(values):  # else a value's own text held a cut
             self.texts.update(zip(map(id, values), parts))
             self._kept += values

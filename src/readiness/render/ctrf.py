@@ -28,7 +28,7 @@ _NAMESPACE = uuid.UUID("6f1b3c2e-58a4-4d4e-9d35-2a41f6f0c001")
 
 def render(matrix: Matrix, verdict: Verdict, context: Context) -> List[Output]:
     run_id = matrix.run_id or "unknown"
-    envtext.fill(matrix.memo, matrix.documents.values())
+    envtext.fill(matrix.memo, matrix.documents, matrix.raw)
     paired = paired_outcomes(verdict.measurements)  # once for every cell: each key names its cell
     return [Output(ids.cell_file("ctrf", doc.cell_id, ".json").as_posix(),
                    _report(doc, run_id, verdict, context, matrix.memo, paired))
@@ -74,10 +74,9 @@ def _test(record: CheckRecord, cell: str, paired: Optional[List[str]], memo: jso
     """One check's test, `cell` its cell as JSON text; with the outcome text of a relative budget
     judged from the cell's own pairs."""
     texts = memo.texts  # what the memo holds looked up here, a call only for what it lacks
-    outcome, evidence, measurements, attempts = record.outcome, record.evidence, record.measurements, record.attempts
+    outcome, attempts = record.outcome, record.attempts
     extra = (f'{{"title":{text(record.title)},"severity":{_SEVERITY_TEXT[record.severity]},"cell":{cell},'
-             f'"evidence":{texts.get(id(evidence)) or memo.value(evidence)},'
-             f'"measurements":{texts.get(id(measurements)) or envtext.measurements(measurements, memo)}')
+             f'{texts.get(id(record)) or _tail(record, memo)}')
     if paired is not None:
         extra += ',"paired":' + jsontext.strings(paired)
     retries = max(0, attempts - 1)
@@ -91,6 +90,13 @@ def _test(record: CheckRecord, cell: str, paired: Optional[List[str]], memo: jso
     if record.longrepr:
         written += ',"trace":' + text(record.longrepr)
     return written + "}"
+
+
+def _tail(record: CheckRecord, memo: jsontext.Memo) -> str:
+    """A check's evidence and measurements, where the memo holds no text of them (model/readtext.py)."""
+    evidence, measurements = record.evidence, record.measurements
+    return (f'"evidence":{memo.texts.get(id(evidence)) or memo.value(evidence)},'
+            f'"measurements":{memo.texts.get(id(measurements)) or envtext.measurements(measurements, memo)}')
 
 
 _STATUS_TEXT = {outcome: string(status) for outcome, status in _STATUS.items()}

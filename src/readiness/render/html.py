@@ -52,7 +52,7 @@ def page_parts(matrix: Matrix, verdict: Verdict, context: Context) -> List[str]:
     divergent = set(divergent_checks(verdict))
     cells = {cell: (string(cell) + ":", document_lane(doc)) for cell, doc in matrix.documents.items()}
     severities, memo = verdict.severities, matrix.memo
-    envtext.fill(memo, matrix.documents.values())
+    envtext.fill(memo, matrix.documents, matrix.raw)
     rows = [_row(row, row.id in divergent, severities.get(row.id, row.severity).value, cells, memo)
             for row in rows_in_order(matrix)]
     head = {
@@ -82,17 +82,23 @@ def _row(row: Row, divergent: bool, severity: str, cells: Dict[str, Tuple[str, s
 def _result(record: CheckRecord, lane: str, memo: jsontext.Memo) -> str:
     # One per check and cell: the texts the memo holds looked up here, a call only for what it lacks.
     texts = memo.texts
-    evidence, measurements, duration = record.evidence, record.measurements, record.duration_s
-    message, longrepr, attempts = record.message, record.longrepr, record.attempts
-    if lane != "native":
-        shown = _emulated(measurements, lane, memo)
-    else:
-        shown = texts.get(id(measurements)) or envtext.measurements(measurements, memo)
+    duration, message, longrepr, attempts = record.duration_s, record.message, record.longrepr, record.attempts
+    tail = texts.get(id(record)) if lane == "native" else None  # evidence and measurements (model/readtext.py)
     return (f'{{"outcome":{_OUTCOME_TEXT[record.outcome]},"message":{"null" if message is None else text(message)},'
             f'"longrepr":{"null" if longrepr is None else text(longrepr)},'
             f'"duration_s":{texts.get(id(duration)) or number(duration)},'
             f'"attempts":{int.__repr__(attempts) if type(attempts) is int else number(attempts)},'
-            f'"evidence":{texts.get(id(evidence)) or memo.value(evidence)},"measurements":{shown}}}')
+            f'{tail or _tail(record, lane, memo)}}}')
+
+
+def _tail(record: CheckRecord, lane: str, memo: jsontext.Memo) -> str:
+    """A check's evidence and measurements, where the memo holds no text of them."""
+    evidence, measurements = record.evidence, record.measurements
+    if lane != "native":
+        shown = _emulated(measurements, lane, memo)
+    else:
+        shown = memo.texts.get(id(measurements)) or envtext.measurements(measurements, memo)
+    return f'"evidence":{memo.texts.get(id(evidence)) or memo.value(evidence)},"measurements":{shown}'
 
 
 def _emulated(measurements: Dict[str, Measurement], lane: str, memo: jsontext.Memo) -> str:
