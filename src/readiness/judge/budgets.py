@@ -86,6 +86,30 @@ class MeasurementResult(NamedTuple):
         return written + "}"
 
 
+def measurements_json(results: Sequence[MeasurementResult]) -> List[str]:
+    """`to_json()` of each result: one judged by its median in a native lane with no change known, as
+    most are, written here, each budget's limit once (a verdict lists every measurement)."""
+    limits: Dict[int, str] = {}  # by identity: a budget's limit is one float
+    texts = []
+    for result in results:
+        check, cell, name, unit, samples, median, status, limit, change, statistic, _, lane, paired = result
+        limit_text = limits.get(id(limit))
+        if limit_text is None:
+            limit_text = limits[id(limit)] = "null" if limit is None else json_number(limit) if type(limit) is float \
+                else ""
+        if (change is not None or paired is not None or statistic != "median" or lane != "native" or not limit_text
+                or type(median) is not float or type(samples) is not int or not isfinite(median)):
+            texts.append(result.to_json())
+            continue
+        try:  # every text a string, as it is typed
+            texts.append(f'{{"check":{string(check)},"cell":{string(cell)},"name":{string(name)},'
+                         f'"unit":{string(unit)},"samples":{int.__repr__(samples)},"median":{float.__repr__(median)},'
+                         f'"status":{string(status)},"limit":{limit_text},"change":null}}')
+        except TypeError:
+            texts.append(result.to_json())
+    return texts
+
+
 def emulated(lane: str) -> str:
     """How a measurement of an emulated lane is labelled."""
     return f"emulated: {lane.capitalize()} lane"

@@ -4,7 +4,7 @@ cells it rests on; with the wording findings share."""
 from __future__ import annotations
 
 import enum
-from typing import Any, Dict, NamedTuple, Optional, Sequence, Tuple
+from typing import Any, Dict, List, NamedTuple, Optional, Sequence, Tuple
 
 from readiness.model.jsontext import dumps, string
 
@@ -55,6 +55,20 @@ class Finding(NamedTuple):
 
     def sort_key(self) -> Tuple[int, str, Tuple[str, ...], Tuple[str, ...], str]:
         return _EFFECT_RANK[self.effect], self.kind, self.checks, self.cells, self.message
+
+
+def findings_json(findings: Sequence[Finding]) -> List[str]:
+    """`to_json()` of each finding, written here (a verdict can hold a finding per measurement)."""
+    texts = []
+    for finding in findings:
+        effect, kind, message, checks, cells, _, _ = finding
+        try:  # every field a string, as it is typed; one check and one cell, as most name, without a join
+            texts.append(f'{{"effect":{_EFFECT_TEXT[effect]},"kind":{string(kind)},"message":{string(message)},'
+                         f'"checks":[{string(checks[0]) if len(checks) == 1 else ",".join(map(string, checks))}],'
+                         f'"cells":[{string(cells[0]) if len(cells) == 1 else ",".join(map(string, cells))}]}}')
+        except TypeError:  # one that is not: as json writes it
+            texts.append(dumps(finding.to_dict()))
+    return texts
 
 
 def cells_text(cells: Sequence[str], required: Sequence[str]) -> str:

@@ -11,6 +11,7 @@ Schema versions of `readiness/matrix`:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 from readiness import __version__
@@ -23,6 +24,7 @@ from readiness.model.plan import Plan
 MATRIX_KIND = "readiness/matrix"
 MATRIX_SCHEMA = 2
 _SEVERITY_ORDER = {severity: index for index, severity in enumerate(Severity)}
+_OUTCOME = attrgetter("outcome")
 
 
 @dataclass(frozen=True)
@@ -53,7 +55,7 @@ class Row:
 
     @property
     def worst(self) -> Optional[Outcome]:
-        return document.worst(record.outcome for record in self.results.values())
+        return document.worst(map(_OUTCOME, self.results.values()))  # each outcome taken in C
 
     def outcome(self, cell: str) -> Optional[Outcome]:
         record = self.results.get(cell)

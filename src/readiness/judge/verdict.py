@@ -26,12 +26,12 @@ from typing import Any, Dict, List, Optional, Sequence
 
 from readiness import __version__
 from readiness.judge import gcpause
-from readiness.judge.budgets import MeasurementResult, budget_findings, statistic_of
+from readiness.judge.budgets import MeasurementResult, budget_findings, measurements_json, statistic_of
 from readiness.judge.causes import Cause, fold
 from readiness.judge.cells import cell_findings, input_findings, required_cells
 from readiness.judge.checks import missing_results, required_check_findings, row_findings
 from readiness.judge.context import Context
-from readiness.judge.findings import Effect, Finding
+from readiness.judge.findings import Effect, Finding, findings_json
 from readiness.judge.matrix import Matrix
 from readiness.judge.policy import Policy
 from readiness.judge.regressions import baseline_findings
@@ -142,9 +142,9 @@ def dumps(verdict: Verdict) -> str:
     `json.dumps(verdict.to_dict())`, as model/jsontext.py writes it part by part."""
     parts = jsontext.object_parts(
         verdict._head(), ("reasons", jsontext.array_parts([f.to_json() for f in verdict.reasons])),
-        ("findings", jsontext.array_parts([f.to_json() for f in verdict.findings])),
+        ("findings", jsontext.array_parts(findings_json(verdict.findings))),
         ("waivers", [jsontext.dumps([w.to_dict() for w in verdict.waivers])]),
-        ("measurements", jsontext.array_parts([m.to_json() for m in verdict.measurements])))
+        ("measurements", jsontext.array_parts(measurements_json(verdict.measurements))))
     return "".join(parts + ["\n"])
 
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 import os
 import re
+from itertools import chain
+from operator import itemgetter
 from pathlib import Path
 from typing import IO, Any, Dict, Iterator, List, Optional, Set, Tuple
 
@@ -231,13 +233,23 @@ def _check_depth(name: str, data: Dict[str, Any], kind: str) -> None:
 def _free_form(data: Dict[str, Any], kind: str) -> Iterator[Tuple[str, Any]]:
     """The free-form values of a document, in document order, each with where it is."""
     yield "$.coverage", data.get("coverage")
-    if kind == ENV_KIND:
+    if kind == ENV_KIND and not _scalars_only(data["checks"]):
         for index, check in enumerate(data["checks"]):
             for key, value in check["evidence"].items():
                 if isinstance(value, (dict, list)):  # a scalar nests nothing
                     yield f"$.checks[{index}].evidence.{key}", value
     elif kind == BASELINE_KIND:
         yield from ((f"$.machines.{cell}", value) for cell, value in (data.get("machines") or {}).items())
+
+
+def _scalars_only(checks: List[Dict[str, Any]]) -> bool:
+    """Whether every check's evidence holds only strings, numbers, booleans and null, as most does:
+    such evidence nests nothing (looked at in one pass over all of it)."""
+    values = chain.from_iterable(map(dict.values, map(itemgetter("evidence"), checks)))
+    return _SCALARS.issuperset(map(type, values))
+
+
+_SCALARS = frozenset({str, int, float, bool, type(None)})
 
 
 def too_deep(value: Any, limit: int = MAX_DEPTH) -> bool:
@@ -255,6 +267,9 @@ def too_deep(value: Any, limit: int = MAX_DEPTH) -> bool:
 
 
 def _check_unique_ids(name: str, checks: List[Dict[str, Any]]) -> None:
+    ids = list(map(itemgetter("id"), checks))
+    if len(set(ids)) == len(ids):  # each its own: nothing to name
+        return
     seen: Dict[str, int] = {}
     for index, check in enumerate(checks):
         first = seen.setdefault(check["id"], index)

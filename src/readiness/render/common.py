@@ -7,7 +7,7 @@ import os
 import time
 from dataclasses import dataclass
 from operator import attrgetter
-from typing import Dict, FrozenSet, List, Optional, Protocol, Tuple
+from typing import Dict, FrozenSet, List, Optional, Protocol, Sequence, Tuple
 
 from readiness.judge.merge import Matrix, Row
 from readiness.judge.verdict import Cause, Effect, Verdict
@@ -103,6 +103,20 @@ def one_line(text: Optional[str], limit: int = 300) -> str:
     stripped = (text or "").strip()
     line = stripped.splitlines()[0] if stripped else ""
     return line if len(line) <= limit else line[: limit - 3] + "..."
+
+
+def plain_lines(texts: Sequence[str], limit: int) -> bool:
+    """Whether each text is printable, with no space at either end and at most `limit` characters: then
+    `printable(one_line(text, limit))` is the text itself. Looked at joined, in a few passes in C (a
+    report can show a line per measurement)."""
+    joined = _APART.join(texts)
+    return (joined.isprintable() and max(map(len, texts), default=0) <= limit and joined[:1] != " "
+            and joined[-1:] != " " and f" {_APART}" not in joined and f"{_APART} " not in joined)
+
+
+# Printable (so that a text holding it is still seen as printable), and no space: a text that begins or
+# ends with a space puts one beside it.
+_APART = "\xa4"
 
 
 def scope_lines(verdict: Verdict) -> List[str]:

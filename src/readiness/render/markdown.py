@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import json
 import re
+from operator import attrgetter
 from typing import Any, Dict, List, Sequence, Tuple, Union
 
 from readiness import __version__
@@ -19,6 +20,7 @@ from readiness.judge.budgets import emulated
 from readiness.judge.merge import Matrix, Row
 from readiness.judge.verdict import Cause, Effect, Finding, Verdict
 from readiness.model.document import Outcome
+from readiness.model.jsontext import string
 from readiness.model.output import printable
 from readiness.render.common import Context, Output, coverage_lines, one_line, rows_in_order, scope_lines
 
@@ -77,6 +79,7 @@ def md_all(texts: Sequence[str]) -> List[str]:
     return joined.split(_APART)
 
 
+_OUTCOME = attrgetter("outcome")
 _APART = "\xa4"  # ¤: printable, neither whitespace nor a control, and nothing Markdown or HTML escapes
 
 
@@ -139,9 +142,12 @@ def _rule(head: str) -> str:
 
 def _result(row: Row, cells: Sequence[str]) -> str:
     """Outcomes with their cells, worst first: 'failed in a; passed in b, c'."""
+    results = row.results
+    outcomes = {*map(_OUTCOME, results.values())}
+    if len(outcomes) == 1 and len(results) == len(cells) and results.keys() >= set(cells):  # one outcome everywhere
+        return f"**{md(outcomes.pop().value)}** in {_cells(cells, len(cells))}"
     groups: Dict[Outcome, List[str]] = {}
     missing = []
-    results = row.results
     for cell in cells:
         record = results.get(cell)
         if record is None:
@@ -169,13 +175,22 @@ def _evidence(row: Row) -> str:
     parts = []
     if worst.message and worst.outcome != Outcome.PASSED:
         parts.append(md(one_line(worst.message, 200)))
-    facts = [f"{k}={_FACT(v)}" for k, v in sorted(worst.evidence.items())[:5]]
+    facts = [f"{k}={_fact(v)}" for k, v in sorted(worst.evidence.items())[:5]]
     if facts:
         parts.append(md(one_line("; ".join(facts), 200)))
     return "<br>".join(parts) or "-"
 
 
 _FACT = json.JSONEncoder(ensure_ascii=False).encode  # json.dumps(v, ensure_ascii=False), made once
+
+
+def _fact(value: Any) -> str:
+    """`_FACT(value)`: a string's or an integer's text written directly (the encoder makes an encoder
+    for each value that is not a string)."""
+    kind = type(value)
+    if kind is str:
+        return string(value)
+    return int.__repr__(value) if kind is int else _FACT(value)
 
 
 def _performance(verdict: Verdict) -> str:

@@ -7,6 +7,7 @@ unset).
 
 from __future__ import annotations
 
+from operator import attrgetter
 from typing import List, Sequence
 
 from readiness.judge.merge import Matrix
@@ -21,6 +22,7 @@ from readiness.render.common import (
     causes_by_effect,
     coverage_lines,
     one_line,
+    plain_lines,
     problem_rows,
     scope_lines,
 )
@@ -95,7 +97,7 @@ def verdict_lines(verdict: Verdict, color: bool, coverage: Sequence[str] = ()) -
         causes = groups.get(effect)
         if causes:
             lines += [_paint(f"{title}:", _BOLD, color)]
-            lines += [line for cause in causes for line in _cause_lines(cause)] + [""]
+            lines += _causes_lines(causes) + [""]
     lines += [printable(line) for line in waiver_lines(verdict)]
     lines += ["Scope:"] + [f"  {printable(line)}" for line in scope_lines(verdict)]
     lines += [f"  {printable(coverage[0])}"] + [f"    {printable(line)}" for line in coverage[1:]] if coverage else []
@@ -105,6 +107,18 @@ def verdict_lines(verdict: Verdict, color: bool, coverage: Sequence[str] = ()) -
                  + f"  ({printable(verdict.policy_label)}; exit code {verdict.process_exit_code}"
                  + (", interrupted" if verdict.interrupted else "") + ")")
     return lines
+
+
+def _causes_lines(causes: List[Cause]) -> List[str]:
+    """`_cause_lines` of each cause: where none says why and each text is one plain line (as the notes of
+    many measurements are), each line is the text itself."""
+    texts = list(map(_TEXT, causes))
+    if any(map(_WHY, causes)) or not plain_lines(texts, 400):
+        return [line for cause in causes for line in _cause_lines(cause)]
+    return list(map("  - ".__add__, texts))
+
+
+_TEXT, _WHY = attrgetter("text"), attrgetter("why")
 
 
 def _cause_lines(cause: Cause) -> List[str]:
