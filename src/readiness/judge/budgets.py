@@ -8,17 +8,18 @@ from __future__ import annotations
 import fnmatch
 import statistics
 from dataclasses import replace
+from itertools import chain, compress
 from math import isfinite
-from operator import attrgetter
+from operator import attrgetter, itemgetter, not_
 from typing import Any, Dict, Iterable, List, NamedTuple, Optional, Sequence, Set, Tuple
 
 from readiness.judge.context import Context
-from readiness.judge.findings import Effect, Finding
+from readiness.judge.findings import NEW, Effect, Finding
 from readiness.judge.matrix import Row
 from readiness.judge.paired import PairedChange, paired_change
 from readiness.judge.settings import Budget
 from readiness.judge.statistics import MAX_SAMPLES_ESTIMATE, MeasuredChange, measured_change
-from readiness.model.document import CheckRecord, EnvDocument
+from readiness.model.document import EnvDocument
 from readiness.model.ids import cell_sort_key
 from readiness.model.jsontext import dumps as json_dumps
 from readiness.model.jsontext import number as json_number
@@ -127,8 +128,9 @@ def budget_findings(ctx: Context) -> Tuple[List[MeasurementResult], List[Finding
     judged: Set[Tuple[str, str, str]] = set()
     for budget in ctx.policy.budgets:
         found = _judge_budget(ctx, budget)
-        results += [r for r in found if (r.check, r.cell, r.name) not in judged]
-        judged |= {(r.check, r.cell, r.name) for r in found}
+        keys = list(map(_KEY, found))
+        results += compress(found, map(not_, map(judged.__contains__, keys))) if judged else found
+        judged.update(keys)
         findings += _budget_claims(ctx, budget, found)
     unbudgeted = _unbudgeted(ctx, judged)
     results += unbudgeted
@@ -138,7 +140,8 @@ def budget_findings(ctx: Context) -> Tuple[List[MeasurementResult], List[Finding
     return results, findings
 
 
-_ORDER = attrgetter("check", "name", "cell")
+_KEY = itemgetter(0, 1, 2)  # check, cell, name: one measurement
+_ORDER = itemgetter(0, 2, 1)  # check, name, cell
 
 
 def lanes_of(ctx: Context) -> Dict[str, str]:
@@ -146,13 +149,10 @@ def lanes_of(ctx: Context) -> Dict[str, str]:
     return {cell: document_lane(doc) for cell, doc in ctx.matrix.documents.items()}
 
 
-def _samples(ctx: Context, name: str, check: str = "*") -> Iterable[Tuple[Row, str, CheckRecord]]:
-    for row in ctx.matrix.rows.values():
-        if not fnmatch.fnmatchcase(row.id, check):
-            continue
-        for cell, record in row.results.items():
-            if name in record.measurements:
-                yield row, cell, record
+def _rows(ctx: Context, check: str) -> Iterable[Row]:
+    """The rows of the checks matching `check` ("*" matches every id)."""
+    rows = ctx.matrix.rows.values()
+    return rows if check == "*" else [row for row in rows if fnmatch.fnmatchcase(row.id, check)]
 
 
 def statistic_of(samples: Sequence[float], statistic: str) -> float:
@@ -171,19 +171,27 @@ def median(samples: Sequence[float]) -> float:
 
 
 def _judge_budget(ctx: Context, budget: Budget) -> List[MeasurementResult]:
-    found = []
+    """Each measurement the budget covers, judged: one loop over them all, with no call for each but
+    the statistics (a run can measure tens of thousands of times)."""
+    found: List[MeasurementResult] = []
     name, statistic, limit, pct = budget.measurement, budget.statistic, budget.max, budget.max_increase_pct
-    lanes = lanes_of(ctx)
-    for row, cell, record in _samples(ctx, name, budget.check):
-        m = record.measurements[name]
-        middle = median(m.samples)
-        value = percentile(m.samples, 95.0) if statistic == "p95" else middle
-        status = "no-budget" if limit is None else ("over" if value > limit else "within")
-        change = None if ctx.baseline is None else _change(ctx, row.id, cell, name, pct, budget.min_effect)
-        lane = lanes[cell]
-        paired = None if m.paired is None else paired_change(m.paired, pct, emulated=lane != "native")
-        found.append(MeasurementResult(row.id, cell, name, m.unit, len(m.samples), middle, status, limit, change,
-                                       statistic, value, lane, paired))
+    lanes, baseline, append = lanes_of(ctx), ctx.baseline, found.append
+    for row in _rows(ctx, budget.check):
+        check = row.id
+        for cell, record in row.results.items():
+            measurements = record.measurements
+            if name not in measurements:
+                continue
+            m = measurements[name]
+            samples = m.samples
+            middle = median(samples)
+            value = percentile(samples, 95.0) if statistic == "p95" else middle
+            status = "no-budget" if limit is None else ("over" if value > limit else "within")
+            change = None if baseline is None else _change(ctx, check, cell, name, pct, budget.min_effect)
+            lane = lanes[cell]
+            paired = None if m.paired is None else paired_change(m.paired, pct, emulated=lane != "native")
+            append(NEW(MeasurementResult, (check, cell, name, m.unit, len(samples), middle, status, limit, change,
+                                            statistic, value, lane, paired)))
     return found
 
 
@@ -247,14 +255,15 @@ def _paired_measured(r: MeasurementResult) -> Finding:
 
 
 def _absolute_claims(ctx: Context, budget: Budget, results: List[MeasurementResult]) -> List[Finding]:
-    findings = []
+    findings: List[Finding] = []
     verbs = {True: f"is within the budget of {budget.max:g}", False: f"exceeds the budget of {budget.max:g}"}
+    append = findings.append
     for check, cell, name, unit, samples, median, status, _, _, statistic, value, lane, _ in results:
         within = status == "within"
         where = cell if lane == "native" else f"{cell} ({emulated(lane)})"
         text = (f"{check}: {name} {statistic} {median if value is None else value:g} {unit} of {samples} sample(s) "
                 f"in {where} {verbs[within]} {unit}")
-        findings.append(Finding(Effect.INFO if within else Effect.NO_GO, "budget", text, (check,), (cell,)))
+        append(NEW(Finding, (Effect.INFO if within else Effect.NO_GO, "budget", text, (check,), (cell,), "", "")))
     return findings
 
 
@@ -334,8 +343,8 @@ def _measured_finding(r: MeasurementResult) -> Finding:
 def _unbudgeted(ctx: Context, judged: Set[Tuple[str, str, str]]) -> List[MeasurementResult]:
     """The measurements no budget judged (those are skipped before their median is taken)."""
     results: List[MeasurementResult] = []
-    rows = ctx.matrix.rows.values()
-    if len(judged) == sum(len(record.measurements) for row in rows for record in row.results.values()):
+    records = chain.from_iterable(map(dict.values, map(attrgetter("results"), ctx.matrix.rows.values())))
+    if len(judged) == sum(map(len, map(attrgetter("measurements"), records))):
         return results  # every measurement judged (each is one check, cell and name)
     lanes = lanes_of(ctx)
     for row in ctx.matrix.rows.values():

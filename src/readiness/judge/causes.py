@@ -8,10 +8,12 @@ is listed twice.
 
 from __future__ import annotations
 
+from itertools import groupby, repeat
+from operator import add, itemgetter
 from typing import Dict, List, NamedTuple, Sequence, Tuple, Union
 
 from readiness.judge import apart
-from readiness.judge.findings import Effect, Finding, cells_text
+from readiness.judge.findings import NEW, Effect, Finding, cells_text
 from readiness.judge.matrix import Matrix
 from readiness.model.document import Outcome
 
@@ -52,20 +54,29 @@ def fold(findings: Sequence[Finding], matrix: Matrix, required: Sequence[str]) -
     failures = {f.checks[0] for f in findings if f.kind in _DIVERGING and len(f.checks) == 1}
     slots: List[Union[Cause, _Key]] = []  # a finding's own cause, or the key of a fold, as first seen
     folds: Dict[_Key, List[Finding]] = {}
-    for finding in findings:
-        if finding.kind == "divergence" and finding.checks and finding.checks[0] in failures:
-            continue  # said by the check's failure, with where it passes and why
-        if finding.kind not in PLURAL or len(finding.checks) != 1:
-            slots.append(Cause(finding.effect, finding.kind, finding.message, finding.checks, finding.cells))
+    for kind, group in groupby(findings, key=_KIND):  # the findings come sorted: each kind's together
+        if kind not in _FOLDED:  # a cause of its own each, made in C (a finding per measurement, say)
+            slots += map(NEW, repeat(Cause), map(add, map(_OWN, group), repeat(("",))))
             continue
-        passing = _passing(matrix, finding) if finding.checks[0] in diverging and finding.kind in _DIVERGING else ()
-        key = (finding.effect, finding.kind, finding.note, finding.detail, finding.cells, passing)
-        if key not in folds:
-            slots.append(key)
-        folds.setdefault(key, []).append(finding)
+        for finding in group:
+            effect, kind, message, checks, cells, detail, note = finding
+            if kind == "divergence" and checks and checks[0] in failures:
+                continue  # said by the check's failure, with where it passes and why
+            if kind not in PLURAL or len(checks) != 1:
+                slots.append(NEW(Cause, (effect, kind, message, checks, cells, "")))
+                continue
+            passing = _passing(matrix, finding) if checks[0] in diverging and kind in _DIVERGING else ()
+            key = (effect, kind, note, detail, cells, passing)
+            if key not in folds:
+                slots.append(key)
+            folds.setdefault(key, []).append(finding)
     explained: Dict[Tuple[Tuple[str, ...], Tuple[str, ...]], str] = {}  # many folds split the cells alike
     return [slot if isinstance(slot, Cause) else _cause(matrix, required, slot, folds[slot], explained)
             for slot in slots]
+
+
+_FOLDED = frozenset({*PLURAL, "divergence"})  # the kinds whose findings may not be a cause of their own
+_KIND, _OWN = itemgetter(1), itemgetter(slice(0, 5))  # a finding's kind; its effect, kind, message, checks, cells
 
 
 def _passing(matrix: Matrix, finding: Finding) -> Tuple[str, ...]:

@@ -6,6 +6,7 @@ not run."""
 from __future__ import annotations
 
 import fnmatch
+from operator import attrgetter
 from typing import Dict, List, Optional, Tuple
 
 from readiness.judge import apart
@@ -17,6 +18,8 @@ from readiness.model.document import CellState, CheckRecord, Outcome, Severity
 
 def row_findings(ctx: Context, row: Row) -> List[Finding]:
     """Failures, skips, flaky and unexpected passes of one check, then its divergence."""
+    if _QUIET.issuperset(map(_OUTCOME, row.results.values())):  # passing wherever it ran, as most do
+        return []
     groups: Dict[Tuple[str, Effect], List[str]] = {}
     blocking: Optional[bool] = None  # the check's severity, looked up once it matters
     for cell, record in row.results.items():
@@ -36,6 +39,7 @@ def row_findings(ctx: Context, row: Row) -> List[Finding]:
 
 # Outcomes that make no finding of their own, whatever the policy (see _judge).
 _QUIET = frozenset({Outcome.PASSED, Outcome.NOT_APPLICABLE})
+_OUTCOME = attrgetter("outcome")
 
 
 def _judge(ctx: Context, row: Row, cell: str, record: CheckRecord, blocking: bool) -> Tuple[str, Effect]:

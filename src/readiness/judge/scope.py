@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import chain, compress
+from operator import attrgetter
 from typing import Any, Dict, List, Optional, Tuple
 
 from readiness.judge.context import RAN
@@ -46,8 +48,9 @@ def scope_of(matrix: Matrix, required: List[str], basis: str) -> Scope:
     """What a verdict on `matrix` covers, with `required` cells chosen as `basis` says."""
     docs = list(matrix.documents.values())
     collected = {c for doc in docs for c in doc.collected} | set(matrix.rows)
-    results_collected = sum(len(set(doc.collected) | {c.id for c in doc.checks}) for doc in docs)
-    ran = [(doc.cell_id, c.id) for doc in docs for c in doc.checks if c.outcome in RAN]
+    results_collected = sum(len({*doc.collected, *map(_ID, doc.checks)}) for doc in docs)
+    # The ids of the checks that ran, cell by cell: each check's outcome and id taken in C.
+    ran = [list(compress(map(_ID, doc.checks), map(RAN.__contains__, map(_OUTCOME, doc.checks)))) for doc in docs]
     return Scope(
         platforms=tuple(sorted({_platform(doc) for doc in docs})),
         pythons=_pythons(docs),
@@ -57,11 +60,14 @@ def scope_of(matrix: Matrix, required: List[str], basis: str) -> Scope:
         cells_run=tuple(doc.cell_id for doc in docs if doc.state == CellState.COMPLETE),
         cells_missing=tuple(cell for cell in required if cell not in matrix.documents),
         required_basis=basis,
-        checks_run=len({check for _, check in ran}),
+        checks_run=len(set(chain.from_iterable(ran))),
         checks_collected=len(collected),
-        results_run=len(ran),
+        results_run=sum(map(len, ran)),
         results_collected=results_collected,
     )
+
+
+_ID, _OUTCOME = attrgetter("id"), attrgetter("outcome")
 
 
 def _cell(doc: EnvDocument) -> Optional[CellId]:

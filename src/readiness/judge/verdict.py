@@ -31,7 +31,7 @@ from readiness.judge.causes import Cause, fold
 from readiness.judge.cells import cell_findings, input_findings, required_cells
 from readiness.judge.checks import missing_results, required_check_findings, row_findings
 from readiness.judge.context import Context
-from readiness.judge.findings import Effect, Finding, findings_json
+from readiness.judge.findings import Effect, Finding, findings_json, in_order
 from readiness.judge.matrix import Matrix
 from readiness.judge.policy import Policy
 from readiness.judge.regressions import baseline_findings
@@ -180,7 +180,7 @@ def _decide(matrix: Matrix, policy: Policy, today: dt.date,
     findings += claims + _policy_notes(ctx)
     waivers = waiver_statuses(ctx)  # last: every other step has recorded the waivers it used
     findings += waiver_findings(waivers)
-    findings.sort(key=Finding.sort_key)
+    findings = in_order(findings)
     return Verdict(
         state=_state(findings), findings=findings, scope=scope_of(matrix, required, basis),
         waivers=waivers, measurements=measurements, policy_label=policy.label,
