@@ -73,10 +73,31 @@ def _millis(timestamp: str) -> int:
 def _test(record: CheckRecord, cell: str, paired: Optional[List[str]], memo: jsontext.Memo) -> str:
     """One check's test, `cell` its cell as JSON text; with the outcome text of a relative budget
     judged from the cell's own pairs."""
-    texts = memo.texts  # what the memo holds looked up here, a call only for what it lacks
+    outcome, attempts, message, longrepr = record.outcome, record.attempts, record.message, record.longrepr
+    tail = memo.texts.get(id(record)) or _tail(record, memo)  # evidence and measurements (model/readtext.py)
+    try:  # texts that are strings, a whole number of attempts, as they are typed
+        written = (f'{{"name":{string(record.id)},"status":{_STATUS_TEXT[outcome]},'
+                   f'"duration":{int.__repr__(round(record.duration_s * 1000))},"rawStatus":{_OUTCOME_TEXT[outcome]},'
+                   f'"suite":{string(record.category)},"retries":{int.__repr__(attempts - 1 if attempts > 1 else 0)},'
+                   f'"flaky":{"true" if outcome == Outcome.FLAKY else "false"},'
+                   f'"extra":{{"title":{string(record.title)},"severity":{_SEVERITY_TEXT[record.severity]},'
+                   f'"cell":{cell},{tail}{"" if paired is None else "," + _PAIRED + jsontext.strings(paired)}}}')
+    except TypeError:
+        return _any_test(record, cell, paired, tail)
+    if message:
+        written += ',"message":' + text(message)
+    if longrepr:
+        written += ',"trace":' + text(longrepr)
+    return written + "}"
+
+
+_PAIRED = string("paired") + ":"
+
+
+def _any_test(record: CheckRecord, cell: str, paired: Optional[List[str]], tail: str) -> str:
+    """`_test` of a record whose fields are of other types than it is typed with, as json writes them."""
     outcome, attempts = record.outcome, record.attempts
-    extra = (f'{{"title":{text(record.title)},"severity":{_SEVERITY_TEXT[record.severity]},"cell":{cell},'
-             f'{texts.get(id(record)) or _tail(record, memo)}')
+    extra = (f'{{"title":{text(record.title)},"severity":{_SEVERITY_TEXT[record.severity]},"cell":{cell},{tail}')
     if paired is not None:
         extra += ',"paired":' + jsontext.strings(paired)
     retries = max(0, attempts - 1)

@@ -41,8 +41,8 @@ _SCRIPT_ESCAPES = (("&", "\\u0026"), ("<", "\\u003c"), (">", "\\u003e"), ("\u202
 
 
 def render(matrix: Matrix, verdict: Verdict, context: Context) -> List[Output]:
-    data = [script_safe(part) for part in page_parts(matrix, verdict, context)]
-    return [Output("report.html", "".join([_PAGE_HEAD, *data, _PAGE_TAIL]))]
+    data = script_safe("".join(page_parts(matrix, verdict, context)))  # escapes of one character: as in parts
+    return [Output("report.html", "".join([_PAGE_HEAD, data, _PAGE_TAIL]))]
 
 
 def page_parts(matrix: Matrix, verdict: Verdict, context: Context) -> List[str]:
@@ -61,11 +61,25 @@ def page_parts(matrix: Matrix, verdict: Verdict, context: Context) -> List[str]:
         "scope": scope_lines(verdict) + coverage_lines(matrix),
         "target": verdict.target.title(),
     }
-    causes = [f'{{"effect":{_EFFECT_TEXT[c.effect]},"text":{text(c.text)},"why":{text(c.why)}}}'
-              for c in verdict.causes]  # a cause per measurement, at most
-    return jsontext.object_parts(head, ("causes", jsontext.array_parts(causes)),
+    return jsontext.object_parts(head, ("causes", jsontext.array_parts(_causes(verdict))),
                                  ("waivers", [jsontext.dumps([w.to_dict() for w in verdict.waivers])]),
                                  ("cells", [jsontext.dumps(matrix.cells)]), ("checks", jsontext.array_parts(rows)))
+
+
+def _causes(verdict: Verdict) -> List[str]:
+    """Each cause's text: a cause per measurement, at most."""
+    written = []
+    for cause in verdict.causes:
+        effect, _, said, _, _, why = cause
+        try:  # the texts strings, as they are typed; most say no why
+            written.append(f'{{"effect":{_EFFECT_TEXT[effect]},"text":{string(said)},'
+                           f'"why":{_NO_WHY if why == "" else string(why)}}}')
+        except TypeError:
+            written.append(f'{{"effect":{_EFFECT_TEXT[effect]},"text":{text(said)},"why":{text(why)}}}')
+    return written
+
+
+_NO_WHY = string("")
 
 
 def _row(row: Row, divergent: bool, severity: str, cells: Dict[str, Tuple[str, str]], memo: jsontext.Memo) -> str:

@@ -16,7 +16,7 @@ from operator import attrgetter
 from typing import Any, Dict, List, Sequence, Tuple, Union
 
 from readiness import __version__
-from readiness.judge.budgets import emulated
+from readiness.judge.budgets import MeasurementResult, emulated
 from readiness.judge.merge import Matrix, Row
 from readiness.judge.verdict import Cause, Effect, Finding, Verdict
 from readiness.model.document import Outcome
@@ -198,20 +198,39 @@ def _performance(verdict: Verdict) -> str:
     if not verdict.measurements:
         return "\n".join(lines + ["No measurement was recorded: no performance claim is made.", ""])
     lines += ["| Check | Measurement | Cell | Samples | Median | Budget | Status |", _rule("| | | | | | | |")]
-    esc = _md_str  # one row per measurement, every field a str: the cached escape itself, no wrapper
-    limits: Dict[Tuple[int, str], str] = {}  # by the limit's identity: a budget's limit is one float
-    for check, cell, name, unit, samples, median, status, limit, _, _, _, lane, _ in verdict.measurements:
-        unit = esc(unit)
-        shown = limits.get((id(limit), unit))
-        if shown is None:
-            shown = limits[id(limit), unit] = "-" if limit is None else f"<= {limit:g} {unit}"
-        where = cell if lane == "native" else f"{cell} ({emulated(lane)})"
-        lines.append(f"| {esc(check)} | {esc(name)} | {esc(where)} | {samples} | {median:g} {unit} "
-                     f"| {shown} | {status} |")
+    lines += _measurement_rows(verdict.measurements)
     claims = [f for f in verdict.findings if f.kind in ("budget", "inconclusive")]
     messages = md_all([f.message for f in claims])
     lines += [""] + [f"- {_EFFECT_TAGS[f.effect]} {message}" for f, message in zip(claims, messages)]
     return "\n".join(lines) + "\n"
+
+
+def _measurement_rows(measurements: Sequence[MeasurementResult]) -> List[str]:
+    """A row per measurement. Each row's parts that many rows share are written once: the check and
+    measurement (the rows come by check, then measurement), the cell, and the unit, budget and status."""
+    esc = _md_str  # every field a str: the cached escape itself, no wrapper
+    rows: List[str] = []
+    cells: Dict[str, str] = {}
+    ends: Dict[Tuple[int, str, str], str] = {}  # by the limit's identity (a budget's limit is one float)
+    last_check, last_name, head = _NONE, _NONE, ""
+    for check, cell, name, unit, samples, median, status, limit, _, _, _, lane, _ in measurements:
+        if check is not last_check or name is not last_name:
+            last_check, last_name, head = check, name, f"| {esc(check)} | {esc(name)} | "
+        where = cells.get(cell) if lane == "native" else None
+        if where is None:
+            where = esc(cell if lane == "native" else f"{cell} ({emulated(lane)})")
+            if lane == "native":
+                cells[cell] = where
+        end = ends.get((id(limit), unit, status))
+        if end is None:
+            shown = esc(unit)
+            budget = "-" if limit is None else f"<= {limit:g} {shown}"
+            end = ends[id(limit), unit, status] = f" {shown} | {budget} | {status} |"
+        rows.append(f"{head}{where} | {samples} | {median:g}{end}")
+    return rows
+
+
+_NONE = object()  # no check yet
 
 
 def _regression(verdict: Verdict) -> str:
