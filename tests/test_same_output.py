@@ -24,7 +24,7 @@ from readiness.judge import gcpause, merge, policy, verdict
 from readiness.judge.budgets import document_lane, emulated, paired_outcomes
 from readiness.judge.matrix import Matrix
 from readiness.judge.verdict import Verdict
-from readiness.model import jsontext, output, schema
+from readiness.model import document, jsontext, output, schema
 from readiness.model.document import CellState, CheckRecord, EnvDocument, Outcome, Pair, Paired, Sampling
 from readiness.model.output import printable
 from readiness.render import Context, ctrf, html, junit, markdown, render
@@ -459,3 +459,52 @@ def test_html_and_ctrf_are_what_json_dumps_wrote(tmp_path: Path, first: str) -> 
     render(first, matrix, result, generated_at=context.generated_at)  # whichever writes first fills the memo
     assert [o.text for o in html.render(matrix, result, context)] == [html_text]
     assert [o.text for o in ctrf.render(matrix, result, context)] == ctrf_texts
+
+
+def _as_written_matrix(tmp_path: Path) -> Matrix:
+    """Documents readiness wrote and read back, whose checks the reports take as read (model/readtext.py):
+    plain measurements, with load and sampling, two of them, none; a Wine cell; and documents another tool
+    wrote whose measurements read otherwise (integer samples, a null load, names out of order)."""
+    readable = NASTY.replace("\ud800", "")
+    cells = ["linux-x86_64-cpython3.12", "windows-x86_64-wine-cpython3.11", "macos-arm64-cpython3.13",
+             "linux-x86_64-cpython3.13"]
+    documents = []
+    for number, cell in enumerate(cells):
+        records = [check(f"c/{i}{readable if i % 4 == 1 else ''}", OUTCOMES[i % len(OUTCOMES)],
+                         message=readable if i % 3 == 1 else None, evidence={"i": i, "t": readable} if i % 2 else None,
+                         measurements={"latency_s": [0.5 + i / 7, 0.25], **({"a_s": [1.5]} if i % 3 == 2 else {})}
+                         if i % 5 else None) for i in range(10)]
+        for i, record in enumerate(records):
+            record.duration_s = i / 3
+            for measurement in record.measurements.values():
+                measurement.load = 0.5 if i % 2 else None
+                measurement.sampling = Sampling(2, 30, readable) if i % 3 else None
+        documents.append(env(cell, records))
+    folder = tmp_path / "envs"
+    folder.mkdir()
+    for doc in documents[:3]:
+        document.dump(doc, folder / f"{doc.cell_id}.json")
+    data = documents[3].to_dict()  # written by another tool: what it read is not what readiness writes
+    data["checks"][1]["measurements"]["latency_s"]["samples"] = [1, 2]
+    data["checks"][2]["measurements"]["latency_s"]["load"] = None
+    data["checks"][2]["measurements"] = dict(reversed(list(data["checks"][2]["measurements"].items())))
+    data["checks"][3]["duration_s"] = 1
+    (folder / f"{cells[3]}.json").write_text(json.dumps(data), encoding="utf-8")
+    read = merge.merge_paths([str(folder)])
+    assert not read.problems
+    return read
+
+
+@pytest.mark.parametrize("first", ["html", "ctrf", "json"])
+def test_checks_taken_as_read_are_what_json_dumps_wrote(tmp_path: Path, first: str) -> None:
+    matrix = _as_written_matrix(tmp_path)
+    rules = policy.parse_policy({"budgets": {"latency_s": {"max": 1.0}}}, "policy.toml")
+    result = verdict.decide(matrix, rules, today=dt.date(2026, 11, 30))
+    context = Context("2026-11-30T00:00:00Z")
+    html_text, ctrf_texts = _html_as_it_was(matrix, result, context), _ctrf_as_it_was(matrix, result, context)
+    render(first, matrix, result, generated_at=context.generated_at)
+    taken = {cell for cell, doc in matrix.documents.items() if id(doc.checks[0]) in matrix.memo.texts}
+    assert taken == set(matrix.cells) - {"linux-x86_64-cpython3.13"}, "what readiness wrote is taken as read"
+    assert [o.text for o in html.render(matrix, result, context)] == [html_text]
+    assert [o.text for o in ctrf.render(matrix, result, context)] == ctrf_texts
+    assert merge.dumps(matrix) == _compact(matrix.to_dict()) + "\n"

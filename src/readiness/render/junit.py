@@ -8,6 +8,7 @@ of thousands of test cases three times over (indent, namespaces, serialize) was 
 from __future__ import annotations
 
 import re
+from operator import attrgetter
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from readiness.judge.budgets import paired_outcomes
@@ -53,8 +54,31 @@ def _suite(doc: EnvDocument, paired: Dict[Tuple[str, str], List[str]]) -> str:
         error: Node = ("error", (("message", clean(f"cell {state}: {doc.reason or ''}")), ("type", state)), "", [])
         children.append(_node("testcase", (("classname", "readiness.cell"), ("name", "cell state"), ("time", "0")),
                               [error], 2))
-    children += [_case(record, paired.get((record.id, doc.cell_id), ())) for record in doc.checks]
+    children += _cases(doc, paired)
     return _with_children(head, "testsuite", children, 1)
+
+
+def _cases(doc: EnvDocument, paired: Dict[Tuple[str, str], List[str]]) -> List[str]:
+    """A test case per check; the check ids and categories made fit for attributes all at once."""
+    records, cell = doc.checks, doc.cell_id
+    names, classes = _attributes(list(map(_ID, records))), _attributes(list(map(_CATEGORY, records)))
+    if not paired:  # no pairs taken in this run: no case has properties
+        return [_case(record, name, classname) for record, name, classname in zip(records, names, classes)]
+    return [_case(record, name, classname, paired.get((record.id, cell), ()))
+            for record, name, classname in zip(records, names, classes)]
+
+
+_ID, _CATEGORY = attrgetter("id"), attrgetter("category")
+
+
+def _attributes(values: List[Any]) -> List[Any]:
+    """`_clean_attribute` of each value: the values themselves when, joined, they are printable strings
+    with nothing to escape, as check ids and categories are."""
+    if {*map(type, values)} <= {str}:
+        joined = "".join(values)
+        if joined.isprintable() and not any(char in joined for char in '&<>"'):
+            return values
+    return list(map(_clean_attribute, values))
 
 
 def _property_values(doc: EnvDocument) -> Dict[str, Any]:
@@ -79,10 +103,10 @@ def _text(value: Any) -> str:
     return "" if value is None else str(value)
 
 
-def _case(record: CheckRecord, paired: Sequence[str] = ()) -> str:
-    # One per check and cell: the start tag written at once (a time is digits, nothing to escape).
-    head = (f'<testcase classname="{_clean_attribute(record.category)}" name="{_clean_attribute(record.id)}" '
-            f'time="{record.duration_s:.3f}"')
+def _case(record: CheckRecord, name: str, classname: str, paired: Sequence[str] = ()) -> str:
+    # One per check and cell: the start tag written at once (a time is digits, nothing to escape); `name`
+    # and `classname` are the record's id and category, fit for an attribute.
+    head = f'<testcase classname="{classname}" name="{name}" time="{record.duration_s:.3f}"'
     if not paired and record.outcome is Outcome.PASSED:  # most cases: nothing under it
         return head + " />"
     children = []
