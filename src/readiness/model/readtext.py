@@ -1,6 +1,6 @@
 """The checks of an env document as read, written by json's encoder in one call: the matrix file
-embeds that text, and the reports take from it the parts of each check they show (its duration, its
-evidence and measurements) where those read as the typed record writes them (model/envtext.py).
+embeds that text, and the reports take from it the part of each check they show alike (its evidence
+and measurements) where that reads as the typed record writes it (model/envtext.py).
 
 A part is cut where its key first appears in a check's text: with the keys in the order readiness
 writes them, every value before it is a string, a list of strings, a number or null, whose text
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from itertools import chain, repeat
 from operator import attrgetter, eq, is_, itemgetter
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, List, Sequence
 
 from readiness.model.document import CheckRecord
 from readiness.model.jsontext import Memo
@@ -27,32 +27,20 @@ _SAMPLING_KEYS = ("taken", "max", "reason")
 
 def keep(memo: Memo, records: Sequence[CheckRecord], checks: Any) -> bool:
     """Keep the text of `checks` (a document's checks as read, `records` their typed form) for the
-    matrix file, and of each check its duration and the tail that reports share (`tail`); False when
-    they are not read as readiness writes them, so that the reports write each check's parts instead."""
+    matrix file, and, by each record, the tail of its text that reports show as it is:
+    `"evidence":...,"measurements":...`. False when the checks do not read as readiness writes them: the
+    reports then write each check's parts themselves."""
     if type(checks) is not list or not checks or len(checks) != len(records) or {*map(type, checks)} != {dict}:
         return False
     parts = memo.apart(checks)
     if parts is None:
         return False
     memo.keep(checks, "[" + ",".join(parts) + "]")
-    if not all(map(eq, map(tuple, checks), repeat(CHECK_KEYS))) or not _same_records(records, checks):
-        return False
-    durations = list(map(_DURATION, records))
-    if all(map(is_, durations, map(itemgetter("duration_s"), checks))):  # floats as read: the same text
-        memo.keep_texts(durations, [part[part.index(_DURATION_KEY) + len(_DURATION_KEY):part.index(',"message":')]
-                                    for part in parts])
-    if not _as_written(checks):
+    if not all(map(eq, map(tuple, checks), repeat(CHECK_KEYS))) or not _same_records(records, checks) \
+            or not _as_written(checks):
         return False
     memo.keep_texts(records, [part[part.index(',"evidence":') + 1:-1] for part in parts])
     return True
-
-
-_DURATION, _DURATION_KEY = attrgetter("duration_s"), ',"duration_s":'
-
-
-def tail(memo: Memo, record: CheckRecord) -> Optional[str]:
-    """`"evidence":...,"measurements":...` of a check as the reports show it, when kept."""
-    return memo.texts.get(id(record))
 
 
 def _same_records(records: Sequence[CheckRecord], checks: List[Dict[str, Any]]) -> bool:
