@@ -469,7 +469,7 @@ def _as_written_matrix(tmp_path: Path) -> Matrix:
     cells = ["linux-x86_64-cpython3.12", "windows-x86_64-wine-cpython3.11", "macos-arm64-cpython3.13",
              "linux-x86_64-cpython3.13"]
     documents = []
-    for number, cell in enumerate(cells):
+    for cell in cells:
         records = [check(f"c/{i}{readable if i % 4 == 1 else ''}", OUTCOMES[i % len(OUTCOMES)],
                          message=readable if i % 3 == 1 else None, evidence={"i": i, "t": readable} if i % 2 else None,
                          measurements={"latency_s": [0.5 + i / 7, 0.25], **({"a_s": [1.5]} if i % 3 == 2 else {})}
