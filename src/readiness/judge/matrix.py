@@ -181,13 +181,15 @@ def dumps(matrix: Matrix) -> str:
     # Compact: a matrix holds every cell's documents, and indented JSON is written far slower.
     data = matrix.to_dict()
     envtext.fill(matrix.memo, matrix.documents, matrix.raw)
-    members = [("cells", jsontext.array_parts([_cell_text(cell, matrix.memo) for cell in data.pop("cells")])),
-               ("checks", [jsontext.dumps(data.pop("checks"))])]
+    cells: List[str] = []  # the parts of every cell, joined once with the rest
+    for cell in data.pop("cells"):
+        cells += ["," if cells else "[", *_cell_parts(cell, matrix.memo)]
+    members = [("cells", cells + ["]"] if cells else ["[]"]), ("checks", [jsontext.dumps(data.pop("checks"))])]
     if "coverage" in data:
         members.append(("coverage", [jsontext.dumps(data.pop("coverage"))]))
     return "".join(jsontext.object_parts(data, *members) + ["\n"])
 
 
-def _cell_text(cell: Dict[str, Any], memo: jsontext.Memo) -> str:
-    return (f'{{"id":{jsontext.text(cell["id"])},"source":{jsontext.text(cell["source"])},'
-            f'"document":{envtext.document(cell["document"], memo)}}}')
+def _cell_parts(cell: Dict[str, Any], memo: jsontext.Memo) -> List[str]:
+    return [f'{{"id":{jsontext.text(cell["id"])},"source":{jsontext.text(cell["source"])},"document":',
+            *envtext.document_parts(cell["document"], memo), "}"]

@@ -4,7 +4,7 @@ evidence and measurements; a memo shared by them writes each measurement's sampl
 
 from __future__ import annotations
 
-from typing import Any, Dict, Mapping
+from typing import Any, Dict, List, Mapping
 
 from readiness.model import readtext
 from readiness.model.document import EnvDocument, Measurement
@@ -15,11 +15,21 @@ _CHECK_KEYS = readtext.CHECK_KEYS
 
 def document(data: Mapping[str, Any], memo: Memo) -> str:
     """An env document's text (as read, or `EnvDocument.to_dict()`)."""
+    return "".join(document_parts(data, memo))
+
+
+def document_parts(data: Mapping[str, Any], memo: Memo) -> List[str]:
+    """`document` in parts, the text of the checks (most of it) one of them: a matrix joins every
+    document's parts once, not each document's text, then the matrix's."""
+    parts = ["{"]
     try:
-        return "{" + ",".join(string(key) + ":" + (_checks(value, memo) if key == "checks" else value_text(value))
-                              for key, value in data.items()) + "}"
+        for key, value in data.items():
+            parts.append(("," if len(parts) > 1 else "") + string(key) + ":")
+            parts.append(_checks(value, memo) if key == "checks" else value_text(value))
     except TypeError:  # a key that is no string, or a value json cannot write: json's text or error
-        return dumps(data)
+        return [dumps(data)]
+    parts.append("}")
+    return parts
 
 
 def _checks(checks: Any, memo: Memo) -> str:

@@ -35,7 +35,7 @@ def keep(memo: Memo, records: Sequence[CheckRecord], checks: Any) -> bool:
     parts = memo.apart(checks)
     if parts is None:
         return False
-    memo.keep(checks, "[" + ",".join(parts) + "]")
+    memo.keep(checks, "".join(["[", ",".join(parts), "]"]))
     if not all(map(eq, map(tuple, checks), repeat(CHECK_KEYS))) or not _same_records(records, checks) \
             or not _as_written(checks):
         return False

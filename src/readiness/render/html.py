@@ -41,8 +41,11 @@ _SCRIPT_ESCAPES = (("&", "\\u0026"), ("<", "\\u003c"), (">", "\\u003e"), ("\u202
 
 
 def render(matrix: Matrix, verdict: Verdict, context: Context) -> List[Output]:
-    data = script_safe("".join(page_parts(matrix, verdict, context)))  # escapes of one character: as in parts
-    return [Output("report.html", "".join([_PAGE_HEAD, data, _PAGE_TAIL]))]
+    page = "".join([_PAGE_HEAD, *page_parts(matrix, verdict, context), _PAGE_TAIL])
+    start, end = len(_PAGE_HEAD), len(page) - len(_PAGE_TAIL)
+    if any(page.find(char, start, end) >= 0 for char, _ in _SCRIPT_ESCAPES):  # looked for in place, not copied
+        page = "".join([_PAGE_HEAD, script_safe(page[start:end]), _PAGE_TAIL])  # escapes of one character each
+    return [Output("report.html", page)]
 
 
 def page_parts(matrix: Matrix, verdict: Verdict, context: Context) -> List[str]:

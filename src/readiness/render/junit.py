@@ -36,8 +36,8 @@ def render(matrix: Matrix, verdict: Verdict, context: Context) -> List[Output]:
     paired = paired_outcomes(verdict.measurements)
     suites = [_suite(doc, paired) for doc in matrix.documents.values()] + [_verdict_suite(verdict, context)]
     root = _open("testsuites", (("name", "readiness"), ("timestamp", context.generated_at)))
-    text = root + ">\n  " + "\n  ".join(suites) + "\n</testsuites>"
-    return [Output("junit.xml", '<?xml version="1.0" encoding="UTF-8"?>\n' + text + "\n")]
+    parts = ['<?xml version="1.0" encoding="UTF-8"?>\n', root, ">\n  ", "\n  ".join(suites), "\n</testsuites>\n"]
+    return [Output("junit.xml", "".join(parts))]
 
 
 def _suite(doc: EnvDocument, paired: Dict[Tuple[str, str], List[str]]) -> str:

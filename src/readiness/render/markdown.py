@@ -85,9 +85,9 @@ _APART = "\xa4"  # ¤: printable, neither whitespace nor a control, and nothing 
 
 def render(matrix: Matrix, verdict: Verdict, context: Context) -> List[Output]:
     parts = [_title(matrix, verdict, context), _summary(verdict), *_check_sections(matrix, verdict)]
-    parts += [_performance(verdict), _regression(verdict), _risks(matrix, verdict),
+    parts += [*_performance_lines(verdict), _regression(verdict), _risks(matrix, verdict),
               _verdict(verdict, coverage_lines(matrix))]
-    return [Output("report.md", "\n".join(parts))]
+    return [Output("report.md", "\n".join(parts))]  # the performance section's lines joined once, with the rest
 
 
 def _title(matrix: Matrix, verdict: Verdict, context: Context) -> str:
@@ -194,15 +194,20 @@ def _fact(value: Any) -> str:
 
 
 def _performance(verdict: Verdict) -> str:
+    return "\n".join(_performance_lines(verdict))
+
+
+def _performance_lines(verdict: Verdict) -> List[str]:
+    """The performance section's lines, the last one empty: a line per measurement."""
     lines = ["## Performance", ""]
     if not verdict.measurements:
-        return "\n".join(lines + ["No measurement was recorded: no performance claim is made.", ""])
+        return lines + ["No measurement was recorded: no performance claim is made.", ""]
     lines += ["| Check | Measurement | Cell | Samples | Median | Budget | Status |", _rule("| | | | | | | |")]
     lines += _measurement_rows(verdict.measurements)
     claims = [f for f in verdict.findings if f.kind in ("budget", "inconclusive")]
     messages = md_all([f.message for f in claims])
     lines += [""] + [f"- {_EFFECT_TAGS[f.effect]} {message}" for f, message in zip(claims, messages)]
-    return "\n".join(lines) + "\n"
+    return lines + [""]
 
 
 def _measurement_rows(measurements: Sequence[MeasurementResult]) -> List[str]:

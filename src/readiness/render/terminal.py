@@ -49,7 +49,8 @@ def render(matrix: Matrix, verdict: Verdict, context: Context) -> List[Output]:
     lines = [_paint(f"readiness report: {printable(verdict.target.title())}", _BOLD, context.color),
              f"run {printable(matrix.run_id or 'none')}", ""]
     lines += matrix_lines(matrix, context.color) + [""] + verdict_lines(verdict, context.color, coverage_lines(matrix))
-    return [Output("report.txt", "\n".join(lines) + "\n")]
+    lines.append("")  # the last line's end: joined with the rest, not added to a copy of them
+    return [Output("report.txt", "\n".join(lines))]
 
 
 def _paint(text: str, colour: str, on: bool) -> str:
