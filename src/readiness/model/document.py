@@ -23,6 +23,7 @@ import json
 import os
 from collections import Counter
 from dataclasses import asdict, dataclass, field
+from operator import countOf
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Type, TypeVar
 
 from readiness import __version__
@@ -194,12 +195,9 @@ class Paired:
 def _floats(values: Any) -> List[float]:
     """Samples as floats: the list read itself when it holds floats only, so that the matrix and
     every report write its text once (model/jsontext.Memo)."""
-    if type(values) is list and {*map(type, values)} <= _FLOAT_ONLY:
+    if type(values) is list and countOf(map(type, values), float) == len(values):  # no set made for each
         return values
     return list(map(float, values))
-
-
-_FLOAT_ONLY = frozenset({float})
 
 
 def _number(value: Any) -> Optional[float]:
