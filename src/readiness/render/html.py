@@ -86,26 +86,24 @@ _NO_WHY = string("")
 
 
 def _row(row: Row, divergent: bool, severity: str, cells: Dict[str, Tuple[str, str]], memo: jsontext.Memo) -> str:
-    """A check's row; `cells` gives each cell's key, already written, and its lane."""
+    """A check's row; `cells` gives each cell's key, already written, and its lane. Its result in each cell
+    is written here, one per check and cell: what the memo holds looked up, a call only for what it lacks."""
     results = []
+    texts = memo.texts
     for cell, record in row.results.items():  # the rows were built from the cells' documents
         key, lane = cells[cell]
-        results.append(key + _result(record, lane, memo))
-    return (f'{{"id":{text(row.id)},"title":{text(row.title)},"category":{text(row.category)},'
-            f'"severity":{text(severity)},"worst":{_OUTCOME_TEXT.get(row.worst, "null")},'
-            f'"divergent":{"true" if divergent else "false"},"results":{{{",".join(results)}}}}}')
-
-
-def _result(record: CheckRecord, lane: str, memo: jsontext.Memo) -> str:
-    # One per check and cell: the texts the memo holds looked up here, a call only for what it lacks.
-    texts = memo.texts
-    duration, message, longrepr, attempts = record.duration_s, record.message, record.longrepr, record.attempts
-    tail = texts.get(id(record)) if lane == "native" else None  # evidence and measurements (model/readtext.py)
-    return (f'{{"outcome":{_OUTCOME_TEXT[record.outcome]},"message":{"null" if message is None else text(message)},'
+        duration, message, longrepr, attempts = record.duration_s, record.message, record.longrepr, record.attempts
+        tail = texts.get(id(record)) if lane == "native" else None  # evidence and measurements (model/readtext.py)
+        results.append(
+            f'{key}{{"outcome":{_OUTCOME_TEXT[record.outcome]},'
+            f'"message":{"null" if message is None else text(message)},'
             f'"longrepr":{"null" if longrepr is None else text(longrepr)},'
             f'"duration_s":{texts.get(id(duration)) or number(duration)},'
             f'"attempts":{int.__repr__(attempts) if type(attempts) is int else number(attempts)},'
             f'{tail or _tail(record, lane, memo)}}}')
+    return (f'{{"id":{text(row.id)},"title":{text(row.title)},"category":{text(row.category)},'
+            f'"severity":{text(severity)},"worst":{_OUTCOME_TEXT.get(row.worst, "null")},'
+            f'"divergent":{"true" if divergent else "false"},"results":{{{",".join(results)}}}}}')
 
 
 def _tail(record: CheckRecord, lane: str, memo: jsontext.Memo) -> str:
