@@ -39,7 +39,7 @@ def row_findings(ctx: Context, row: Row) -> List[Finding]:
 
 # Outcomes that make no finding of their own, whatever the policy (see _judge).
 _QUIET = frozenset({Outcome.PASSED, Outcome.NOT_APPLICABLE})
-_OUTCOME = attrgetter("outcome")
+_OUTCOME, _ID = attrgetter("outcome"), attrgetter("id")
 
 
 def _judge(ctx: Context, row: Row, cell: str, record: CheckRecord, blocking: bool) -> Tuple[str, Effect]:
@@ -151,12 +151,12 @@ def _explained(ctx: Context, failing: List[str], passing: List[str]) -> str:
 def missing_results(ctx: Context) -> List[Finding]:
     """Blocking checks seen elsewhere but with no result in a complete required cell."""
     missing: Dict[str, List[str]] = {}
-    all_ids = set(ctx.matrix.rows) | {c for doc in ctx.matrix.documents.values() for c in doc.collected}
+    all_ids = set(ctx.matrix.rows).union(*(doc.collected for doc in ctx.matrix.documents.values()))
     for cell in ctx.present_required():
         doc = ctx.matrix.documents[cell]
         if doc.state != CellState.COMPLETE:
             continue
-        recorded = {record.id for record in doc.checks}
+        recorded = set(map(_ID, doc.checks))
         for check in sorted(all_ids - recorded):
             row = ctx.matrix.rows.get(check)
             if row is None or ctx.blocks(row):
