@@ -108,7 +108,7 @@ def parse_json(name: str, raw: bytes) -> Dict[str, Any]:
     data = _loads(name, text)
     if not isinstance(data, dict):
         raise SchemaError(name, "$", "the document must be a JSON object", _REWRITE)
-    if _SURROGATE_ESCAPE.search(text):
+    if ("\\ud" in text or "\\uD" in text) and _SURROGATE_ESCAPE.search(text):  # two quick looks first
         _refuse_lone_surrogates(name, data)
     return data
 
