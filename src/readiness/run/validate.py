@@ -15,6 +15,7 @@ import json
 import os
 import signal
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -143,6 +144,7 @@ def _run_cells(run: Run, board: Board, done: Set[str]) -> bool:
     first by the last run's durations. Timed checks of every lane take turns through the run's
     timing lock. Returns whether the run was interrupted; then every cell has stopped what it started."""
     before = _durations_before(run.project)
+    threading.Thread(target=_load_judging, name="load-judging", daemon=True).start()
     with _services(run.rules) as redis_url:
         context = _context(run, board, {"REDIS_URL": redis_url} if redis_url else {})
         tasks = ordered([(run.owner[c.id], c) for c in run.plan.cells if c.id not in done and not c.skip_reason],
@@ -156,6 +158,13 @@ def _run_cells(run: Run, board: Board, done: Set[str]) -> bool:
     # The cells this run did not run keep the time they took before.
     write_text(run.folder.durations, json.dumps(dict(before, **cells.took), indent=1, sort_keys=True) + "\n")
     return interrupted
+
+
+def _load_judging() -> None:
+    """Import what judging the run needs while its cells run (mostly waiting on them), so the
+    verdict follows the last cell sooner."""
+    from readiness import render  # noqa: F401
+    from readiness.run import coverage  # noqa: F401
 
 
 def _durations_before(project: Path) -> Dict[str, float]:
