@@ -24,8 +24,8 @@ from readiness.platform import process
 from readiness.run.cellrun import log_note
 
 COVERAGE = "coverage>=7.10"
-BUILD_TIMEOUT_S = 1800
 RERUNFAILURES = "pytest-rerunfailures>=14"
+BUILD_TIMEOUT_S = 1800  # a build step (an environment, an install, readiness's wheel) that takes longer is stopped
 
 
 # A named tuple, immutable as a frozen dataclass and a quarter of its cost to define (on every run).
