@@ -4,6 +4,8 @@ cells leave about a core unused."""
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import threading
 import time
 from types import SimpleNamespace
@@ -96,6 +98,7 @@ def test_the_meter_counts_the_sessions_this_process_started(monkeypatch: pytest.
         {10: (me, 10, 1.5), 11: (10, 10, 2.5), 12: (10, 10, 0.25), 20: (1, 20, 9.0)},
     ]
     monkeypatch.setattr(cpu, "_processes", lambda: tables.pop(0))
+    monkeypatch.setattr(cpu, "_waited", lambda pid: 0.0)
     clock = iter([100.0, 101.0])
     monkeypatch.setattr(cpu.time, "monotonic", lambda: next(clock))
     meter = cpu.OwnUse(window_s=0.5)
@@ -110,6 +113,25 @@ def test_this_machine_can_be_measured() -> None:
     time.sleep(0.05)
     busy = meter.busy_cores()
     assert busy is not None and busy >= 0.0
+
+
+def test_cells_kept_from_running_by_busy_cores_count_as_busy() -> None:
+    """More CPU-bound cells than cores: what they wait for counts too, so the pool starts no other
+    (a machine busy with others' work looks the same to the cells)."""
+    cores = os.cpu_count() or 1
+    spin = [sys.executable, "-c", "while True: pass"]
+    spinners = [subprocess.Popen(spin, start_new_session=True) for _ in range(cores + 1)]
+    try:
+        meter = cpu.OwnUse(window_s=0.0)
+        time.sleep(0.3)
+        meter.busy_cores()
+        time.sleep(1.0)
+        wanted = meter.busy_cores()
+    finally:
+        for spinner in spinners:
+            spinner.kill()
+            spinner.wait()
+    assert wanted is not None and wanted > cores + 0.5, f"{cores + 1} spinning on {cores} cores: {wanted}"
 
 
 def test_the_longest_cells_start_first() -> None:

@@ -6,10 +6,10 @@ reaches the main thread, which stops every worker through `process.cancellable`:
 pytest gets SIGINT and a moment to write what it saw, then its group is killed.
 
 Without `-j`, one cell per core starts at once, and more (up to two per core) only while the
-cells leave about a core unused (platform/cpu.py measures what the cells' own processes use, so
-other users of the machine do not count): a cell waiting on services, the timing lock or the
-network leaves room for another, CPU-bound ones do not, since more of them than there are cores
-costs CPU time (caches, switches) and ends no sooner.
+cells leave about a core unused (platform/cpu.py measures what the cells' own processes use or
+wait for, so a cell that the machine's other users keep from a core leaves no room): a cell
+waiting on services, the timing lock or the network leaves room for another, CPU-bound ones do
+not, since more of them than there are cores costs CPU time (caches, switches) and ends no sooner.
 """
 
 from __future__ import annotations
