@@ -139,7 +139,7 @@ class InstallRequest:
         digest = hashlib.sha256(json.dumps(self.arguments(live=live)).encode("utf-8"))
         for path in self._files():
             if path.is_file():
-                digest.update(path.read_bytes())
+                digest.update(_install_relevant(path))
         return digest.hexdigest()
 
     def _files(self) -> List[Path]:
@@ -148,6 +148,16 @@ class InstallRequest:
             if folder is not None:
                 files.append(folder / "pyproject.toml")
         return [path for path in files if path is not None]
+
+
+def _install_relevant(path: Path) -> bytes:
+    """What of a file an install depends on: all of it, except a pyproject.toml's `[tool.readiness]`
+    (the policy: its install keys are in the arguments, and editing the rest rebuilds nothing)."""
+    tables = target_facts.pyproject_tables(path) if path.name == "pyproject.toml" else {}
+    if not tables:
+        return path.read_bytes()
+    tools = {name: table for name, table in (tables.get("tool") or {}).items() if name != "readiness"}
+    return json.dumps(dict(tables, tool=tools), sort_keys=True, default=str).encode("utf-8")
 
 
 class Warmth(enum.Enum):
