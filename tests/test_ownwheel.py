@@ -103,3 +103,12 @@ def test_a_failed_build_says_what_failed_and_leaves_nothing_behind(source: Readi
     assert "pyproject.toml" in log.read_text(encoding="utf-8")
     assert not list((tmp_path / "cache" / "wheels").glob("*/*.whl"))
     assert not list((tmp_path / "cache" / "wheels").glob(".build-*"))
+
+
+def test_a_cache_that_cannot_be_written_is_a_build_failure_naming_it(source: ReadinessSource,
+                                                                    tmp_path: Path) -> None:
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("", encoding="utf-8")
+    environ = dict(os.environ, READINESS_CACHE_HOME=str(blocked))
+    with pytest.raises(BuildFailed, match=f"cannot write {blocked / 'wheels'}"):
+        ownwheel.wheel(source, tmp_path / "cell.log", environ)

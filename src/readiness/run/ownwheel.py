@@ -39,8 +39,12 @@ def wheel(source: ReadinessSource, log: Path, env: Mapping[str, str]) -> Optiona
         found = sorted(place.glob("readiness-*.whl"))
         if found:
             return found[0]
-        built = _build(source.folder, place, log, env)
-        _prune(wheels, keep=place)
+        try:
+            built = _build(source.folder, place, log, env)
+            _prune(wheels, keep=place)
+        except OSError as exc:  # the cache cannot be written (READINESS_CACHE_HOME read-only, a full disk)
+            raise BuildFailed(f"building readiness's wheel for the cells failed: cannot write {wheels}: "
+                              f"{exc.strerror or exc}") from None
         return built
 
 
