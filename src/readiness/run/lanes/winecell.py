@@ -15,7 +15,7 @@ from readiness.model.document import CellState
 from readiness.model.ids import utc_now
 from readiness.model.output import write_text
 from readiness.model.plan import PlannedCell
-from readiness.platform import wine
+from readiness.platform import process, wine
 from readiness.run import cellrun, ownwheel
 from readiness.run.fallback import Missing, log_tail, record
 from readiness.run.install import BuildFailed, InstallRequest, Warmth, check_install
@@ -110,7 +110,7 @@ def install(py: wine.WinePython, site: Path, request: InstallRequest, log: Path,
         cellrun.log_note(log, state.rebuild_note())
     try:
         own = ownwheel.wheel(request.readiness, log, os.environ)
-    except BuildFailed as exc:  # the lane's own error, which its cell records
+    except (BuildFailed, process.ProcessTimeout) as exc:  # the lane's own error, which its cell records
         raise wine.WineError(str(exc)) from None
     stamp.unlink(missing_ok=True)  # an install that stops half way leaves no stamp
     wine.install_packages(py, site, [*request.arguments(live=False, wheel=own), *state.reinstall_arguments()],
