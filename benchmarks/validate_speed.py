@@ -141,6 +141,7 @@ def project_figures(warm_rounds: int, cold_rounds: int) -> None:
     ]
     floor = [("floor: bare pytest one per core / plain nox -R, wall", ratio(warm, "bare", "nox", 0)),
              ("floor: bare pytest one per core / plain nox -R, CPU", ratio(warm, "bare", "nox", 1)),
+             ("floor: bare pytest one per core / tox p, wall", ratio(warm, "bare", "tox", 0)),
              ("warm validate / bare pytest one per core, wall", ratio(warm, "validate", "bare", 0)),
              ("warm validate / bare pytest one per core, CPU", ratio(warm, "validate", "bare", 1))]
     if cold:

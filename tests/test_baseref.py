@@ -203,6 +203,22 @@ def test_concurrent_checkouts_of_one_commit_share_one_tree(tmp_path: Path) -> No
     assert len(git(repo, "worktree", "list").splitlines()) == 2  # the losers' trees were removed
 
 
+def test_a_checkout_left_half_built_by_a_killed_run_is_cleared(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    first, second = make_repo(repo)
+    cache = repo / ".nox" / "readiness-baseline"
+    left = cache / f".{first[:12]}-dead.partial" / first  # where a run killed (kill -9) mid-build left it
+    left.parent.mkdir(parents=True)
+    git(repo, "worktree", "add", "--quiet", "--detach", str(left), first)
+    orphan = cache / f".{second[:12]}-gone.partial"  # killed before git registered anything
+    write(orphan / second / "half-written", "")
+    tree = baseref.checkout(baseref.resolve(repo, "stable"), cache)
+    assert [p.name for p in cache.iterdir()] == [first] and tree == cache / first
+    listed = git(repo, "worktree", "list", "--porcelain")
+    assert "partial" not in listed and "prunable" not in listed
+    assert len(git(repo, "worktree", "list").splitlines()) == 2
+
+
 # --- target_at --------------------------------------------------------------------------------
 
 

@@ -101,3 +101,13 @@ def test_a_bad_run_id_is_refused(bad: str) -> None:
 def test_wine_is_labelled_when_the_lane_says_so() -> None:
     assert fingerprint.is_wine({"READINESS_LANE": "wine"}) is True
     assert fingerprint.fingerprint({"READINESS_LANE": "wine"})["lane"] == "wine"
+
+
+def test_the_os_release_is_what_platform_says_without_asking_for_the_processor() -> None:
+    import platform
+
+    said = platform.platform(terse=True)
+    if platform.uname().processor in ("", "unknown", platform.machine()):  # as on every common Linux
+        assert fingerprint.fingerprint()["os_release"] == said
+    else:
+        assert fingerprint.fingerprint()["os_release"].split("-")[0] == said.split("-")[0]

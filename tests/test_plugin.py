@@ -207,6 +207,33 @@ def test_always():
     assert (always["outcome"], always["attempts"]) == ("failed", 2)
 
 
+@pytest.mark.skipif(pytest.version_tuple < (9,), reason="the subtests fixture is pytest's own from 9")
+@pytest.mark.parametrize("xdist", [[], ["-n", "2"]], ids=["serial", "xdist"])
+def test_subtests_are_parts_of_their_check(pytester: pytest.Pytester, xdist: "list[str]") -> None:
+    pytester.makepyfile(
+        test_suite="""
+import pytest
+def test_parts(subtests):
+    for i in range(3):
+        with subtests.test(i=i):
+            if i == 1:
+                pytest.skip("not on this one")
+def test_broken_part(subtests):
+    for i in range(3):
+        with subtests.test(i=i):
+            assert i < 2, f"part {i} broke"
+"""
+    )
+    pytester.runpytest(*xdist, "--readiness-out", "out")
+    checks = _by_id(_only_document(pytester.path / "out"))
+    parts = checks["test_suite.py::test_parts"]
+    assert (parts["outcome"], parts["attempts"]) == ("passed", 1), "a skipped part does not skip the check"
+    assert parts["message"] == "passed; 1 subtest(s) skipped: Skipped: not on this one"
+    broken = checks["test_suite.py::test_broken_part"]
+    assert (broken["outcome"], broken["attempts"]) == ("failed", 1)
+    assert broken["message"].startswith("AssertionError: part 2 broke")
+
+
 def test_duplicate_check_ids_are_an_error_naming_both_tests(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(
         test_suite="""

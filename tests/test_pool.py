@@ -4,6 +4,8 @@ cells leave about a core unused."""
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import threading
 import time
 from types import SimpleNamespace
@@ -49,9 +51,11 @@ class Lane:
 def _run(admission: pool.Admission, cells: int, jobs: int, hold_s: float = 1.0) -> int:
     lane = Lane()
     context = SimpleNamespace(board=SimpleNamespace(refresh=lambda: None))
-    runner = pool.CellPool([(lane, f"cell-{i}") for i in range(cells)], context, jobs, admission)  # type: ignore[misc]
+    tasks = [(lane, SimpleNamespace(id=f"cell-{i}")) for i in range(cells)]
+    runner = pool.CellPool(tasks, context, jobs, admission)  # type: ignore[arg-type]
     threading.Timer(hold_s, lane.release.set).start()
     assert runner.run() is False
+    assert sorted(runner.took) == [f"cell-{i}" for i in range(cells)], "every cell that ran to its end is timed"
     return lane.most
 
 
@@ -94,6 +98,7 @@ def test_the_meter_counts_the_sessions_this_process_started(monkeypatch: pytest.
         {10: (me, 10, 1.5), 11: (10, 10, 2.5), 12: (10, 10, 0.25), 20: (1, 20, 9.0)},
     ]
     monkeypatch.setattr(cpu, "_processes", lambda: tables.pop(0))
+    monkeypatch.setattr(cpu, "_waited", lambda pid: 0.0)
     clock = iter([100.0, 101.0])
     monkeypatch.setattr(cpu.time, "monotonic", lambda: next(clock))
     meter = cpu.OwnUse(window_s=0.5)
@@ -108,3 +113,49 @@ def test_this_machine_can_be_measured() -> None:
     time.sleep(0.05)
     busy = meter.busy_cores()
     assert busy is not None and busy >= 0.0
+
+
+def test_cells_kept_from_running_by_busy_cores_count_as_busy() -> None:
+    """More CPU-bound cells than cores: what they wait for counts too, so the pool starts no other
+    (a machine busy with others' work looks the same to the cells)."""
+    cores = os.cpu_count() or 1
+    spin = [sys.executable, "-c", "while True: pass"]
+    spinners = [subprocess.Popen(spin, start_new_session=True) for _ in range(cores + 1)]
+    try:
+        meter = cpu.OwnUse(window_s=0.0)
+        time.sleep(0.3)
+        meter.busy_cores()
+        time.sleep(1.0)
+        wanted = meter.busy_cores()
+    finally:
+        for spinner in spinners:
+            spinner.kill()
+            spinner.wait()
+    assert wanted is not None and wanted > cores + 0.5, f"{cores + 1} spinning on {cores} cores: {wanted}"
+
+
+def test_the_longest_cells_start_first() -> None:
+    heavy, native = SimpleNamespace(heavy=True), SimpleNamespace(heavy=False)
+    names = ["short", "new", "long", "wine-new", "wine-long", "wine-short", "middle"]
+    tasks = [(heavy if name.startswith("wine") else native, SimpleNamespace(id=name)) for name in names]
+    took = {"short": 1.0, "long": 9.0, "middle": 4.0, "wine-long": 50.0, "wine-short": 40.0, "gone": 99.0}
+    started = [cell.id for _, cell in pool.ordered(tasks, took)]  # type: ignore[arg-type]
+    assert started == ["wine-new", "wine-long", "wine-short", "new", "long", "middle", "short"]
+    assert [cell.id for _, cell in pool.ordered(tasks, {})] == [  # type: ignore[arg-type]
+        "wine-new", "wine-long", "wine-short", "short", "new", "long", "middle"], "no times: plan order"
+
+
+def test_one_at_a_time_the_cells_start_in_that_order() -> None:
+    order = []
+
+    class Recording:
+        heavy = False
+
+        def run_cell(self, cell: SimpleNamespace, context: object) -> None:
+            order.append(cell.id)
+
+    lane = Recording()
+    tasks = pool.ordered([(lane, SimpleNamespace(id=n)) for n in ("a", "b", "c")], {"a": 1.0, "b": 3.0, "c": 2.0})  # type: ignore[arg-type]
+    context = SimpleNamespace(board=SimpleNamespace(refresh=lambda: None))
+    assert pool.CellPool(tasks, context, 1).run() is False  # type: ignore[arg-type]
+    assert order == ["b", "c", "a"]

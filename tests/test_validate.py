@@ -260,6 +260,8 @@ def test_a_warm_run_reuses_the_cell_and_judges_an_edited_target(tmp_path: Path) 
     assert after["target"]["source_hash"] != before["target"]["source_hash"]
     (log,) = (run_folder(project) / "logs").glob("*.log")
     assert "readiness: the environment already has this install" in log.read_text(encoding="utf-8")
+    took = json.loads((run_folder(project) / "durations.json").read_text(encoding="utf-8"))
+    assert list(took) == [after["cell"]["id"]] and took[after["cell"]["id"]] > 0, "the next run's order"
 
 
 def test_rerun_runs_only_the_cells_that_failed_into_the_same_run(tmp_path: Path) -> None:

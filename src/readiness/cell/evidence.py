@@ -1,4 +1,4 @@
-"""The `evidence` fixture: facts and measurements a check records for the cell's env document."""
+"""What the `evidence` fixture (cell/plugin.py) gives a check: facts and measurements for the cell's env document."""
 
 from __future__ import annotations
 
@@ -7,8 +7,6 @@ import os
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, Dict, Iterable, Iterator, Mapping, MutableMapping, Optional, Sequence
-
-import pytest
 
 from readiness.cell.baseline_env import Baseline, baseline_from
 from readiness.cell.measure import Turns, sample_command, time_command
@@ -149,18 +147,3 @@ def _load_average() -> Optional[float]:
         return round(os.getloadavg()[0], 2)
     except (AttributeError, OSError):
         return None
-
-
-# Where the recorder collects each running check's evidence, by node id; absent when the plugin
-# records nothing (the fixture then still works, and its evidence goes nowhere).
-EVIDENCE_BY_NODE = pytest.StashKey[Dict[str, Evidence]]()
-
-
-@pytest.fixture
-def evidence(request: pytest.FixtureRequest) -> Evidence:
-    """Record facts and measurements for the readiness env document of this cell."""
-    record = Evidence(Path(str(request.config.rootpath)))
-    by_node = request.config.stash.get(EVIDENCE_BY_NODE, None)
-    if by_node is not None:
-        by_node[request.node.nodeid] = record
-    return record

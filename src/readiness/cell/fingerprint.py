@@ -82,7 +82,14 @@ def _cpu_model() -> str:
 
 
 def _os_release() -> str:
+    """What platform.platform() says, without starting `uname -p` in every cell for the processor:
+    on Linux it names the processor only when that is neither "unknown" nor the machine again."""
     try:
+        if sys.platform.startswith("linux"):
+            uname = platform.uname()  # its processor is only read when asked for (3.9+)
+            libc, version = platform.libc_ver()
+            parts = (uname.system, uname.release, uname.machine, "with", libc + version)
+            return "-".join(part.strip().replace(" ", "_") for part in parts if part.strip())
         return platform.platform(terse=True)
     except Exception:
         return sys.platform

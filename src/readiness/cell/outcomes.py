@@ -5,7 +5,7 @@ check and of a module that failed to import."""
 
 from __future__ import annotations
 
-from typing import Any, Dict, Optional
+from typing import Any, Dict, List, Optional
 
 import pytest
 
@@ -33,6 +33,7 @@ class Tally:
         self.evidence: Dict[str, Any] = {}
         self.measurements: Dict[str, Any] = {}
         self.started = False  # a report of it arrived: it began, whether or not it finished
+        self.parts_skipped: List[str] = []  # why each of its subtests that skipped did
 
     def add(self, report: pytest.TestReport, redactor: Redactor) -> None:
         self.started = True
@@ -42,6 +43,10 @@ class Tally:
             self.evidence = attached.get("evidence", self.evidence)
             self.measurements = attached.get("measurements", self.measurements)
         result, when = str(report.outcome), report.when
+        if _is_subtest(report) and result != "failed":  # a part of the check, not a run of it
+            if result == "skipped":
+                self.parts_skipped.append(_skip_reason(report))
+            return
         if result == "rerun":  # pytest-rerunfailures' own outcome
             self.attempts += 1
             if self.first_failure is None:
@@ -49,7 +54,7 @@ class Tally:
             return
         if result == "passed" and (when == "setup" or when == "teardown"):
             return  # most reports: a phase around the check that passed says nothing of it
-        if when in ("call", CRASHED_PHASE) or (when == "setup" and not report.passed):
+        if (when in ("call", CRASHED_PHASE) or (when == "setup" and not report.passed)) and not _is_subtest(report):
             self.attempts += 1
         if result == "passed" and when == "call" and self.outcome is None and _plain_pass(report):
             self.outcome = Outcome.PASSED  # what phase_outcome says, and no message or longrepr
@@ -69,6 +74,8 @@ class Tally:
         elif outcome is Outcome.PASSED and self.first_failure is not None:
             outcome = Outcome.FLAKY
             message = f"passed on attempt {self.attempts} after failing first"
+        elif outcome is Outcome.PASSED and self.parts_skipped:
+            message = f"passed; {len(self.parts_skipped)} subtest(s) skipped: {self.parts_skipped[0]}"
         return CheckRecord(
             id=self.info.id,
             outcome=outcome,
@@ -86,6 +93,16 @@ class Tally:
             measurements={name: Measurement.from_dict(m) for name, m in self.measurements.items()}
             if self.measurements else {},
         )
+
+
+def _is_subtest(report: pytest.TestReport) -> bool:
+    """A report of one subtest (pytest's own from 9, or pytest-subtests'): the check still runs on."""
+    return type(report).__name__ in ("SubtestReport", "SubTestReport")
+
+
+def _skip_reason(report: pytest.TestReport) -> str:
+    longrepr = report.longrepr
+    return str(longrepr[2]) if isinstance(longrepr, tuple) and len(longrepr) == 3 else "skipped"
 
 
 def _plain_pass(report: pytest.TestReport) -> bool:

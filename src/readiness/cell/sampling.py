@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
@@ -69,14 +68,9 @@ def _from_pyproject(root: Optional[Path]) -> Dict[str, Any]:
     path = None if root is None else root / "pyproject.toml"
     if path is None or not path.is_file():
         return {}
-    try:
-        if sys.version_info >= (3, 11):
-            import tomllib
-        else:  # Python 3.9 and 3.10: tomli, a dependency of the plugin there
-            import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (ImportError, OSError, ValueError):  # unreadable: no budget, so all n samples
-        return {}
+    from readiness.cell.target import pyproject_tables
+
+    data = pyproject_tables(path)  # unreadable: {}, so no budget, and all n samples
     budgets = data.get("tool", {}).get("readiness", {}).get("budgets", {})
     return budgets if isinstance(budgets, dict) else {}
 

@@ -12,7 +12,7 @@ import subprocess
 import sys
 from importlib import metadata
 from pathlib import Path
-from typing import Dict, Iterable, List, Mapping, Optional, Tuple
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple
 
 from readiness.model.document import Target
 
@@ -35,17 +35,22 @@ def describe(name: Optional[str], environ: Mapping[str, str] = os.environ) -> Ta
     return Target(name=name, version=version, commit=commit, dirty=dirty, source_hash=source_hash)
 
 
+def pyproject_tables(pyproject: Path) -> Dict[str, Any]:
+    """Every table of a pyproject.toml, or {} when it cannot be read (missing, or not TOML)."""
+    try:
+        if sys.version_info >= (3, 11):
+            import tomllib
+        else:  # Python 3.9 and 3.10: tomli, a dependency of the plugin there
+            import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
+        tables: Dict[str, Any] = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+    except (ImportError, OSError, ValueError):
+        return {}
+    return tables
+
+
 def project_table(pyproject: Path) -> Dict[str, object]:
     """The `[project]` table of a pyproject.toml, or {} when it cannot be read."""
-    if sys.version_info >= (3, 11):
-        import tomllib
-    else:  # pragma: no cover - Python 3.9 and 3.10
-        import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
-    try:
-        data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    project = data.get("project")
+    project = pyproject_tables(pyproject).get("project")
     return project if isinstance(project, dict) else {}
 
 

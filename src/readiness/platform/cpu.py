@@ -1,8 +1,9 @@
-"""How much CPU this process's programs use: the cores that the sessions it started (every cell
-runs in a session of its own, with whatever that starts) kept busy over the last window, from
-`/proc`, for the cell pool's decision to start another cell (README, "Options of
-`nox -s validate`": `-j`). Other users of the machine do not count: a cell waiting for a turn at
-the timing lock, for a service or for the network leaves its core to another cell.
+"""How much CPU this process's programs want: the cores that the sessions it started (every cell
+runs in a session of its own, with whatever that starts) kept busy or were ready to (runnable,
+waiting for a core another process had) over the last window, from `/proc`, for the cell pool's
+decision to start another cell (README, "Options of `nox -s validate`": `-j`). A cell waiting
+for a turn at the timing lock, for a service or for the network leaves its core to another cell;
+one that the machine's other users keep from running does not.
 """
 
 from __future__ import annotations
@@ -18,6 +19,15 @@ PROC = Path("/proc")
 def available() -> bool:
     """Whether the processes' CPU times can be read here (Linux)."""
     return (PROC / "self" / "stat").is_file()
+
+
+def _waited(pid: int) -> float:
+    """Seconds the process's main thread spent runnable but not running (0 where not recorded)."""
+    try:
+        with open(f"{PROC}/{pid}/schedstat", "rb") as stat:  # noqa: PTH123
+            return int(stat.read().split()[1]) / 1e9
+    except (OSError, ValueError, IndexError):
+        return 0.0
 
 
 def _processes() -> Dict[int, Tuple[int, int, float]]:
@@ -39,8 +49,8 @@ def _processes() -> Dict[int, Tuple[int, int, float]]:
 
 
 class OwnUse:
-    """Busy cores (0 to the CPU count) of the sessions this process started, over the last window of
-    at least `window_s`; None until a whole window has been seen."""
+    """Cores (0 to the CPU count) the sessions this process started kept busy or waited for, over
+    the last window of at least `window_s`; None until a whole window has been seen."""
 
     def __init__(self, window_s: float = 0.5) -> None:
         self.cores = os.cpu_count() or 1
@@ -55,7 +65,7 @@ class OwnUse:
             return self._busy
         table, me = _processes(), os.getpid()
         ours = {pid for pid, (parent, _, _) in table.items() if parent == me}  # each a session's leader
-        seen = {pid: used for pid, (_, session, used) in table.items() if session in ours}
+        seen = {pid: used + _waited(pid) for pid, (_, session, used) in table.items() if session in ours}
         if self._since is not None:
             spent = sum(used - self._seen.get(pid, 0.0) for pid, used in seen.items())
             self._busy = max(0.0, spent) / (now - self._since)

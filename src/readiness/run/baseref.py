@@ -111,10 +111,21 @@ def checkout(base: BaselineRef, cache: Path) -> Path:
     with runlock.hold(cache.with_name(cache.name + ".lock"), "baseline-checkout", _quiet, _quiet):
         if _complete(final, base):  # built while this one waited
             return final
+        _clear_leftovers(base, cache)
         if final.exists():  # not at that commit (edited by hand, or broken): build it again
             _discard(base, final)
         _build(base, cache, final)
     return final
+
+
+def _clear_leftovers(base: BaselineRef, cache: Path) -> None:
+    """Remove the half-built checkouts of a process that was killed while building one (the lock is
+    this one's, so no build is under way), and the repository's record of them."""
+    for holder in cache.glob(".*.partial"):
+        for tree in [path for path in holder.iterdir() if path.is_dir()]:
+            _discard(base, tree)
+        shutil.rmtree(holder, ignore_errors=True)
+    _git(base.toplevel, ["worktree", "prune"], base.ref)
 
 
 def _quiet(*_: object) -> None:

@@ -72,6 +72,11 @@ class RunFolder:
         return self.path / "coverage"
 
     @property
+    def durations(self) -> Path:
+        """`durations.json`: how long each cell took, so the next run starts the longest first."""
+        return self.path / "durations.json"
+
+    @property
     def timing_lock(self) -> Path:
         return self.path / "timing.lock"
 

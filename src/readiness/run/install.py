@@ -15,13 +15,17 @@ import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import List, NamedTuple, Optional, Sequence, Tuple
+from typing import List, Mapping, NamedTuple, Optional, Sequence, Tuple
 
 from readiness.cell import target as target_facts
 from readiness.judge.policy import Policy
+from readiness.model.errors import ReadinessError
+from readiness.platform import process
+from readiness.run.cellrun import log_note
 
 COVERAGE = "coverage>=7.10"
 RERUNFAILURES = "pytest-rerunfailures>=14"
+BUILD_TIMEOUT_S = 1800  # a build step (an environment, an install, readiness's wheel) that takes longer is stopped
 
 
 # A named tuple, immutable as a frozen dataclass and a quarter of its cost to define (on every run).
@@ -40,10 +44,19 @@ class ReadinessSource(NamedTuple):
             return cls(source, __version__)
         return cls(_installed_from(), __version__)
 
-    def requirement(self, editable: bool) -> List[str]:
+    def requirement(self) -> List[str]:
+        """What an installer takes for it: the folder (a cell installs the wheel built from it
+        once, run/ownwheel.py), else the release."""
         if self.folder is None:
             return [f"readiness=={self.version}"]
-        return ["-e", str(self.folder)] if editable else [self.folder.as_posix()]
+        return [self.folder.as_posix()]
+
+    def package(self) -> Optional[Path]:
+        """The folder whose files make its wheel (its package, all of it that builds), if local."""
+        if self.folder is None:
+            return None
+        package = self.folder / "src" / "readiness"
+        return package if package.is_dir() else self.folder
 
 
 @dataclass(frozen=True)
@@ -90,8 +103,9 @@ class InstallRequest:
         extras = f"[{','.join(self.extras)}]" if self.extras else ""
         return f"{self.target.as_posix()}{extras}"
 
-    def arguments(self, *, live: bool) -> List[str]:
-        """uv pip arguments: `live` installs the target (if the policy says editable) and readiness in place."""
+    def arguments(self, *, live: bool, wheel: Optional[Path] = None) -> List[str]:
+        """uv pip arguments: `live` installs the target in place (if the policy says editable);
+        `wheel`: readiness's own wheel built for this install, in place of its folder."""
         args: List[str] = []
         if self.constraints is not None:
             args += ["-c", str(self.constraints)]
@@ -104,7 +118,8 @@ class InstallRequest:
         requirement = self.target_requirement()
         if requirement is not None:
             args += ["-e", requirement] if live and self.editable else [requirement]
-        return args + self.readiness.requirement(editable=live) + list(self.tools)
+        own = [str(wheel)] if wheel is not None else self.readiness.requirement()
+        return args + own + list(self.tools)
 
     def copies(self, *, live: bool) -> List[Tuple[str, Path]]:
         """(distribution name, folder) of each local project installed as a copy, not in place:
@@ -113,9 +128,9 @@ class InstallRequest:
         if self.target is not None and not (live and self.editable):
             name = target_facts.project_table(self.target / "pyproject.toml").get("name")
             found.append((str(name or self.target.name), self.target))
-        if self.readiness.folder is not None and not live:  # its package is all of it that builds
-            package = self.readiness.folder / "src" / "readiness"
-            found.append(("readiness", package if package.is_dir() else self.readiness.folder))
+        package = self.readiness.package()
+        if package is not None:
+            found.append(("readiness", package))
         return found
 
     def digest(self, *, live: bool) -> str:
@@ -124,7 +139,7 @@ class InstallRequest:
         digest = hashlib.sha256(json.dumps(self.arguments(live=live)).encode("utf-8"))
         for path in self._files():
             if path.is_file():
-                digest.update(path.read_bytes())
+                digest.update(_install_relevant(path))
         return digest.hexdigest()
 
     def _files(self) -> List[Path]:
@@ -133,6 +148,16 @@ class InstallRequest:
             if folder is not None:
                 files.append(folder / "pyproject.toml")
         return [path for path in files if path is not None]
+
+
+def _install_relevant(path: Path) -> bytes:
+    """What of a file an install depends on: all of it, except a pyproject.toml's `[tool.readiness]`
+    (the policy: its install keys are in the arguments, and editing the rest rebuilds nothing)."""
+    tables = target_facts.pyproject_tables(path) if path.name == "pyproject.toml" else {}
+    if not tables:
+        return path.read_bytes()
+    tools = {name: table for name, table in (tables.get("tool") or {}).items() if name != "readiness"}
+    return json.dumps(dict(tables, tool=tools), sort_keys=True, default=str).encode("utf-8")
 
 
 class Warmth(enum.Enum):
@@ -160,12 +185,14 @@ class InstallCheck:
 
 
 def check_install(stamp: Path, request: InstallRequest, *, live: bool, ignore: Sequence[Path] = ()) -> InstallCheck:
-    """Read `stamp` (the request's digest, then the copies' fingerprint) against what `request`
+    """Read `stamp` (the request's digest, then each copy's fingerprint) against what `request`
     would install now. `ignore`: folders under a project that are no source (the run's reports)."""
     from readiness.run import sources
 
     copies = request.copies(live=live)
-    wanted = f"{request.digest(live=live)}\n{sources.fingerprint([folder for _, folder in copies], ignore)}\n"
+    prints = [f"{name} {sources.fingerprint([folder], ignore)}" for name, folder in copies]
+    digest = request.digest(live=live)
+    wanted = "\n".join([digest, *prints]) + "\n"
     try:
         held = stamp.read_text(encoding="utf-8")
     except OSError:
@@ -173,9 +200,11 @@ def check_install(stamp: Path, request: InstallRequest, *, live: bool, ignore: S
     if held == wanted:
         return InstallCheck(Warmth.CURRENT, wanted, ())
     names = tuple(name for name, _ in copies)
-    if held.split("\n", 1)[0] == wanted.split("\n", 1)[0]:
-        return InstallCheck(Warmth.SOURCES, wanted, names)
-    return InstallCheck(Warmth.REQUEST, wanted, names)
+    lines = held.splitlines()
+    if lines[:1] != [digest]:
+        return InstallCheck(Warmth.REQUEST, wanted, names)
+    changed = tuple(name for (name, _), line in zip(copies, prints) if line not in lines[1:])
+    return InstallCheck(Warmth.SOURCES, wanted, changed or names)
 
 
 def _installed_from() -> Optional[Path]:
@@ -209,3 +238,19 @@ def supports(requires_python: Optional[str], python: str) -> bool:
         return True
     version = python.rstrip("t")
     return spec.contains(f"{version}.0", prereleases=True) or spec.contains(f"{version}.99", prereleases=True)
+
+
+class BuildFailed(ReadinessError):
+    """A cell's environment could not be created or its install request could not be carried out."""
+
+
+def build_step(argv: List[str], log: Path, env: Mapping[str, str], what: str) -> None:
+    """Run a build step, its output in the cell's log; BuildFailed with what it said last on failure."""
+    log_note(log, "readiness: " + " ".join(argv))
+    said = process.Capture(limit=8192)  # redacted, as the log is
+    with log.open("ab") as sink:
+        code = process.run(argv, process.Options(env=env, timeout=BUILD_TIMEOUT_S, what=what),
+                           [process.file_sink(sink), said])
+    if code != 0:
+        last = [line.strip() for line in said.text().splitlines() if line.strip()][-6:]
+        raise BuildFailed(f"{what} failed (`{' '.join(argv[1:3])}` exited with code {code}): " + " | ".join(last))

@@ -6,10 +6,10 @@ reaches the main thread, which stops every worker through `process.cancellable`:
 pytest gets SIGINT and a moment to write what it saw, then its group is killed.
 
 Without `-j`, one cell per core starts at once, and more (up to two per core) only while the
-cells leave about a core unused (platform/cpu.py measures what the cells' own processes use, so
-other users of the machine do not count): a cell waiting on services, the timing lock or the
-network leaves room for another, CPU-bound ones do not, since more of them than there are cores
-costs CPU time (caches, switches) and ends no sooner.
+cells leave about a core unused (platform/cpu.py measures what the cells' own processes use or
+wait for, so a cell that the machine's other users keep from a core leaves no room): a cell
+waiting on services, the timing lock or the network leaves room for another, CPU-bound ones do
+not, since more of them than there are cores costs CPU time (caches, switches) and ends no sooner.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from __future__ import annotations
 import collections
 import threading
 import time
-from typing import Deque, List, Optional, Sequence, Tuple
+from typing import Deque, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from readiness.model.plan import PlannedCell
 from readiness.platform import cpu, process
@@ -68,6 +68,7 @@ class CellPool:
         self._context = context
         self.stop = threading.Event()
         self.failures: List[BaseException] = []
+        self.took: Dict[str, float] = {}  # cell id -> seconds from its start to its end, for the next run's order
         count = max(1, min(jobs, len(tasks)))
         self._running = count
         self._all_done = threading.Event()
@@ -119,8 +120,11 @@ class CellPool:
             task = self._next()
             while task is not None:
                 lane, cell = task
+                started = time.monotonic()
                 try:
                     lane.run_cell(cell, self._context)
+                    if not self.stop.is_set():  # a cell cut short says nothing of how long it takes
+                        self.took[cell.id] = round(time.monotonic() - started, 3)
                 except KeyboardInterrupt:  # stopped from the main thread
                     return
                 except BaseException as exc:  # handed to the main thread: never lost with the thread
@@ -146,7 +150,13 @@ class CellPool:
         self._context.board.refresh()
 
 
-def ordered(tasks: Sequence[Task]) -> List[Task]:
-    """The heavy lanes' cells first (a Wine cell takes longest), each lane's in plan order: the
-    longest cells start first, so the run ends soonest."""
-    return sorted(tasks, key=lambda task: not task[0].heavy)
+def ordered(tasks: Sequence[Task], took: Mapping[str, float]) -> List[Task]:
+    """Longest first, so the run ends soonest (the cells left for last are the short ones): the
+    heavy lanes' cells (a Wine cell takes longest), then the cells the last run did not time (a
+    new cell builds its environment), then by how long each took last time; else in plan order."""
+    def longest_first(task: Task) -> Tuple[bool, bool, float]:
+        lane, cell = task
+        seconds = took.get(cell.id)
+        return (not lane.heavy, seconds is not None, -(seconds or 0.0))
+
+    return sorted(tasks, key=longest_first)

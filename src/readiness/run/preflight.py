@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import re
-import sys
 from pathlib import Path
 from typing import List, Optional, Set
 
@@ -85,15 +84,7 @@ def declared_extras(target: Path) -> Optional[Set[str]]:
 
 def declared_groups(target: Path) -> Set[str]:
     """The PEP 735 dependency groups of the target's pyproject.toml (normalised names)."""
-    if sys.version_info >= (3, 11):
-        import tomllib
-    else:  # pragma: no cover - Python 3.9 and 3.10
-        import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
-    try:
-        data = tomllib.loads((target / "pyproject.toml").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return set()
-    groups = data.get("dependency-groups")
+    groups = target_facts.pyproject_tables(target / "pyproject.toml").get("dependency-groups")
     return {normalise(name) for name in groups} if isinstance(groups, dict) else set()
 
 

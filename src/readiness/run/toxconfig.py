@@ -46,7 +46,7 @@ def _install(project: Path, request: InstallRequest) -> Dict[str, Any]:
     if request.requirements is not None:
         deps.append(f"-r {_rooted(project, request.requirements)}")
     deps += list(request.requirement_specs) + [tool for tool in request.tools if tool != COVERAGE]  # no coverage run
-    deps += [" ".join(request.readiness.requirement(editable=False))]
+    deps += [" ".join(request.readiness.requirement())]
     settings: Dict[str, Any] = {}
     if request.target is not None and request.target.resolve() == project.resolve():
         settings["package"] = "editable" if request.editable else "wheel"

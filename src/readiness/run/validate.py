@@ -11,9 +11,11 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import fnmatch
+import json
 import os
 import signal
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,7 +24,8 @@ from typing import TYPE_CHECKING, Any, Dict, Iterator, List, Optional, Sequence,
 from readiness.cell import fingerprint
 from readiness.judge import policy
 from readiness.model.document import CellState
-from readiness.model.errors import UsageError
+from readiness.model.errors import ReadinessError, UsageError
+from readiness.model.output import write_text
 from readiness.model.plan import Plan, PlannedCell
 from readiness.model.plan import write as write_plan
 from readiness.run import preflight, runlock
@@ -137,16 +140,40 @@ def _plan(run: Run, pythons: Sequence[str]) -> None:
 
 
 def _run_cells(run: Run, board: Board, done: Set[str]) -> bool:
-    """Every lane's cells through the run's cell pool (`-j` slots shared by the lanes; Wine's start
-    first). Timed checks of every lane take turns through the run's timing lock. Returns whether
-    the run was interrupted; then every cell has stopped what it started."""
+    """Every lane's cells through the run's cell pool (`-j` slots shared by the lanes), the longest
+    first by the last run's durations. Timed checks of every lane take turns through the run's
+    timing lock. Returns whether the run was interrupted; then every cell has stopped what it started."""
+    before = _durations_before(run.project)
+    threading.Thread(target=_load_judging, name="load-judging", daemon=True).start()
     with _services(run.rules) as redis_url:
         context = _context(run, board, {"REDIS_URL": redis_url} if redis_url else {})
-        tasks = [(run.owner[c.id], c) for c in run.plan.cells if c.id not in done and not c.skip_reason]
+        tasks = ordered([(run.owner[c.id], c) for c in run.plan.cells if c.id not in done and not c.skip_reason],
+                        before)
         if run.options.jobs:
-            return CellPool(ordered(tasks), context, run.options.jobs).run()
-        admission = Admission.by_use()  # one cell per core, two while cells wait
-        return CellPool(ordered(tasks), context, 2 * admission.cores, admission).run()
+            cells = CellPool(tasks, context, run.options.jobs)
+        else:
+            admission = Admission.by_use()  # one cell per core, two while cells wait
+            cells = CellPool(tasks, context, 2 * admission.cores, admission)
+        interrupted = cells.run()
+    # The cells this run did not run keep the time they took before.
+    write_text(run.folder.durations, json.dumps(dict(before, **cells.took), indent=1, sort_keys=True) + "\n")
+    return interrupted
+
+
+def _load_judging() -> None:
+    """Import what judging the run needs while its cells run (mostly waiting on them), so the
+    verdict follows the last cell sooner."""
+    from readiness import render  # noqa: F401
+    from readiness.run import coverage  # noqa: F401
+
+
+def _durations_before(project: Path) -> Dict[str, float]:
+    """How long each cell took in the run that finished last; none before a first run."""
+    try:
+        data = read_json(RunFolder.of(project, latest(project / "reports")).durations)
+    except ReadinessError:  # no run yet, or `latest` names none
+        return {}
+    return {cell: float(s) for cell, s in data.items() if isinstance(s, (int, float)) and not isinstance(s, bool)}
 
 
 def _context(run: Run, board: Board, services: Dict[str, str]) -> RunContext:

@@ -25,7 +25,7 @@ from readiness.run import cellrun
 from readiness.run.board import Board
 from readiness.run.fallback import Missing, log_tail, planned_fingerprint, record
 from readiness.run.folder import BASELINE_TREES, BUDGETS, CELL_TIMEOUT, RunFolder
-from readiness.run.install import InstallRequest, supports
+from readiness.run.install import BuildFailed, InstallRequest, supports
 from readiness.run.lanes import venv
 from readiness.run.lanes.base import LanePlan, PlanRequest, RunContext, suite_args
 
@@ -97,7 +97,7 @@ class NativeLane:
             created = venv.ensure(env, cell.python, cell.interpreter, log, context.environ)
             if created or not context.reuse:  # nox -R: an environment that exists is used as it is
                 venv.install(env, context.install, log, context.environ, ignore=(folder.reports,))
-        except (venv.BuildFailed, process.ProcessTimeout) as exc:
+        except (BuildFailed, process.ProcessTimeout) as exc:
             record(folder.document(cell.id), folder.run_id, cell,
                    Missing(CellState.CRASHED, f"the cell's environment could not be built: {exc}; "
                            f"last lines of logs/{log.name}:\n{log_tail(log, 30)}"))
@@ -126,7 +126,7 @@ def baseline_environ(context: RunContext, python: str, interpreter: Optional[str
         if venv.ensure(env, python, interpreter, log, context.environ) or not context.reuse:
             venv.install(env, context.baseline.request, log, context.environ,
                          ignore=(context.folder.reports,))
-    except (venv.BuildFailed, process.ProcessTimeout) as exc:
+    except (BuildFailed, process.ProcessTimeout) as exc:
         return context.baseline.failed(f"{exc} (logs/{log.name} has the whole output)")
     return context.baseline.environ(str(venv.interpreter(env)))
 
@@ -162,7 +162,7 @@ def run_session(session: "object", project: Path, rules: Policy) -> None:
     base = dict(os.environ, **cell_environ(project, rules, folder, cell))
     try:
         venv.install(env, request, folder.log(cell), base, ignore=(folder.reports,))
-    except venv.BuildFailed as exc:
+    except BuildFailed as exc:
         session.error(f"{exc}; see {folder.log(cell)}")
     timeout = os.environ.get(CELL_TIMEOUT)
     pytest_args, ref = _baseline_option(list(session.posargs))

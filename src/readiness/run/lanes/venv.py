@@ -10,20 +10,15 @@ from __future__ import annotations
 import os
 import shutil
 from pathlib import Path
-from typing import Dict, List, Mapping, Optional, Sequence
+from typing import Dict, Mapping, Optional, Sequence
 
-from readiness.model.errors import ReadinessError
 from readiness.model.output import write_text
-from readiness.platform import process, tools
+from readiness.platform import tools
+from readiness.run import ownwheel
 from readiness.run.cellrun import log_note
-from readiness.run.install import InstallRequest, Warmth, check_install
+from readiness.run.install import InstallRequest, Warmth, build_step, check_install
 
 STAMP = ".readiness-install"  # the digests of the install this environment holds (run/install.py)
-INSTALL_TIMEOUT_S = 1800
-
-
-class BuildFailed(ReadinessError):
-    """The environment could not be created or the install request could not be carried out."""
 
 
 def location(project: Path, python: str) -> Path:
@@ -52,7 +47,7 @@ def ensure(env: Path, python: str, base_interpreter: Optional[str], log: Path, b
     log_note(log, f"readiness: creating the environment {env.name} for Python {python}")
     shutil.rmtree(env, ignore_errors=True)
     argv = [*tools.uv_command(), "venv", "--quiet", "--python", base_interpreter or python, str(env)]
-    _checked(argv, log, base, f"creating the environment {env.name}")
+    build_step(argv, log, base, f"creating the environment {env.name}")
     return True
 
 
@@ -89,9 +84,10 @@ def install(env: Path, request: InstallRequest, log: Path, base: Mapping[str, st
             ignore: Sequence[Path] = ()) -> None:
     """Carry out the install request, unless the environment already holds exactly this install.
 
-    The target (when editable) and readiness are installed in place, so their sources are live;
-    what needs a reinstall is a change to the install itself (the request, or a file it names),
-    or to the files of a local project installed as a copy. An environment whose request changed
+    The target (when editable) is installed in place, so its sources are live; readiness from a
+    local folder is its wheel, built once for every cell (run/ownwheel.py). What needs a
+    reinstall is a change to the install itself (the request, or a file it names), or to the
+    files of a local project installed as a copy. An environment whose request changed
     is synced exactly: a package the target no longer asks for must not make a check pass.
     """
     state = check_install(env / STAMP, request, live=True, ignore=ignore)
@@ -105,20 +101,9 @@ def install(env: Path, request: InstallRequest, log: Path, base: Mapping[str, st
         extra.append("--exact")
     elif state.warmth is Warmth.SOURCES:
         log_note(log, state.rebuild_note())
+    wheel = ownwheel.wheel(request.readiness, log, base)
     argv = [*tools.uv_command(), "pip", "install", "--python", str(interpreter(env)),
-            *request.arguments(live=True), *extra]
+            *request.arguments(live=True, wheel=wheel), *extra]
     (env / STAMP).unlink(missing_ok=True)  # an install that stops half way leaves no stamp
-    _checked(argv, log, environ(env, base), "installing the cell's packages")
+    build_step(argv, log, environ(env, base), "installing the cell's packages")
     write_text(env / STAMP, state.stamp)
-
-
-def _checked(argv: List[str], log: Path, env: Mapping[str, str], what: str) -> None:
-    """Run a build step, its output in the cell's log; BuildFailed with what it said last on failure."""
-    log_note(log, "readiness: " + " ".join(argv))
-    said = process.Capture(limit=8192)  # redacted, as the log is
-    with log.open("ab") as sink:
-        code = process.run(argv, process.Options(env=env, timeout=INSTALL_TIMEOUT_S, what=what),
-                           [process.file_sink(sink), said])
-    if code != 0:
-        last = [line.strip() for line in said.text().splitlines() if line.strip()][-6:]
-        raise BuildFailed(f"{what} failed (`{' '.join(argv[1:3])}` exited with code {code}): " + " | ".join(last))

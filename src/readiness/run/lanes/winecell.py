@@ -5,6 +5,7 @@ target folder of Windows wheels, the suite run under Wine, and always one docume
 
 from __future__ import annotations
 
+import os
 import shutil
 import threading
 from pathlib import Path
@@ -14,10 +15,10 @@ from readiness.model.document import CellState
 from readiness.model.ids import utc_now
 from readiness.model.output import write_text
 from readiness.model.plan import PlannedCell
-from readiness.platform import wine
-from readiness.run import cellrun
+from readiness.platform import process, wine
+from readiness.run import cellrun, ownwheel
 from readiness.run.fallback import Missing, log_tail, record
-from readiness.run.install import InstallRequest, Warmth, check_install
+from readiness.run.install import BuildFailed, InstallRequest, Warmth, check_install
 from readiness.run.lanes.base import RunContext
 
 INSTALL_TIMEOUT_S = 900
@@ -107,9 +108,13 @@ def install(py: wine.WinePython, site: Path, request: InstallRequest, log: Path,
         shutil.rmtree(site)
     elif state.warmth is Warmth.SOURCES:
         cellrun.log_note(log, state.rebuild_note())
+    try:
+        own = ownwheel.wheel(request.readiness, log, os.environ)
+    except (BuildFailed, process.ProcessTimeout) as exc:  # the lane's own error, which its cell records
+        raise wine.WineError(str(exc)) from None
     stamp.unlink(missing_ok=True)  # an install that stops half way leaves no stamp
-    wine.install_packages(py, site, [*request.arguments(live=False), *state.reinstall_arguments()], None,
-                          log_path=log, timeout=INSTALL_TIMEOUT_S)
+    wine.install_packages(py, site, [*request.arguments(live=False, wheel=own), *state.reinstall_arguments()],
+                          None, log_path=log, timeout=INSTALL_TIMEOUT_S)
     write_text(stamp, state.stamp)
 
 
