@@ -131,7 +131,11 @@ def test_pathspec_through_a_dependency_group(tmp_path: Path) -> None:
     docs = documents(project)
     for python, cell in NATIVE.items():
         assert len(docs[cell]["collected"]) == collected_by_pytest(project, python) >= 150
-    assert "skipped, deselected or xfailed by the project itself" in done.stdout
+    # Its tests run every pattern backend as a subtest and skip the ones not installed (hyperscan):
+    # each such check ran and passed, its message naming the skipped parts, never a skipped check.
+    parts = [c for c in docs[NATIVE["3.12"]]["checks"] if (c["message"] or "").startswith("passed; ")]
+    assert parts and all(c["outcome"] == "passed" and "subtest(s) skipped" in c["message"] for c in parts)
+    assert docs[NATIVE["3.12"]]["summary"]["skipped"] < len(parts)
     verdict = json.loads((project / "reports" / "runs" / docs[NATIVE["3.12"]]["run_id"] / "verdict.json")
                          .read_text(encoding="utf-8"))
     assert verdict["state"] == "GO"
